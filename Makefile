@@ -1,0 +1,74 @@
+# The two commands of the README, and what they need. Everything is installed into the project:
+#   .venv/          Python virtual environment (the library in editable mode, cdk-nag, test tools)
+#   .venv-checkov/  checkov in its own environment (it pins an older boto3)
+#   .tools/         Node.js 22 and the AWS CDK CLI and asl-validator, from the npm registry
+# Nothing needs an AWS account or Docker.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+NODE_VERSION := 22.23.3
+CDK_CLI_VERSION := 2.1148.1
+ASL_VALIDATOR_VERSION := 4.0.0
+CHECKOV_VERSION := 3.3.30
+
+UNAME_S := $(shell uname -s | tr A-Z a-z)
+UNAME_M := $(shell uname -m)
+NODE_ARCH := $(if $(filter x86_64 amd64,$(UNAME_M)),x64,$(if $(filter aarch64 arm64,$(UNAME_M)),arm64,$(UNAME_M)))
+NODE_PACKAGE := node-$(UNAME_S)-$(NODE_ARCH)
+
+VENV := .venv
+TOOLS := .tools
+NODE_BIN := $(CURDIR)/$(TOOLS)/node_modules/$(NODE_PACKAGE)/bin
+export PATH := $(NODE_BIN):$(CURDIR)/$(TOOLS)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+export CDK_CLI_NOTICES := false
+export PINPOINT_CONSTRUCTS_CHECKOV := $(CURDIR)/.venv-checkov/bin/checkov
+export PINPOINT_CONSTRUCTS_ASL_VALIDATOR := $(CURDIR)/$(TOOLS)/node_modules/.bin/asl-validator
+
+.PHONY: synth test bench snapshot-update clean
+
+## The main job: synthesize every sample stack with cdk-nag (AwsSolutions) and print a short summary.
+synth: $(VENV)/.synth-deps $(TOOLS)/.installed
+	rm -rf cdk.out
+	cdk synth --quiet --no-notices --no-version-reporting
+	$(VENV)/bin/python -m pinpoint_constructs.cli synth-summary cdk.out
+
+## The whole test suite (CI runs exactly this).
+test: $(VENV)/.test-deps $(TOOLS)/.installed .venv-checkov/.installed
+	$(VENV)/bin/python -m pytest -q
+
+## Benchmarks: print measured ratios (not tests).
+bench: $(VENV)/.test-deps $(TOOLS)/.installed
+	$(VENV)/bin/python benchmarks/synth.py
+	$(VENV)/bin/python benchmarks/lake_scan.py
+
+## Re-record the snapshots of the sample stacks after an intended change (review the diff before committing).
+snapshot-update: $(VENV)/.test-deps $(TOOLS)/.installed
+	$(VENV)/bin/python -m pytest -q tests/test_sample_app_snapshots.py --snapshot-update
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+
+$(VENV)/.synth-deps: $(VENV)/bin/python requirements.txt pyproject.toml
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.synth-deps
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+$(TOOLS)/.installed: Makefile
+	npm install --prefix $(TOOLS) --no-fund --no-audit --no-save --loglevel=error \
+		$(NODE_PACKAGE)@$(NODE_VERSION) aws-cdk@$(CDK_CLI_VERSION) asl-validator@$(ASL_VALIDATOR_VERSION)
+	$(NODE_BIN)/node --version
+	touch $@
+
+.venv-checkov/.installed: Makefile
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	touch $@
+
+clean:
+	rm -rf cdk.out build dist .venv .venv-checkov .tools

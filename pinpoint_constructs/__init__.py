@@ -1,0 +1,30 @@
+"""pinpoint-constructs: AWS CDK L3 constructs for the Amazon Pinpoint integration patterns, on live services.
+
+Amazon Pinpoint's engagement features ended support on 2026-10-30. These constructs keep Pinpoint's data
+contracts (event-stream records, endpoint JSON, import CSV, campaign-hook and custom-channel payloads) on AWS End
+User Messaging SMS, SES v2, S3, Firehose, Glue/Athena, Step Functions, Lambda, SQS, SNS and DynamoDB.
+
+The constructs are imported lazily, so ``python -m pinpoint_constructs.cli`` does not start the jsii runtime.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "EncryptedTopic": ".core",
+    "PropsConflictError": ".core",
+    "PythonFunction": ".core",
+    "QueueWithDeadLetterQueue": ".core",
+    "SecureBucket": ".core",
+    "EventStreamToS3": ".event_stream_to_s3",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,80 @@
+"""The ``pinpoint-constructs`` command line.
+
+Subcommands:
+  synth-summary [CDK_OUT]   summarise a synthesized cloud assembly: stacks, resource counts, the cdk-nag result
+                            and where the templates are (the README's main job prints this after ``cdk synth``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+
+def summarise_assembly(cdk_out: Path) -> tuple[list[str], bool]:
+    """Lines describing the cloud assembly in ``cdk_out``, and whether the nag validation passed."""
+    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    lines = [f"Cloud assembly: {cdk_out.resolve()}"]
+    total = 0
+    for artifact_id, artifact in sorted(manifest.get("artifacts", {}).items()):
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        template_file = cdk_out / artifact["properties"]["templateFile"]
+        resources = json.loads(template_file.read_text()).get("Resources", {})
+        total += len(resources)
+        by_service = Counter(r["Type"].split("::")[1] for r in resources.values())
+        services = ", ".join(f"{name} {count}" for name, count in by_service.most_common())
+        lines.append(f"  stack {artifact_id}: {len(resources)} resources ({services})")
+        lines.append(f"    template: {template_file}")
+    lines.append(f"  total resources: {total}")
+
+    passed, nag_line = _nag_result(cdk_out)
+    lines.append(nag_line)
+    return lines, passed
+
+
+def _nag_result(cdk_out: Path) -> tuple[bool, str]:
+    """The validation plugins' result. cdk-nag v3 fails synth on any unacknowledged error and lists only plugins
+    with findings in ``validation-report.json``, so an absent AwsSolutions entry after a successful synth means
+    zero findings. Acknowledgments (each with its reason) are counted from the stacks' metadata."""
+    report_path = cdk_out / "validation-report.json"
+    plugins = json.loads(report_path.read_text()).get("pluginReports", []) if report_path.exists() else []
+    acknowledged = 0
+    for metadata_file in cdk_out.glob("*.metadata.json"):
+        for entries in json.loads(metadata_file.read_text()).values():
+            acknowledged += sum(
+                len(e.get("data") or {}) for e in entries if e.get("type") == "aws:cdk:acknowledged-rules"
+            )
+    nag = [p for p in plugins if p.get("pluginName") == "AwsSolutions"]
+    nag_findings = sum(len(p.get("violations", [])) for p in nag)
+    lines = [
+        f"  cdk-nag AwsSolutions: {nag_findings} unacknowledged finding(s), "
+        f"{acknowledged} acknowledged with a reason in the constructs"
+    ]
+    for plugin in plugins:
+        if plugin.get("pluginName") != "AwsSolutions":
+            by_severity = Counter(v.get("severity", "?") for v in plugin.get("violations", []))
+            findings = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items()))
+            lines.append(f"  {plugin.get('pluginName')}: {plugin.get('conclusion')} ({findings})")
+    return nag_findings == 0, "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pinpoint-constructs", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    summary = commands.add_parser("synth-summary", help="summarise a synthesized cloud assembly")
+    summary.add_argument("cdk_out", nargs="?", default="cdk.out", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "synth-summary":
+        lines, passed = summarise_assembly(args.cdk_out)
+        print("\n".join(lines))
+        return 0 if passed else 1
+    return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

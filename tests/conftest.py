@@ -1,0 +1,78 @@
+"""Shared fixtures: apps built with the sample app's context, bundling skipped, templates synthesized once."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CDK_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+ENV = cdk.Environment(account="123456789012", region="us-east-1")
+
+
+def new_app(**extra_context: Any) -> cdk.App:
+    """An app with cdk.json's feature flags, Lambda bundling skipped (unit tests stay fast and offline)."""
+    return cdk.App(context={**CDK_CONTEXT, "aws:cdk:bundling-stacks": [], **extra_context})
+
+
+def new_stack(app: cdk.App | None = None, name: str = "TestStack") -> cdk.Stack:
+    """A stack in a fixed account/region; it holds a wait-condition handle so that it is never empty (an empty
+    template fails CloudFormation validation at synth)."""
+    stack = cdk.Stack(app or new_app(), name, env=ENV)
+    cdk.CfnWaitConditionHandle(stack, "NeverEmpty")
+    return stack
+
+
+def template_of(stack: cdk.Stack) -> Template:
+    return Template.from_stack(stack)
+
+
+def resources_of(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    return template.find_resources(resource_type)
+
+
+def only(mapping: dict[str, Any]) -> Any:
+    """The single value of ``mapping`` (fails the test when there is not exactly one)."""
+    assert len(mapping) == 1, f"expected exactly one, found {sorted(mapping)}"
+    return next(iter(mapping.values()))
+
+
+_ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def normalise_asset_hashes(template: dict[str, Any]) -> dict[str, Any]:
+    """Asset hashes change with any Lambda source edit; snapshots compare the infrastructure, not the code."""
+    return json.loads(_ASSET_HASH.sub("<asset-hash>", json.dumps(template)))
+
+
+@pytest.fixture(scope="session")
+def sample_assembly(tmp_path_factory: pytest.TempPathFactory) -> cdk.cx_api.CloudAssembly:
+    """The sample app (app.py) synthesized once per test session (bundling skipped)."""
+    import app as sample_app
+
+    outdir = tmp_path_factory.mktemp("sample-cdk-out")
+    application = cdk.App(context={**CDK_CONTEXT, "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
+    sample_app.build_sample_app(application)
+    return application.synth()
+
+
+@pytest.fixture(scope="session")
+def sample_templates(sample_assembly: cdk.cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
+    """Stack name → synthesized template of every sample stack."""
+    return {stack.stack_name: stack.template for stack in sample_assembly.stacks}
+
+
+@pytest.fixture
+def make_stack() -> Callable[..., cdk.Stack]:
+    return new_stack
