@@ -26,8 +26,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from pinpoint_runtime.event_records import EVENT_VERSION, LIBRARY_SDK_NAME, to_epoch_ms
 
 ENV_DELIVERY_STREAM = "PINPOINT_EVENT_STREAM_NAME"
@@ -235,6 +233,8 @@ class EventStreamWriter:
 
     def _put_record_batch(self, batch: list[bytes]) -> list[str | None]:
         """One PutRecordBatch call; per record the ErrorCode, or None when Firehose accepted it."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - the constructs import this module at synth
+
         try:
             response = self.firehose_client.put_record_batch(
                 DeliveryStreamName=self.delivery_stream_name,

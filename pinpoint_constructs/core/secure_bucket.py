@@ -13,6 +13,9 @@ from .acknowledgments import acknowledge
 from .props import PropsValidation, consolidate_props
 
 
+_LOGS_BUCKET_POLICY_FLAG = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
+
 def default_bucket_props(
     *,
     encryption_key: kms.IKey | None,
@@ -81,6 +84,9 @@ class SecureBucket(Construct):
         lifecycle_rules: list[s3.LifecycleRule] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Access-log delivery through a bucket policy (not the LogDeliveryWrite ACL) keeps object ownership
+        # "bucket owner enforced". Set here so that apps without this recommended feature flag work too.
+        self.node.set_context(_LOGS_BUCKET_POLICY_FLAG, True)
         check_secure_bucket_props(
             PropsValidation(type(self).__name__),
             bucket_props=bucket_props,

@@ -1,0 +1,696 @@
+"""EventStreamToS3: the event data lake every other construct feeds.
+
+Firehose (direct put) → a normalising Lambda that turns every record into Pinpoint's event-stream shape →
+an S3 data lake partitioned ``events/source=<source>/kind=<kind>/dt=<YYYY-MM-DD>/`` (Firehose dynamic
+partitioning: no per-object Lambda, no crawler) → a Glue table with partition projection, one Athena view per
+event type and named report queries in an enforced, encrypted Athena workgroup.
+
+Sources (each method does all the wiring and IAM, with ``aws:SourceAccount``/``aws:SourceArn`` conditions):
+
+* :meth:`EventStreamToS3.add_sms_configuration_set`: End User Messaging SMS configuration-set events;
+* :meth:`EventStreamToS3.add_ses_configuration_set`: SES configuration-set events;
+* :meth:`EventStreamToS3.grant_put_events` / :meth:`EventStreamToS3.add_producer`: application/custom events
+  in the Pinpoint ``PutEvents`` shape and the library's own delivery events, written with
+  ``pinpoint_runtime.event_stream.EventStreamWriter``.
+
+Nothing is lost: records that are not JSON objects land under ``errors/processing-failed/``; records of an
+unknown shape or without an event type land in the ``source=unknown/kind=unknown`` partition with the raw
+record kept.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_smsvoice as smsvoice
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+from pinpoint_runtime.event_records import KIND_VALUES, SOURCES
+from pinpoint_runtime.event_stream import ENV_DELIVERY_STREAM
+
+from . import event_lake_schema as schema
+from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge
+from .core.secure_bucket import check_secure_bucket_props
+
+EVENTS_PREFIX = "events/"
+ERRORS_PREFIX = "errors/"
+TABLE_NAME = "events"
+#: First day the ``dt`` partition projection covers (the normaliser never writes an earlier ``dt``).
+PARTITION_START_DATE = "2015-01-01"
+
+DEFAULT_SMS_EVENT_TYPES = ("ALL",)
+DEFAULT_SES_EVENT_TYPES = (
+    "send",
+    "reject",
+    "bounce",
+    "complaint",
+    "delivery",
+    "open",
+    "click",
+    "renderingFailure",
+    "deliveryDelay",
+    "subscription",
+)
+_JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
+_PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+class EventStreamToS3(Construct):
+    """Firehose → normalised, partitioned S3 event lake → Glue/Athena, with sources wired by methods.
+
+    Keyword-only props (all optional):
+      bucket_props: partial ``s3.BucketProps`` for the data bucket. Conflicts with ``existing_bucket_obj``.
+      existing_bucket_obj: write the lake into this bucket (under ``events/`` and ``errors/``).
+      log_s3_access_logs: server access logs for the created buckets. @default True.
+      logging_bucket_props / existing_logging_bucket_obj: the access logs bucket (one of them).
+      encryption_key: customer-managed KMS key for the created buckets and the Athena results. @default SSE-S3.
+      buffering_interval: Firehose buffer time. @default 60 seconds (60 to 900).
+      buffering_size_mib: Firehose buffer size in MiB. @default 64 (dynamic partitioning needs 64 to 128).
+      parquet: convert records to Parquet (Snappy) with the Glue table's schema. @default False (GZIP JSON lines).
+      application_id: ``application.app_id`` written on SMS and SES records. @default a 32-hex id derived from
+        this construct's path (stable across deployments).
+      athena_results_retention: how long Athena query results are kept. @default 30 days.
+      athena_bytes_scanned_cutoff: per-query scan limit of the workgroup in bytes. @default 100 GB.
+      normalizer_function_props: partial ``lambda_.FunctionProps`` for the normalising function.
+
+    Attributes: ``s3_bucket`` (created bucket or ``None``), ``s3_bucket_interface``, ``s3_logging_bucket``,
+    ``athena_results_bucket``, ``delivery_stream``, ``delivery_stream_role``, ``delivery_stream_log_group``,
+    ``normalizer`` (:class:`PythonFunction`), ``glue_database``, ``database_name``, ``events_table``,
+    ``table_name``, ``views`` (name → Glue view table), ``athena_workgroup``, ``workgroup_name``,
+    ``named_queries`` (name → ``CfnNamedQuery``), ``application_id``, ``sms_configuration_sets``,
+    ``ses_configuration_sets`` (what the ``add_*`` methods created).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_props: s3.BucketProps | dict[str, Any] | None = None,
+        existing_bucket_obj: s3.IBucket | None = None,
+        log_s3_access_logs: bool = True,
+        logging_bucket_props: s3.BucketProps | dict[str, Any] | None = None,
+        existing_logging_bucket_obj: s3.IBucket | None = None,
+        encryption_key: kms.IKey | None = None,
+        buffering_interval: cdk.Duration | None = None,
+        buffering_size_mib: int = 64,
+        parquet: bool = False,
+        application_id: str | None = None,
+        athena_results_retention: cdk.Duration | None = None,
+        athena_bytes_scanned_cutoff: int = 100 * 1000**3,
+        normalizer_function_props: lambda_.FunctionProps | dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        interval = buffering_interval or cdk.Duration.seconds(60)
+        validation = check_secure_bucket_props(
+            PropsValidation(type(self).__name__),
+            bucket_props=bucket_props,
+            existing_bucket_obj=existing_bucket_obj,
+            log_access=log_s3_access_logs,
+            logging_bucket_props=logging_bucket_props,
+            existing_logging_bucket_obj=existing_logging_bucket_obj,
+            encryption_key=encryption_key if existing_bucket_obj is not None else None,
+        )
+        validation.require(
+            64 <= buffering_size_mib <= 128,
+            f"buffering_size_mib must be between 64 and 128 with dynamic partitioning (got {buffering_size_mib}).",
+        )
+        if not cdk.Token.is_unresolved(interval.to_seconds()):
+            validation.require(
+                60 <= interval.to_seconds() <= 900,
+                f"buffering_interval must be between 60 and 900 seconds (got {interval.to_seconds()}).",
+            )
+        validation.require(
+            application_id is None or re.fullmatch(r"[A-Za-z0-9_-]{1,64}", application_id) is not None,
+            "application_id must be 1-64 letters, digits, '_' or '-'.",
+        )
+        validation.require(athena_bytes_scanned_cutoff >= 10_000_000, "athena_bytes_scanned_cutoff must be >= 10 MB.")
+        validation.raise_if_any()
+
+        self.parquet = parquet
+        self.application_id = application_id or self.node.addr[2:34]
+        self.sms_configuration_sets: list[Construct] = []
+        self.ses_configuration_sets: list[Construct] = []
+
+        # --- storage -----------------------------------------------------------------------------------------
+        data = SecureBucket(
+            self,
+            "DataBucket",
+            bucket_props=bucket_props,
+            existing_bucket_obj=existing_bucket_obj,
+            encryption_key=encryption_key,
+            log_access=log_s3_access_logs,
+            logging_bucket_props=logging_bucket_props,
+            existing_logging_bucket_obj=existing_logging_bucket_obj,
+            access_logs_prefix="event-lake/",
+        )
+        self.s3_bucket = data.created_bucket
+        self.s3_bucket_interface = data.bucket
+        self.s3_logging_bucket = data.access_logs_bucket
+        results = SecureBucket(
+            self,
+            "AthenaResultsBucket",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-query-results",
+                    expiration=athena_results_retention or cdk.Duration.days(30),
+                    noncurrent_version_expiration=cdk.Duration.days(1),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                )
+            ],
+            encryption_key=encryption_key,
+            log_access=log_s3_access_logs,
+            existing_logging_bucket_obj=self.s3_logging_bucket,
+            access_logs_prefix="athena-results/",
+        )
+        self.athena_results_bucket = results.bucket
+
+        # --- catalogue (before the stream: Parquet conversion reads the table) -------------------------------
+        self.database_name = _glue_name(cdk.Names.unique_id(self))
+        self.table_name = TABLE_NAME
+        self.glue_database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=cdk.Stack.of(self).account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.database_name,
+                description="pinpoint-constructs event lake (Pinpoint event-stream record shape)",
+            ),
+        )
+        self.events_table = self._events_table()
+        self.views = {view.name: self._view(view) for view in schema.VIEWS}
+
+        # --- normaliser + stream -----------------------------------------------------------------------------
+        self.normalizer = PythonFunction(
+            self,
+            "Normalizer",
+            function_folder="event_stream_normalizer",
+            service_name="event-stream-normalizer",
+            description="Normalises event records into the Pinpoint event-stream shape for the event lake",
+            environment={"APPLICATION_ID": self.application_id},
+            timeout=cdk.Duration.minutes(2),
+            function_props=normalizer_function_props,
+        )
+        self._delivery_stream(interval, buffering_size_mib, encryption_key)
+
+        # --- Athena ------------------------------------------------------------------------------------------
+        self.workgroup_name = cdk.Names.unique_resource_name(self, max_length=128, separator="-")
+        self.athena_workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=self.workgroup_name,
+            description="Queries over the pinpoint-constructs event lake",
+            recursive_delete_option=True,
+            state="ENABLED",
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                bytes_scanned_cutoff_per_query=athena_bytes_scanned_cutoff,
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
+                    selected_engine_version="Athena engine version 3"
+                ),
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=self.athena_results_bucket.s3_url_for_object("athena/"),
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS" if encryption_key is not None else "SSE_S3",
+                        kms_key=encryption_key.key_arn if encryption_key is not None else None,
+                    ),
+                ),
+            ),
+        )
+        self.named_queries: dict[str, athena.CfnNamedQuery] = {}
+        for query in schema.NAMED_QUERIES:
+            named = athena.CfnNamedQuery(
+                self,
+                f"Query-{query.name}",
+                name=query.name,
+                description=query.description,
+                database=self.database_name,
+                query_string=query.sql,
+                work_group=self.workgroup_name,
+            )
+            named.node.add_dependency(self.athena_workgroup, self.glue_database)
+            self.named_queries[query.name] = named
+
+        cdk.CfnOutput(self, "DataBucketName", value=self.s3_bucket_interface.bucket_name)
+        cdk.CfnOutput(self, "DeliveryStreamName", value=self.delivery_stream.delivery_stream_name)
+        cdk.CfnOutput(self, "GlueDatabaseName", value=self.database_name)
+        cdk.CfnOutput(self, "AthenaWorkGroupName", value=self.workgroup_name)
+
+    # ------------------------------------------------------------------------------------------------ sources
+    def add_sms_configuration_set(
+        self,
+        construct_id: str,
+        *,
+        existing_configuration_set_name: str | None = None,
+        matching_event_types: Sequence[str] = DEFAULT_SMS_EVENT_TYPES,
+        event_destination_name: str = "event-lake",
+    ) -> smsvoice.CfnConfigurationSet | cr.AwsCustomResource:
+        """Send End User Messaging SMS events of a configuration set into the lake.
+
+        Creates a configuration set (generated name) with a Firehose event destination, or, with
+        ``existing_configuration_set_name``, adds the destination to an existing set through a custom resource
+        (CreateEventDestination; removed again on delete). The role that ``sms-voice.amazonaws.com`` assumes may
+        only put records into this stream, from this account and this configuration set.
+        Returns the ``CfnConfigurationSet`` (use ``.attr_arn`` / ``.ref``) or the custom resource.
+        """
+        scope = Construct(self, construct_id)
+        name = existing_configuration_set_name or cdk.Names.unique_resource_name(scope, max_length=64, separator="-")
+        configuration_set_arn = cdk.Stack.of(self).format_arn(
+            service="sms-voice", resource="configuration-set", resource_name=name
+        )
+        role = self._source_role(scope, "sms-voice.amazonaws.com", configuration_set_arn)
+        destination = {
+            "EventDestinationName": event_destination_name,
+            "MatchingEventTypes": list(matching_event_types),
+            "KinesisFirehoseDestination": {
+                "IamRoleArn": role.role_arn,
+                "DeliveryStreamArn": self.delivery_stream.delivery_stream_arn,
+            },
+        }
+        created: smsvoice.CfnConfigurationSet | cr.AwsCustomResource
+        if existing_configuration_set_name is None:
+            created = smsvoice.CfnConfigurationSet(
+                scope,
+                "ConfigurationSet",
+                configuration_set_name=name,
+                event_destinations=[
+                    smsvoice.CfnConfigurationSet.EventDestinationProperty(
+                        event_destination_name=event_destination_name,
+                        enabled=True,
+                        matching_event_types=list(matching_event_types),
+                        kinesis_firehose_destination=smsvoice.CfnConfigurationSet.KinesisFirehoseDestinationProperty(
+                            delivery_stream_arn=self.delivery_stream.delivery_stream_arn,
+                            iam_role_arn=role.role_arn,
+                        ),
+                    )
+                ],
+            )
+            created.node.add_dependency(role)
+        else:
+            created = _existing_sms_event_destination(scope, name, configuration_set_arn, destination, role)
+        self.sms_configuration_sets.append(created)
+        return created
+
+    def add_ses_configuration_set(
+        self,
+        construct_id: str,
+        *,
+        existing_configuration_set_name: str | None = None,
+        matching_event_types: Sequence[str] = DEFAULT_SES_EVENT_TYPES,
+        event_destination_name: str = "event-lake",
+    ) -> ses.CfnConfigurationSetEventDestination:
+        """Send SES events of a configuration set (new, or existing by name) into the lake.
+
+        A new configuration set requires TLS for delivery and has reputation metrics on. The event destination
+        is its own CloudFormation resource, so an existing set keeps its other destinations. The role that
+        ``ses.amazonaws.com`` assumes may only put records into this stream, from this account and this set.
+        """
+        scope = Construct(self, construct_id)
+        if existing_configuration_set_name is None:
+            configuration_set = ses.CfnConfigurationSet(
+                scope,
+                "ConfigurationSet",
+                name=cdk.Names.unique_resource_name(scope, max_length=64, separator="-"),
+                delivery_options=ses.CfnConfigurationSet.DeliveryOptionsProperty(tls_policy="REQUIRE"),
+                reputation_options=ses.CfnConfigurationSet.ReputationOptionsProperty(reputation_metrics_enabled=True),
+                sending_options=ses.CfnConfigurationSet.SendingOptionsProperty(sending_enabled=True),
+            )
+            name = configuration_set.ref
+        else:
+            name = existing_configuration_set_name
+        configuration_set_arn = cdk.Stack.of(self).format_arn(
+            service="ses", resource="configuration-set", resource_name=name
+        )
+        role = self._source_role(scope, "ses.amazonaws.com", configuration_set_arn)
+        destination = ses.CfnConfigurationSetEventDestination(
+            scope,
+            "EventDestination",
+            configuration_set_name=name,
+            event_destination=ses.CfnConfigurationSetEventDestination.EventDestinationProperty(
+                name=event_destination_name,
+                enabled=True,
+                matching_event_types=list(matching_event_types),
+                kinesis_firehose_destination=ses.CfnConfigurationSetEventDestination.KinesisFirehoseDestinationProperty(
+                    delivery_stream_arn=self.delivery_stream.delivery_stream_arn,
+                    iam_role_arn=role.role_arn,
+                ),
+            ),
+        )
+        destination.node.add_dependency(role)
+        self.ses_configuration_sets.append(destination)
+        return destination
+
+    def grant_put_events(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` put records (application/custom events, delivery events) into the stream."""
+        return self.delivery_stream.grant_put_records(grantee)
+
+    def add_producer(self, function: lambda_.Function) -> iam.Grant:
+        """Grant ``function`` and tell it the stream name (``PINPOINT_EVENT_STREAM_NAME``) so that
+        ``EventStreamWriter()`` in ``pinpoint_runtime.event_stream`` works with no arguments."""
+        function.add_environment(ENV_DELIVERY_STREAM, self.delivery_stream.delivery_stream_name)
+        return self.grant_put_events(function)
+
+    def grant_query(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run Athena queries in the workgroup over the lake (read data, write results)."""
+        stack = cdk.Stack.of(self)
+        self.s3_bucket_interface.grant_read(grantee, f"{EVENTS_PREFIX}*")
+        self.athena_results_bucket.grant_read_write(grantee)
+        glue_resources = [
+            stack.format_arn(service="glue", resource="catalog"),
+            stack.format_arn(service="glue", resource="database", resource_name=self.database_name),
+            stack.format_arn(service="glue", resource="table", resource_name=f"{self.database_name}/*"),
+        ]
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"],
+            resource_arns=glue_resources,
+        )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=[
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+                "athena:StopQueryExecution",
+                "athena:GetNamedQuery",
+                "athena:ListNamedQueries",
+                "athena:GetWorkGroup",
+            ],
+            resource_arns=[
+                stack.format_arn(service="athena", resource="workgroup", resource_name=self.workgroup_name)
+            ],
+        )
+
+    # ------------------------------------------------------------------------------------------------ parts
+    def _delivery_stream(self, interval: cdk.Duration, size_mib: int, encryption_key: kms.IKey | None) -> None:
+        stack = cdk.Stack.of(self)
+        stream_name = cdk.Names.unique_resource_name(self, max_length=64, separator="-")
+        self.delivery_stream_role = iam.Role(
+            self,
+            "DeliveryStreamRole",
+            assumed_by=iam.ServicePrincipal(
+                "firehose.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="firehose", resource="deliverystream", resource_name=stream_name
+                        )
+                    },
+                },
+            ),
+            description="Lets Firehose write the event lake, invoke the normaliser and read the Glue schema",
+        )
+        self.delivery_stream_log_group = logs.LogGroup(
+            self, "DeliveryStreamLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+        conversion = None
+        if self.parquet:
+            conversion = firehose.DataFormatConversionProps(
+                input_format=firehose.InputFormat.OPENX_JSON,
+                output_format=firehose.OutputFormat.PARQUET,
+                schema_configuration=firehose.SchemaConfiguration.from_cfn_table(self.events_table),
+            )
+        destination = firehose.S3Bucket(
+            self.s3_bucket_interface,
+            role=self.delivery_stream_role,
+            data_output_prefix=(
+                f"{EVENTS_PREFIX}source=!{{partitionKeyFromLambda:source}}/"
+                "kind=!{partitionKeyFromLambda:kind}/dt=!{partitionKeyFromLambda:dt}/"
+            ),
+            error_output_prefix=f"{ERRORS_PREFIX}!{{firehose:error-output-type}}/dt=!{{timestamp:yyyy-MM-dd}}/",
+            dynamic_partitioning=firehose.DynamicPartitioningProps(
+                enabled=True, retry_duration=cdk.Duration.seconds(300)
+            ),
+            processors=[
+                firehose.LambdaFunctionProcessor(
+                    self.normalizer.lambda_function,
+                    # 1 MiB in: the normalised output stays well under Lambda's 6 MB response limit.
+                    buffer_size=cdk.Size.mebibytes(1),
+                    buffer_interval=cdk.Duration.seconds(60),
+                    retries=3,
+                )
+            ],
+            buffering_interval=interval,
+            buffering_size=cdk.Size.mebibytes(size_mib),
+            compression=None if self.parquet else firehose.Compression.GZIP,  # Parquet: Snappy inside the files
+            data_format_conversion=conversion,
+            file_extension=".parquet" if self.parquet else ".json.gz",
+            encryption_key=encryption_key,
+            logging_config=firehose.EnableLogging(self.delivery_stream_log_group),
+        )
+        self.delivery_stream = firehose.DeliveryStream(
+            self,
+            "DeliveryStream",
+            delivery_stream_name=stream_name,
+            destination=destination,
+            encryption=firehose.StreamEncryption.aws_owned_key(),
+        )
+        self.delivery_stream.node.add_dependency(self.events_table)
+        acknowledge(
+            stack,
+            "CloudFormation-Validate::W7001",
+            "aws-cdk-lib's Firehose L2 adds a mapping of Firehose CIDR blocks that only VPC and Redshift "
+            "destinations reference; this S3 destination leaves it unused.",
+        )
+        self._acknowledge_delivery_stream_grants(encryption_key)
+
+    def _acknowledge_delivery_stream_grants(self, encryption_key: kms.IKey | None) -> None:
+        """The wildcards of aws-cdk-lib's Firehose destination grants, each confined to one resource."""
+        role = self.delivery_stream_role
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "Firehose writes objects under generated partition keys, so it needs the bucket's object ARN with '/*'.",
+            applies_to=f"Resource::{_nag_arn(self.s3_bucket_interface, self.s3_bucket_interface.bucket_arn)}/*",
+        )
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*", "s3:DeleteObject*"):
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5",
+                "aws-cdk-lib's bucket read/write grant for the Firehose destination, limited to this bucket.",
+                applies_to=f"Action::{action}",
+            )
+        function = self.normalizer.lambda_function
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "Lambda invoke permission covers the normaliser's versions and aliases (':*'), nothing else.",
+            applies_to=f"Resource::{_nag_arn(function, function.function_arn)}:*",
+        )
+        if encryption_key is not None:
+            for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+                acknowledge(
+                    role,
+                    "AwsSolutions-IAM5",
+                    "aws-cdk-lib's encrypt/decrypt grant on the lake's own KMS key (the only resource).",
+                    applies_to=f"Action::{action}",
+                )
+        if self.parquet:
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5",
+                "Firehose's record format conversion asks for glue:GetSchemaVersion, which has no resource ARN "
+                "(the schema itself comes from the lake's Glue table, granted by ARN).",
+                applies_to="Resource::*",
+            )
+
+    def _events_table(self) -> glue.CfnTable:
+        location = self.s3_bucket_interface.s3_url_for_object(EVENTS_PREFIX)
+        template = self.s3_bucket_interface.s3_url_for_object(
+            f"{EVENTS_PREFIX}source=${{source}}/kind=${{kind}}/dt=${{dt}}/"
+        )
+        if self.parquet:
+            storage = glue.CfnTable.StorageDescriptorProperty(
+                columns=_columns(schema.EVENT_COLUMNS),
+                location=location,
+                input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                serde_info=glue.CfnTable.SerdeInfoProperty(
+                    serialization_library=_PARQUET_SERDE, parameters={"serialization.format": "1"}
+                ),
+            )
+        else:
+            storage = glue.CfnTable.StorageDescriptorProperty(
+                columns=_columns(schema.EVENT_COLUMNS),
+                location=location,
+                input_format="org.apache.hadoop.mapred.TextInputFormat",
+                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                serde_info=glue.CfnTable.SerdeInfoProperty(
+                    serialization_library=_JSON_SERDE,
+                    parameters={"ignore.malformed.json": "true", "case.insensitive": "true"},
+                ),
+            )
+        table = glue.CfnTable(
+            self,
+            "EventsTable",
+            catalog_id=cdk.Stack.of(self).account,
+            database_name=self.database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=TABLE_NAME,
+                description="Every event of the lake in the Pinpoint event-stream record shape",
+                table_type="EXTERNAL_TABLE",
+                partition_keys=_columns(schema.PARTITION_KEYS),
+                parameters={
+                    "classification": "parquet" if self.parquet else "json",
+                    "projection.enabled": "true",
+                    "projection.source.type": "enum",
+                    "projection.source.values": ",".join(SOURCES),
+                    "projection.kind.type": "enum",
+                    "projection.kind.values": ",".join(KIND_VALUES),
+                    "projection.dt.type": "date",
+                    "projection.dt.format": "yyyy-MM-dd",
+                    "projection.dt.range": f"{PARTITION_START_DATE},NOW",
+                    "projection.dt.interval": "1",
+                    "projection.dt.interval.unit": "DAYS",
+                    "storage.location.template": template,
+                },
+                storage_descriptor=storage,
+            ),
+        )
+        table.node.add_dependency(self.glue_database)
+        return table
+
+    def _view(self, view: schema.EventView) -> glue.CfnTable:
+        table = glue.CfnTable(
+            self,
+            f"View-{view.name}",
+            catalog_id=cdk.Stack.of(self).account,
+            database_name=self.database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=view.name,
+                description=view.description,
+                table_type="VIRTUAL_VIEW",
+                parameters=dict(schema.PRESTO_VIEW_PARAMETERS),
+                view_original_text=schema.presto_view_text(view, self.database_name),
+                view_expanded_text=schema.PRESTO_VIEW_EXPANDED_TEXT,
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    columns=_columns(view.hive_columns()),
+                    serde_info=glue.CfnTable.SerdeInfoProperty(),
+                ),
+            ),
+        )
+        table.node.add_dependency(self.events_table)
+        return table
+
+    def _source_role(self, scope: Construct, service: str, source_arn: str) -> iam.Role:
+        role = iam.Role(
+            scope,
+            "EventDestinationRole",
+            assumed_by=iam.ServicePrincipal(
+                service,
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
+                    "ArnLike": {"aws:SourceArn": source_arn},
+                },
+            ),
+            description=f"Lets {service} put configuration-set events into the event lake stream",
+        )
+        self.delivery_stream.grant_put_records(role)
+        return role
+
+
+def _existing_sms_event_destination(
+    scope: Construct, name: str, configuration_set_arn: str, destination: dict[str, Any], role: iam.Role
+) -> cr.AwsCustomResource:
+    parameters = {"ConfigurationSetName": name, **destination}
+    update = {
+        "ConfigurationSetName": name,
+        "EventDestinationName": destination["EventDestinationName"],
+        "MatchingEventTypes": destination["MatchingEventTypes"],
+        "KinesisFirehoseDestination": destination["KinesisFirehoseDestination"],
+        "Enabled": True,
+    }
+    physical_id = cr.PhysicalResourceId.of(f"{name}/{destination['EventDestinationName']}")
+    resource = cr.AwsCustomResource(
+        scope,
+        "EventDestination",
+        on_create=cr.AwsSdkCall(
+            service="PinpointSMSVoiceV2",
+            action="createEventDestination",
+            parameters=parameters,
+            physical_resource_id=physical_id,
+        ),
+        on_update=cr.AwsSdkCall(
+            service="PinpointSMSVoiceV2",
+            action="updateEventDestination",
+            parameters=update,
+            physical_resource_id=physical_id,
+        ),
+        on_delete=cr.AwsSdkCall(
+            service="PinpointSMSVoiceV2",
+            action="deleteEventDestination",
+            parameters={"ConfigurationSetName": name, "EventDestinationName": destination["EventDestinationName"]},
+            ignore_error_codes_matching="ResourceNotFoundException",
+        ),
+        policy=cr.AwsCustomResourcePolicy.from_statements(
+            [
+                iam.PolicyStatement(
+                    actions=[
+                        "sms-voice:CreateEventDestination",
+                        "sms-voice:UpdateEventDestination",
+                        "sms-voice:DeleteEventDestination",
+                    ],
+                    resources=[configuration_set_arn],
+                ),
+                iam.PolicyStatement(actions=["iam:PassRole"], resources=[role.role_arn]),
+            ]
+        ),
+        install_latest_aws_sdk=False,
+        log_group=logs.LogGroup(
+            scope, "EventDestinationLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.DESTROY
+        ),
+    )
+    resource.node.add_dependency(role)
+    _acknowledge_custom_resource_provider(scope)
+    return resource
+
+
+def _acknowledge_custom_resource_provider(scope: Construct) -> None:
+    """The AwsCustomResource provider function is a stack-level singleton owned by aws-cdk-lib."""
+    stack = cdk.Stack.of(scope)
+    provider = stack.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
+    if provider is None:
+        return
+    acknowledge(
+        provider,
+        "AwsSolutions-IAM4",
+        "aws-cdk-lib's AwsCustomResource provider uses AWSLambdaBasicExecutionRole for its own logs.",
+        applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    )
+    acknowledge(
+        provider,
+        "AwsSolutions-L1",
+        "aws-cdk-lib pins the AwsCustomResource provider's Node.js runtime; it is updated with aws-cdk-lib.",
+    )
+
+
+def _columns(columns: Sequence[tuple[str, str]]) -> list[glue.CfnTable.ColumnProperty]:
+    return [glue.CfnTable.ColumnProperty(name=name, type=type_) for name, type_ in columns]
+
+
+def _glue_name(unique_id: str) -> str:
+    """Glue database names: lower case letters, digits and underscores."""
+    return re.sub(r"[^a-z0-9_]", "_", unique_id.lower())[:255]
+
+
+def _nag_arn(construct: Any, arn: str) -> str:
+    """How cdk-nag writes an ARN in a finding: ``<LogicalId.Arn>`` for a resource of this stack, else the ARN."""
+    if not cdk.Token.is_unresolved(arn):
+        return arn
+    default_child = construct.node.default_child
+    if isinstance(default_child, cdk.CfnResource):
+        return f"<{cdk.Stack.of(construct).get_logical_id(default_child)}.Arn>"
+    return arn

@@ -1,0 +1,58 @@
+"""The sample app (app.py): snapshots of every stack, cdk-nag with zero findings, and the main job's wiring."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import AwsSolutionsChecks
+from syrupy.extensions.json import JSONSnapshotExtension
+
+import app as sample_app
+from tests.conftest import CDK_CONTEXT, normalise_asset_hashes
+
+STACK_NAMES = ["PinpointEvents"]
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def test_sample_app_has_the_documented_stacks(sample_templates) -> None:
+    assert sorted(sample_templates) == sorted(STACK_NAMES)
+
+
+@pytest.mark.parametrize("stack_name", STACK_NAMES)
+def test_sample_stack_snapshot(sample_templates, snapshot_json, stack_name: str) -> None:
+    """Update with `make snapshot-update` after an intended change, and review the diff."""
+    assert normalise_asset_hashes(sample_templates[stack_name]) == snapshot_json
+
+
+def test_every_sample_stack_has_zero_unacknowledged_nag_findings() -> None:
+    app = cdk.App(context={**CDK_CONTEXT, "aws:cdk:bundling-stacks": []})
+    for stack in sample_app.build_sample_app(app):
+        report = AwsSolutionsChecks().validate_scope(stack)
+        findings = [(v.rule_name, [r.construct_path for r in v.violating_resources]) for v in report.violations]
+        assert findings == [], stack.stack_name
+
+
+def test_main_job_fails_synth_on_an_unacknowledged_finding(tmp_path) -> None:
+    """app.py registers cdk-nag so that `make synth` fails on any finding: prove it with a bad queue."""
+    app = cdk.App(context={**CDK_CONTEXT, "aws:cdk:bundling-stacks": []}, outdir=str(tmp_path))
+    stacks = sample_app.build_sample_app(app)
+    sqs.Queue(stacks[0], "QueueWithoutDlqOrTls")
+    sample_app.check_with_cdk_nag(app)
+    with pytest.raises(RuntimeError, match="AwsSolutions-SQS3"):
+        app.synth()
+
+
+def test_sample_events_stack_wires_both_configuration_sets(sample_templates) -> None:
+    resources = sample_templates["PinpointEvents"]["Resources"].values()
+    types = [r["Type"] for r in resources]
+    assert types.count("AWS::SMSVOICE::ConfigurationSet") == 1
+    assert types.count("AWS::SES::ConfigurationSet") == 1
+    assert types.count("AWS::SES::ConfigurationSetEventDestination") == 1
+    assert types.count("AWS::KinesisFirehose::DeliveryStream") == 1
+    outputs = sample_templates["PinpointEvents"]["Outputs"]
+    assert {"SmsConfigurationSetName", "SesConfigurationSetName"} <= set(outputs)

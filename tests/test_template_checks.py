@@ -1,0 +1,133 @@
+"""Static checks on every synthesized template: cfn-lint (0 errors), checkov (failures fixed or accepted with a
+reason in tests/checkov_accepted.yaml) and asl-validator on every Step Functions definition.
+
+The templates are the sample app's stacks plus the EventStreamToS3 prop variants of the construct tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+import yaml
+
+from tests.conftest import ENV, REPO, new_app
+from tests.test_event_stream_to_s3 import VARIANTS
+
+ACCEPTED_CHECKOV_FILE = REPO / "tests" / "checkov_accepted.yaml"
+
+
+def _tool(env_var: str, default: Path) -> Path:
+    path = Path(os.environ.get(env_var, default))
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run the suite with `make test`, which installs it")
+    return path
+
+
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory: pytest.TempPathFactory, sample_templates) -> Path:
+    """Every template to check, written as <stack>.template.json."""
+    directory = tmp_path_factory.mktemp("templates")
+    templates: dict[str, dict[str, Any]] = dict(sample_templates)
+    app = new_app()
+    stacks = []
+    for name, build in VARIANTS.items():
+        stack = cdk.Stack(app, f"Variant{name}", env=ENV)
+        build(stack)
+        stacks.append(stack)
+    assembly = app.synth()
+    for stack in stacks:
+        templates[stack.stack_name] = assembly.get_stack_by_name(stack.stack_name).template
+    for name, template in templates.items():
+        (directory / f"{name}.template.json").write_text(json.dumps(template, indent=1))
+    return directory
+
+
+def test_cfn_lint_finds_no_errors(template_dir: Path) -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    files = sorted(str(p) for p in template_dir.glob("*.template.json"))
+    assert len(files) >= 4
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "parseable", "--regions", "us-east-1", "--", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = [line for line in result.stdout.splitlines() if line.strip()]
+    errors = [line for line in findings if ":E" in line]
+    assert errors == [], "\n".join(errors)
+    assert result.returncode in (0, 4, 8, 12), result.stderr  # 2 = errors; 4 = warnings; 8 = informational
+
+
+def _accepted_checks() -> dict[str, str]:
+    accepted = yaml.safe_load(ACCEPTED_CHECKOV_FILE.read_text())
+    for check_id, entry in accepted.items():
+        assert isinstance(entry, dict) and len(entry.get("reason", "")) >= 30, f"{check_id} needs a real reason"
+    return {check_id: entry["reason"] for check_id, entry in accepted.items()}
+
+
+def test_checkov_failures_are_fixed_or_accepted_with_a_reason(template_dir: Path) -> None:
+    checkov = _tool("PINPOINT_CONSTRUCTS_CHECKOV", REPO / ".venv-checkov" / "bin" / "checkov")
+    result = subprocess.run(
+        [
+            str(checkov), "--directory", str(template_dir), "--framework", "cloudformation",
+            "--skip-download", "--output", "json", "--compact", "--soft-fail",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    reports = report if isinstance(report, list) else [report]
+    failed = [check for r in reports for check in r["results"]["failed_checks"]]
+    passed = sum(r["summary"]["passed"] for r in reports)
+    assert passed > 50, "checkov ran (almost) no passing check: it did not read the templates"
+    accepted = _accepted_checks()
+    unaccepted = sorted({(c["check_id"], c["resource"], c["check_name"]) for c in failed if c["check_id"] not in accepted})
+    assert unaccepted == [], f"fix these or accept them with a reason in tests/checkov_accepted.yaml: {unaccepted}"
+    stale = sorted(set(accepted) - {c["check_id"] for c in failed})
+    assert stale == [], f"accepted checks that no longer fail (remove them): {stale}"
+
+
+def _resolve_definition(definition: Any) -> str:
+    """A DefinitionString with its CloudFormation tokens replaced by placeholder ARNs."""
+    if isinstance(definition, str):
+        return definition
+    if "Fn::Join" in definition:
+        separator, parts = definition["Fn::Join"]
+        return separator.join(_resolve_definition(part) for part in parts)
+    return "arn:aws:lambda:us-east-1:123456789012:function:placeholder"
+
+
+def _asl_validate(definition: str) -> subprocess.CompletedProcess[str]:
+    validator = _tool("PINPOINT_CONSTRUCTS_ASL_VALIDATOR", REPO / ".tools" / "node_modules" / ".bin" / "asl-validator")
+    return subprocess.run(
+        [str(validator), "--json-definition", definition], capture_output=True, text=True, check=False
+    )
+
+
+def test_every_state_machine_definition_is_valid_asl(template_dir: Path) -> None:
+    # The validator itself must tell a good definition from a broken one, or this check proves nothing.
+    good = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    broken = {"StartAt": "Missing", "States": {"Done": {"Type": "Succeed"}}}
+    assert _asl_validate(json.dumps(good)).returncode == 0
+    assert _asl_validate(json.dumps(broken)).returncode != 0
+
+    checked = 0
+    for path in sorted(template_dir.glob("*.template.json")):
+        for logical_id, resource in json.loads(path.read_text())["Resources"].items():
+            if resource["Type"] != "AWS::StepFunctions::StateMachine":
+                continue
+            definition = _resolve_definition(resource["Properties"]["DefinitionString"])
+            result = _asl_validate(definition)
+            assert result.returncode == 0, f"{path.name} {logical_id}: {result.stdout}{result.stderr}"
+            checked += 1
+    print(f"asl-validator: {checked} state machine definition(s) valid")  # EventStreamToS3 has none yet
