@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -25,6 +24,7 @@ from sqlglot import exp
 from pinpoint_constructs import event_lake_schema as lake
 from pinpoint_runtime import event_records
 from pinpoint_runtime.event_records import normalize_record
+from tests.conftest import SAMPLE_EVENTS_DIR
 
 APP_ID = "lakeapp00000000000000000000000001"
 ACCOUNT = "111122223333"
@@ -206,15 +206,8 @@ def message_tags(record: dict, view: lake.EventView) -> dict:
 
 
 def _sample_dir() -> Path:
-    candidates = [
-        os.environ.get("PINPOINT_SAMPLE_EVENTS_DIR", ""),
-        str(Path(__file__).resolve().parents[1] / "data" / "events"),
-        "/work/shared/data/events",
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate, "ses_events.jsonl").is_file():
-            return Path(candidate)
-    pytest.fail("sample event files not found (set PINPOINT_SAMPLE_EVENTS_DIR)")
+    assert (SAMPLE_EVENTS_DIR / "ses_events.jsonl").is_file(), f"sample event files missing in {SAMPLE_EVENTS_DIR}"
+    return SAMPLE_EVENTS_DIR
 
 
 SAMPLE_ARRIVAL_MS = 1_700_000_000_000  # 2023-11-14: after every sample event

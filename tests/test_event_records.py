@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
