@@ -7,14 +7,18 @@ synth time; synth fails on any unacknowledged finding.
 Stacks:
   PinpointEvents: EventStreamToS3 fed by a new End User Messaging SMS configuration set and a new SES
   configuration set (send with these configuration sets and the events land in the lake).
+  PinpointSms: a US simulator number with TwoWaySms (built-in auto-responder) and SelfManagedOptOut; its replies
+  use the events stack's SMS configuration set, and inbound messages land in the lake as _sms.inbound.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from constructs import Construct
 
-from pinpoint_constructs import EventStreamToS3
+from pinpoint_constructs import EventStreamToS3, SelfManagedOptOut, TwoWaySms
 
 
 class EventsSampleStack(cdk.Stack):
@@ -29,11 +33,41 @@ class EventsSampleStack(cdk.Stack):
         cdk.CfnOutput(self, "SesConfigurationSetName", value=self.ses_configuration_set.configuration_set_name)
 
 
+class SmsSampleStack(cdk.Stack):
+    """Two-way SMS on a simulator number, with compliant self-managed opt-outs."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, events: EventsSampleStack, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.two_way = TwoWaySms(
+            self,
+            "TwoWaySms",
+            event_stream=events.event_lake,
+            configuration_set_name=events.sms_configuration_set.ref,  # replies' events feed the lake
+        )
+        self.opt_out = SelfManagedOptOut(
+            self,
+            "OptOut",
+            two_way=self.two_way,
+            program_name="Example Co alerts",
+            support_contact="support@example.com",
+            message_frequency="Up to 4 msgs/month",
+        )
+        cdk.CfnOutput(self, "PhoneNumber", value=self.two_way.phone_number.attr_phone_number)  # type: ignore[union-attr]
+        cdk.CfnOutput(self, "OptOutListName", value=self.opt_out.opt_out_list_name)
+
+
 def build_sample_app(app: cdk.App) -> list[cdk.Stack]:
     """Add every sample stack to ``app`` and return them (tests build the same stacks)."""
-    return [
-        EventsSampleStack(app, "PinpointEvents", description="pinpoint-constructs sample: event data lake"),
-    ]
+    events = EventsSampleStack(app, "PinpointEvents", description="pinpoint-constructs sample: event data lake")
+    sms = SmsSampleStack(
+        app,
+        "PinpointSms",
+        events=events,
+        description="pinpoint-constructs sample: two-way SMS with self-managed opt-outs",
+    )
+    return [events, sms]
 
 
 def check_with_cdk_nag(app: cdk.App) -> None:

@@ -19,6 +19,8 @@ _EXPORTS = {
     "QueueWithDeadLetterQueue": ".core",
     "SecureBucket": ".core",
     "EventStreamToS3": ".event_stream_to_s3",
+    "TwoWaySms": ".two_way_sms",
+    "SelfManagedOptOut": ".self_managed_opt_out",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -57,7 +57,7 @@ def _nag_result(cdk_out: Path) -> tuple[bool, str]:
     for plugin in plugins:
         if plugin.get("pluginName") != "AwsSolutions":
             by_severity = Counter(v.get("severity", "?") for v in plugin.get("violations", []))
-            findings = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items()))
+            findings = ", ".join(f"{n} {s}" for s, n in sorted(by_severity.items())) or "no findings"
             lines.append(f"  {plugin.get('pluginName')}: {plugin.get('conclusion')} ({findings})")
     return nag_findings == 0, "\n".join(lines)
 

@@ -41,6 +41,7 @@ from pinpoint_runtime.event_stream import ENV_DELIVERY_STREAM
 
 from . import event_lake_schema as schema
 from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge
+from .core.acknowledgments import nag_arn
 from .core.secure_bucket import check_secure_bucket_props
 
 EVENTS_PREFIX = "events/"
@@ -474,7 +475,7 @@ class EventStreamToS3(Construct):
             role,
             "AwsSolutions-IAM5",
             "Firehose writes objects under generated partition keys, so it needs the bucket's object ARN with '/*'.",
-            applies_to=f"Resource::{_nag_arn(self.s3_bucket_interface, self.s3_bucket_interface.bucket_arn)}/*",
+            applies_to=f"Resource::{nag_arn(self.s3_bucket_interface, self.s3_bucket_interface.bucket_arn)}/*",
         )
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*", "s3:DeleteObject*"):
             acknowledge(
@@ -488,7 +489,7 @@ class EventStreamToS3(Construct):
             role,
             "AwsSolutions-IAM5",
             "Lambda invoke permission covers the normaliser's versions and aliases (':*'), nothing else.",
-            applies_to=f"Resource::{_nag_arn(function, function.function_arn)}:*",
+            applies_to=f"Resource::{nag_arn(function, function.function_arn)}:*",
         )
         if encryption_key is not None:
             for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
@@ -684,13 +685,3 @@ def _columns(columns: Sequence[tuple[str, str]]) -> list[glue.CfnTable.ColumnPro
 def _glue_name(unique_id: str) -> str:
     """Glue database names: lower case letters, digits and underscores."""
     return re.sub(r"[^a-z0-9_]", "_", unique_id.lower())[:255]
-
-
-def _nag_arn(construct: Any, arn: str) -> str:
-    """How cdk-nag writes an ARN in a finding: ``<LogicalId.Arn>`` for a resource of this stack, else the ARN."""
-    if not cdk.Token.is_unresolved(arn):
-        return arn
-    default_child = construct.node.default_child
-    if isinstance(default_child, cdk.CfnResource):
-        return f"<{cdk.Stack.of(construct).get_logical_id(default_child)}.Arn>"
-    return arn

@@ -532,6 +532,8 @@ def test_kind_values_are_path_safe_and_cover_the_contract() -> None:
         "email_send", "email_delivered", "email_hardbounce", "email_softbounce", "email_complaint", "email_open",
         "email_click", "email_unsubscribe", "email_rejected", "email_rendering_failure", "email_delivery_delay",
         "sms_buffered", "sms_success", "sms_failure", "sms_optout", "campaign_send", "journey_send", "session",
+        "sms_inbound",
+        "sms_optin",
         "custom", "unknown",
     }
     assert set(KIND_VALUES) == required

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sqs as sqs
@@ -11,7 +13,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 import app as sample_app
 from tests.conftest import CDK_CONTEXT, normalise_asset_hashes
 
-STACK_NAMES = ["PinpointEvents"]
+STACK_NAMES = ["PinpointEvents", "PinpointSms"]
 
 
 @pytest.fixture
@@ -56,3 +58,24 @@ def test_sample_events_stack_wires_both_configuration_sets(sample_templates) -> 
     assert types.count("AWS::KinesisFirehose::DeliveryStream") == 1
     outputs = sample_templates["PinpointEvents"]["Outputs"]
     assert {"SmsConfigurationSetName", "SesConfigurationSetName"} <= set(outputs)
+
+
+def test_sample_sms_stack_has_two_way_and_self_managed_opt_outs(sample_templates) -> None:
+    resources = sample_templates["PinpointSms"]["Resources"].values()
+    numbers = [r["Properties"] for r in resources if r["Type"] == "AWS::SMSVOICE::PhoneNumber"]
+    assert len(numbers) == 1
+    assert numbers[0]["NumberType"] == "SIMULATOR"
+    assert numbers[0]["TwoWay"]["Enabled"] is True and numbers[0]["SelfManagedOptOutsEnabled"] is True
+    assert [r["Type"] for r in resources].count("AWS::SMSVOICE::OptOutList") == 1
+    inbound = next(
+        r["Properties"]
+        for r in resources
+        if r["Type"] == "AWS::Lambda::Function" and "AUTO_REPLY_TEXT" in r["Properties"]["Environment"]["Variables"]
+    )
+    variables = inbound["Environment"]["Variables"]
+    # replies use the events stack's SMS configuration set; inbound messages go to its lake
+    for name in ("SMS_CONFIGURATION_SET", "PINPOINT_EVENT_STREAM_NAME"):
+        reference = variables[name]
+        assert {"Fn::ImportValue", "Fn::GetStackOutput"} & set(reference), reference  # from PinpointEvents
+        assert "PinpointEvents" in json.dumps(reference)
+    assert variables["OPT_OUT_LIST_NAME"] and variables["KEYWORD_CONFIG"]

@@ -62,6 +62,8 @@ EVENT_KINDS: dict[str, str] = {
     "_SMS.SUCCESS": "sms_success",
     "_SMS.FAILURE": "sms_failure",
     "_SMS.OPTOUT": "sms_optout",
+    "_SMS.OPTIN": "sms_optin",
+    "_sms.inbound": "sms_inbound",
     "_campaign.send": "campaign_send",
     "_journey.send": "journey_send",
     "_session.start": "session",

@@ -17,3 +17,13 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str, *, applies_to:
         raise ValueError("an acknowledgment needs a real reason")
     granular = f"{rule_id}[{applies_to}]" if applies_to else rule_id
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=granular, reason=reason))
+
+
+def nag_arn(construct: IConstruct, arn: str) -> str:
+    """How cdk-nag writes an ARN in a finding: ``<LogicalId.Arn>`` for a resource of this stack, else the ARN."""
+    if not cdk.Token.is_unresolved(arn):
+        return arn
+    default_child = construct.node.default_child
+    if isinstance(default_child, cdk.CfnResource):
+        return f"<{cdk.Stack.of(construct).get_logical_id(default_child)}.Arn>"
+    return arn

@@ -147,7 +147,9 @@ class PythonFunction(Construct):
     """A Python Lambda function of the library (see the module docstring for its defaults).
 
     Keyword-only props:
-      function_folder: the folder under ``lambda_src`` holding ``handler.py``.
+      function_folder: the folder under ``lambda_src`` holding ``handler.py``. Conflicts with ``code``.
+      code: the caller's own code (e.g. ``lambda_.Code.from_asset(...)``) instead of a library function folder;
+        it still gets the shared layer (``pinpoint_runtime``, Powertools) and every default below.
       service_name: Powertools service name (logs and metrics dimension).
       description: the function description.
       environment: extra environment variables.
@@ -168,7 +170,8 @@ class PythonFunction(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        function_folder: str,
+        function_folder: str | None = None,
+        code: lambda_.Code | None = None,
         service_name: str,
         description: str,
         environment: dict[str, str] | None = None,
@@ -191,8 +194,14 @@ class PythonFunction(Construct):
             reserved_concurrent_executions is None or reserved_concurrent_executions >= 0,
             "reserved_concurrent_executions must be 0 or more.",
         )
+        validation.require(
+            (function_folder is None) != (code is None), "Provide exactly one of function_folder or code."
+        )
         validation.raise_if_any()
-        code_dir = function_source_dir(function_folder)
+        if code is None:
+            code = lambda_.Code.from_asset(
+                str(function_source_dir(function_folder)), exclude=["__pycache__", "*.pyc"]  # type: ignore[arg-type]
+            )
 
         self.log_group = logs.LogGroup(
             self, "LogGroup", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN
@@ -233,7 +242,7 @@ class PythonFunction(Construct):
             "runtime": runtime,
             "architecture": ARCHITECTURE,
             "handler": handler,
-            "code": lambda_.Code.from_asset(str(code_dir), exclude=["__pycache__", "*.pyc"]),
+            "code": code,
             "layers": [runtime_layer(self)],
             "memory_size": memory_size,
             "timeout": timeout or cdk.Duration.seconds(60),
