@@ -1,7 +1,8 @@
 """Static checks on every synthesized template: cfn-lint (0 errors), checkov (failures fixed or accepted with a
 reason in tests/checkov_accepted.yaml) and asl-validator on every Step Functions definition.
 
-The templates are the sample app's stacks plus the EventStreamToS3 prop variants of the construct tests.
+The templates are the sample app's stacks plus the prop variants of the construct tests (EventStreamToS3,
+TwoWaySms / SelfManagedOptOut).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import pytest
 import yaml
 
 from tests.conftest import ENV, REPO, new_app
-from tests.test_event_stream_to_s3 import VARIANTS
+from tests.test_event_stream_to_s3 import VARIANTS as LAKE_VARIANTS
+from tests.test_two_way_sms_constructs import VARIANTS as SMS_VARIANTS
+
+VARIANTS = {**{f"Lake{k}": v for k, v in LAKE_VARIANTS.items()}, **{f"Sms{k}": v for k, v in SMS_VARIANTS.items()}}
 
 ACCEPTED_CHECKOV_FILE = REPO / "tests" / "checkov_accepted.yaml"
 

@@ -203,15 +203,16 @@ def test_existing_number_gets_two_way_through_a_restoring_custom_resource(built)
     assert custom["IdentityType"] == "phone-number" and custom["IdentityId"] == "phone-1234567890abcdef"
     assert custom["TwoWayChannelArn"] == {"Ref": _id(stack, two_way.inbound_topic)}
     assert custom["SelfManagedOptOutsEnabled"] == "true" and custom["OptOutListName"] == "partner-list"
-    configurator_role = next(
-        ref for ref in ({"Ref": k} for k in template.find_resources("AWS::IAM::Role")) if any(
-            s.get("Action") == ["sms-voice:DescribePhoneNumbers", "sms-voice:UpdatePhoneNumber"]
-            or set(s.get("Action", [])) == {"sms-voice:DescribePhoneNumbers", "sms-voice:UpdatePhoneNumber"}
-            for s in _statements(template, ref)
-        )
-    )
-    statement = next(s for s in _statements(template, configurator_role) if "sms-voice:UpdatePhoneNumber" in s["Action"])
-    assert statement["Resource"] == f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:phone-number/phone-1234567890abcdef"
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    update = next(s for s in statements if s["Action"] == "sms-voice:UpdatePhoneNumber")
+    assert update["Resource"] == f"arn:aws:sms-voice:{REGION}:{ACCOUNT}:phone-number/phone-1234567890abcdef"
+    describe = next(s for s in statements if "sms-voice:DescribePhoneNumbers" in s["Action"])
+    assert describe["Resource"] == "*"  # read-only; resource-level support is not documented
+    assert not any(s["Action"] == "sms-voice:UpdatePool" for s in statements)
     env = _function(template, stack, two_way.inbound_function.lambda_function)["Environment"]["Variables"]
     assert env["AUTO_REPLY_TEXT"] == ""  # replies turned off: the opt-out engine still answers keywords
     assert env["OPT_OUT_LIST_NAME"] == "partner-list"
