@@ -19,6 +19,7 @@ _EXPORTS = {
     "QueueWithDeadLetterQueue": ".core",
     "SecureBucket": ".core",
     "EventStreamToS3": ".event_stream_to_s3",
+    "EndpointStore": ".endpoint_store",
     "TwoWaySms": ".two_way_sms",
     "SelfManagedOptOut": ".self_managed_opt_out",
 }
