@@ -54,4 +54,8 @@ def test_validation_reports_every_problem_in_one_error() -> None:
 
 
 def test_validation_without_problems_does_not_raise() -> None:
-    PropsValidation("Thing").raise_if_any()
+    validation = PropsValidation("Thing")
+    validation.exclusive("queue_props", None, "existing_queue_obj", object())
+    validation.require(True, "never recorded")
+    validation.raise_if_any()
+    assert validation.problems == []

@@ -359,6 +359,15 @@ def test_grant_query_reads_the_lake_and_runs_athena_in_the_workgroup() -> None:
     )
     lake.grant_query(analyst)
     template = Template.from_stack(stack)
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    glue = next(s for s in statements if "glue:GetTable" in s["Action"])
+    assert f"arn:aws:glue:{REGION}:{ACCOUNT}:database/{lake.database_name}" in glue["Resource"]
+    query_statements = [s for s in statements if "athena:" in json.dumps(s["Action"]) or "glue:" in json.dumps(s["Action"])]
+    assert query_statements and all(s["Resource"] != "*" for s in query_statements)  # scoped, never "*"
     template.has_resource_properties(
         "AWS::IAM::Policy",
         {
