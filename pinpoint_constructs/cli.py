@@ -3,12 +3,17 @@
 Subcommands:
   synth-summary [CDK_OUT]   summarise a synthesized cloud assembly: stacks, resource counts, the cdk-nag result
                             and where the templates are (the README's main job prints this after ``cdk synth``).
+  validate-import FILE      validate a Pinpoint import file (CSV or newline-delimited JSON) locally with the import
+                            Lambda's own code; prints rows/valid/rejected and the top reasons. Exit 0 when the file
+                            is usable (rejected rows do NOT make it non-zero; see --rejects), 1 when it is unusable
+                            (binary, not UTF-8, no header, empty, unknown standard column).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -67,13 +72,42 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     summary = commands.add_parser("synth-summary", help="summarise a synthesized cloud assembly")
     summary.add_argument("cdk_out", nargs="?", default="cdk.out", type=Path)
+    check = commands.add_parser("validate-import", help="validate a Pinpoint endpoint import file locally")
+    check.add_argument("file", type=Path)
+    check.add_argument("--default-country", default="US", help="region for national phone numbers (default US)")
+    check.add_argument("--rejects", type=Path, help="write rejected rows (PII masked) to this CSV")
+    check.add_argument("--workers", type=int, default=None, help="processes (default: min(2, CPUs))")
+    check.add_argument("--format", choices=["CSV", "JSON"], default=None, help="default: by extension or content")
     args = parser.parse_args(argv)
+
+    if args.command == "validate-import":
+        return _validate_import(args)
 
     if args.command == "synth-summary":
         lines, passed = summarise_assembly(args.cdk_out)
         print("\n".join(lines))
         return 0 if passed else 1
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _validate_import(args: argparse.Namespace) -> int:
+    # Imported here so that the module (and synth-summary) stays cheap to import.
+    from pinpoint_runtime.endpoint_import import ImportFileError, validate_file_parallel
+
+    workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
+    try:
+        summary = validate_file_parallel(
+            args.file, workers=workers, default_country=args.default_country, rejects=args.rejects,
+            file_format=args.format,
+        )
+    except (ImportFileError, OSError) as error:
+        print(f"{args.file}: unusable import file: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.file}:")
+    print("\n".join("  " + line for line in summary.lines()))
+    if args.rejects is not None and summary.rejected:
+        print(f"  rejects written to {args.rejects}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -518,6 +518,36 @@ class EndpointStore:
 # --------------------------------------------------------------------------------------------- validation
 
 
+def validate_endpoint_request(
+    request: object,
+    field_prefix: str,
+    *,
+    default_country: str = "US",
+    normalise_address: bool = True,
+    require_id: bool = False,
+) -> dict[str, Any]:
+    """Public form of the checks :meth:`EndpointStore.update_endpoints_batch` applies to one ``EndpointBatchItem``
+    (``_clean_request`` over the batch-item fields; ``Id`` checked with the key rules when present or required),
+    plus, when ``normalise_address`` and both ``ChannelType`` and ``Address`` are present, the address
+    normalisation applied when the endpoint is written (E.164 for SMS/VOICE read in ``default_country``, email
+    syntax for EMAIL). Raises :class:`EndpointValidationError` naming ``<field_prefix>.<field>``; returns a
+    normalised copy (``Id`` included when given). Reused by :mod:`pinpoint_runtime.endpoint_import`."""
+    clean = _clean_request(request, field_prefix, _BATCH_ITEM_FIELDS)
+    endpoint_id = request.get("Id")  # type: ignore[union-attr]  # a Mapping after _clean_request
+    if endpoint_id is not None or require_id:
+        clean["Id"] = _key_part(endpoint_id, f"{field_prefix}.Id")
+    if normalise_address and clean.get("ChannelType") and clean.get("Address"):
+        clean["Address"] = _normalise_address(
+            clean["ChannelType"], clean["Address"], f"{field_prefix}.Address", default_country
+        )
+    return clean
+
+
+def normalise_address(channel: str, address: str, field: str, *, default_country: str = "US") -> str:
+    """Public form of the write-time address normalisation (E.164 for SMS/VOICE, email syntax for EMAIL)."""
+    return _normalise_address(channel, address, field, default_country)
+
+
 def _key_part(value: object, field: str) -> str:
     """Ids used in keys: non-empty strings without '#' (the key separator)."""
     if not isinstance(value, str) or not value.strip():

@@ -1,0 +1,619 @@
+"""Streaming validation of Pinpoint endpoint import files (CSV and newline-delimited JSON).
+
+The same code runs in the import Lambda and in ``pinpoint-constructs validate-import``. Files are read as a
+stream (the binary stream decoded one physical line at a time, so decode errors name their line; the ``csv``
+module on top handles quoted commas and quoted line breaks): the whole file is
+never held in memory.
+
+Header rules (CSV):
+* Standard columns are matched exactly and case-sensitively, as Pinpoint does: ``Id``, ``ChannelType``,
+  ``Address``, ``OptOut``, ``RequestId``, ``EffectiveDate``, ``User.UserId``, ``Demographic.<field>``,
+  ``Location.<field>`` (Latitude/Longitude numeric), ``Attributes.<name>``, ``User.UserAttributes.<name>``,
+  ``Metrics.<name>`` (numeric).
+* A repeated ``Attributes.x``/``User.UserAttributes.x`` header is one multi-valued attribute (one value per
+  column, empty cells skipped).
+* Any other column becomes ``Attributes.<column>`` (e.g. ``FirstName`` -> ``Attributes.FirstName``). A column
+  that differs from a standard one only by case (``address``) is therefore the custom attribute
+  ``Attributes.address``: it is never renamed to the standard column; the summary lists a warning for it.
+* An unknown field under a standard prefix (``Location.Foo``, ``Demographic.Foo``, ``User.Foo``) or an empty
+  name (``Attributes.``) makes the file unusable (:class:`ImportFileError`), since no interpretation is safe.
+* Blank lines are skipped; a row with a different number of cells than the header is rejected.
+
+Ids: a row's ``Id`` is used when given (an update needs only ``Id``). Otherwise ``ChannelType`` and ``Address``
+are required and the id is derived deterministically, ``"imp-" + sha256(ChannelType + ":" + normalised
+address)[:32]`` (email addresses lower-cased for the hash only), so re-importing the same address updates the
+same endpoint, and two rows with the same number in different spellings land on one endpoint.
+
+Validation is :func:`pinpoint_runtime.endpoint_store.validate_endpoint_request` (the EndpointStore's own checks);
+phone numbers are normalised to E.164 with an LRU cache and a pre-check that skips ``parse``/``format`` for
+strings already in E.164 (and NANPA national spellings when the default country uses +1); results are identical
+to the store's ``normalise_address``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import IO, Any, BinaryIO, Union
+
+from pinpoint_runtime.endpoint_store import (
+    PHONE_CHANNELS,
+    EndpointValidationError,
+    normalise_address,
+    validate_endpoint_request,
+)
+
+Source = Union[str, "os.PathLike[str]", BinaryIO]
+
+_TOP_LEVEL = frozenset({"Id", "ChannelType", "Address", "OptOut", "RequestId", "EffectiveDate"})
+_DEMOGRAPHIC = frozenset(
+    {"AppVersion", "Locale", "Make", "Model", "ModelVersion", "Platform", "PlatformVersion", "Timezone"}
+)
+_LOCATION_TEXT = frozenset({"City", "Country", "PostalCode", "Region"})
+_LOCATION_NUMBERS = frozenset({"Latitude", "Longitude"})
+_STANDARD_LOWER = {name.lower(): name for name in _TOP_LEVEL | {"User.UserId"}}
+_PII_COLUMN = re.compile(r"address|name|email|e-mail|phone|mobile|msisdn|number|birth|userid|user_id", re.I)
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_NANPA_PUNCT = str.maketrans("", "", " ()-.")
+MASK = "***"
+
+
+class ImportFileError(ValueError):
+    """The file cannot be imported at all (binary, not UTF-8, no header, empty, unusable header)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """One rejected row: 1-based physical line where the record starts, the column/field, the reason, and the
+    row (column -> value; PII columns masked when requested)."""
+
+    line: int
+    field: str
+    reason: str
+    row: dict[str, Any] | None = None
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    valid: int = 0
+    rejected: int = 0
+    by_reason: Counter = field(default_factory=Counter)
+    channels: Counter = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+    def lines(self, top: int = 5) -> list[str]:
+        out = [f"rows: {self.rows}", f"valid: {self.valid}", f"rejected: {self.rejected}"]
+        if self.channels:
+            out.append("channels: " + ", ".join(f"{c} {n}" for c, n in self.channels.most_common()))
+        if self.by_reason:
+            out.append("top reasons:")
+            out.extend(f"  {n} x {reason}" for reason, n in self.by_reason.most_common(top))
+        out.extend(f"warning: {w}" for w in self.warnings)
+        return out
+
+
+# ------------------------------------------------------------------------------------------------ opening
+
+
+def _open_binary(source: Source) -> tuple[BinaryIO, str, bool]:
+    if isinstance(source, (str, os.PathLike)):
+        return open(source, "rb"), os.fspath(source), True
+    return source, getattr(source, "name", "") or "", False
+
+
+def _peek(stream: BinaryIO) -> tuple[BinaryIO, bytes]:
+    if not hasattr(stream, "peek"):
+        if isinstance(stream, io.BytesIO):
+            position = stream.tell()
+            return stream, stream.getbuffer()[position : position + 8192].tobytes()
+        else:
+            stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+    return stream, stream.peek(8192)[:8192]  # type: ignore[attr-defined]
+
+
+def detect_format(name: str, head: bytes) -> str:
+    """"CSV" or "JSON" (newline-delimited): by extension, else by the first non-blank byte."""
+    ext = os.path.splitext(name)[1].lower()
+    if ext == ".csv":
+        return "CSV"
+    if ext in (".json", ".ndjson", ".jsonl"):
+        return "JSON"
+    body = head[3:] if head.startswith(codecs.BOM_UTF8) else head
+    return "JSON" if body.lstrip()[:1] == b"{" else "CSV"
+
+
+def _check_head(head: bytes) -> None:
+    if not head or head == codecs.BOM_UTF8:
+        raise ImportFileError("the file is empty")
+    if head[:2] == b"\x1f\x8b" or head[:4] == b"PK\x03\x04" or head[:3] == b"BZh":
+        raise ImportFileError("the file is compressed (gzip/zip/bzip2); Pinpoint imports need plain UTF-8 text")
+    if b"\x00" in head:
+        raise ImportFileError("the file is binary (contains NUL bytes), not UTF-8 CSV or JSON text")
+
+
+def _decode_error(error: UnicodeDecodeError, line: int) -> ImportFileError:
+    return ImportFileError(
+        f"the file is not UTF-8: undecodable byte 0x{error.object[error.start]:02x} near line {line} "
+        "(save it as UTF-8; Latin-1/Windows-1252 exports must be converted)"
+    )
+
+
+# ------------------------------------------------------------------------------------------------ CSV header
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    kind: str  # top | user_id | demo | loc | locnum | attr | uattr | metric
+    key: str
+    name: str  # header as written
+
+
+def compile_header(header: list[str]) -> tuple[list[_Column], list[str]]:
+    """Column specs for a CSV header, and warnings (case-mismatched standard columns)."""
+    if not header or all(not h.strip() for h in header):
+        raise ImportFileError("the file has no header line (the first line must name the columns)")
+    columns, warnings = [], []
+    for name in header:
+        if name in _TOP_LEVEL:
+            columns.append(_Column("top", name, name))
+        elif name == "User.UserId":
+            columns.append(_Column("user_id", "UserId", name))
+        elif name.startswith("Demographic."):
+            key = name[len("Demographic.") :]
+            if key not in _DEMOGRAPHIC:
+                raise ImportFileError(f"unknown standard column {name!r} (Demographic fields: {sorted(_DEMOGRAPHIC)})")
+            columns.append(_Column("demo", key, name))
+        elif name.startswith("Location."):
+            key = name[len("Location.") :]
+            if key in _LOCATION_NUMBERS:
+                columns.append(_Column("locnum", key, name))
+            elif key in _LOCATION_TEXT:
+                columns.append(_Column("loc", key, name))
+            else:
+                raise ImportFileError(f"unknown standard column {name!r}")
+        elif name.startswith("User.UserAttributes."):
+            columns.append(_Column("uattr", _custom(name, "User.UserAttributes."), name))
+        elif name.startswith("User."):
+            raise ImportFileError(f"unknown standard column {name!r} (User.UserId or User.UserAttributes.<name>)")
+        elif name.startswith("Attributes."):
+            columns.append(_Column("attr", _custom(name, "Attributes."), name))
+        elif name.startswith("Metrics."):
+            columns.append(_Column("metric", _custom(name, "Metrics."), name))
+        else:
+            if not name.strip():
+                raise ImportFileError("the header has an empty column name")
+            standard = _STANDARD_LOWER.get(name.lower())
+            if standard:
+                warnings.append(
+                    f"column {name!r} is not the standard {standard!r} (header names are case-sensitive); "
+                    f"it is imported as Attributes.{name}"
+                )
+            columns.append(_Column("attr", name, name))
+    return columns, warnings
+
+
+def _custom(name: str, prefix: str) -> str:
+    key = name[len(prefix) :]
+    if not key:
+        raise ImportFileError(f"column {name!r} has an empty attribute name")
+    return key
+
+
+# ------------------------------------------------------------------------------------------------ phones
+
+
+@lru_cache(maxsize=262_144)
+def _phone(address: str, default_country: str, nanpa: bool) -> tuple[str | None, str]:
+    """(E.164, "") or (None, problem). Same answers as endpoint_store.normalise_address (property-tested)."""
+    candidate = None
+    if _E164.fullmatch(address):
+        candidate = address
+    elif nanpa:
+        digits = address.translate(_NANPA_PUNCT)
+        if digits.isdigit() and digits.isascii():
+            if len(digits) == 10:
+                candidate = "+1" + digits
+            elif len(digits) == 11 and digits[0] == "1":
+                candidate = "+" + digits
+    if candidate is not None:
+        number = _e164_number(candidate)
+        if number is not None:
+            import phonenumbers
+
+            if phonenumbers.is_valid_number(number):
+                return candidate, ""
+            return None, "is not a valid phone number"
+    try:
+        return normalise_address("SMS", address, "Address", default_country=default_country), ""
+    except EndpointValidationError as error:
+        return None, error.problem.replace(" (channel SMS)", "")
+
+
+def _e164_number(text: str) -> Any:
+    import phonenumbers
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    digits = text[1:]
+    for size in (1, 2, 3):
+        cc = int(digits[:size])
+        if cc in COUNTRY_CODE_TO_REGION_CODE:
+            rest = digits[size:]
+            if not rest or rest[0] == "0":
+                return None  # leading zeros (Italian numbers): let parse handle it
+            return phonenumbers.PhoneNumber(country_code=cc, national_number=int(rest))
+    return None
+
+
+def _endpoint_id(channel: str, address: str) -> str:
+    key = address.lower() if channel == "EMAIL" else address
+    return "imp-" + hashlib.sha256(f"{channel}:{key}".encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------------------------------------ rows
+
+
+class _Converter:
+    def __init__(self, columns: list[_Column] | None, default_country: str, strip_pii: bool) -> None:
+        self.columns = columns
+        self.default_country = default_country
+        self.strip_pii = strip_pii
+        self.nanpa = _country_code(default_country) == 1
+        self.masked = (
+            [c.kind == "top" and c.key == "Address" or c.kind == "user_id" or bool(_PII_COLUMN.search(c.name))
+             for c in columns]
+            if columns
+            else []
+        )
+
+    def csv_row(self, line: int, cells: list[str]) -> dict | Rejected:
+        columns = self.columns
+        if len(cells) != len(columns):
+            return self._reject(line, "row", f"has {len(cells)} cells; the header has {len(columns)}", cells)
+        item: dict[str, Any] = {}
+        for column, value in zip(columns, cells):
+            if not value:
+                continue
+            kind = column.kind
+            if kind == "top":
+                item[column.key] = value
+            elif kind == "attr":
+                item.setdefault("Attributes", {}).setdefault(column.key, []).append(value)
+            elif kind == "user_id":
+                item.setdefault("User", {})["UserId"] = value
+            elif kind == "uattr":
+                item.setdefault("User", {}).setdefault("UserAttributes", {}).setdefault(column.key, []).append(value)
+            elif kind == "demo":
+                item.setdefault("Demographic", {})[column.key] = value
+            elif kind == "loc":
+                item.setdefault("Location", {})[column.key] = value
+            else:  # metric / locnum
+                try:
+                    number = float(value)
+                except ValueError:
+                    return self._reject(line, column.name, "must be a number", cells)
+                if kind == "metric":
+                    item.setdefault("Metrics", {})[column.key] = number
+                else:
+                    item.setdefault("Location", {})[column.key] = number
+        return self.finish(line, item, cells)
+
+    def json_row(self, line: int, text: str) -> dict | Rejected | None:
+        if not text.strip():
+            return None
+        try:
+            item = json.loads(text)
+        except ValueError as error:
+            return Rejected(line, "row", f"is not valid JSON ({error.msg})", None if self.strip_pii else {"json": text})
+        if not isinstance(item, dict):
+            return Rejected(line, "row", "must be a JSON object (an EndpointBatchItem)", None)
+        return self.finish(line, item, item)
+
+    def finish(self, line: int, item: dict, raw: Any) -> dict | Rejected:
+        try:
+            clean = validate_endpoint_request(item, "Item", normalise_address=False)
+        except EndpointValidationError as error:
+            return self._reject(line, _field_name(error.field), error.problem, raw)
+        channel, address = clean.get("ChannelType"), clean.get("Address")
+        if "Id" not in clean:
+            if not channel:
+                return self._reject(line, "ChannelType", "is required for a new endpoint (no Id)", raw)
+            if not address:
+                return self._reject(line, "Address", "is required for a new endpoint (no Id)", raw)
+        if channel and address:
+            if channel in PHONE_CHANNELS:
+                e164, problem = _phone(address, self.default_country, self.nanpa)
+                if e164 is None:
+                    return self._reject(line, "Address", f"{problem} (channel {channel})", raw)
+                clean["Address"] = e164
+            else:
+                try:
+                    clean["Address"] = normalise_address(channel, address, "Address", default_country=self.default_country)
+                except EndpointValidationError as error:
+                    return self._reject(line, "Address", error.problem, raw)
+        if "Id" not in clean:
+            clean["Id"] = _endpoint_id(channel, clean["Address"])
+        return clean
+
+    def _reject(self, line: int, field_name: str, reason: str, raw: Any) -> Rejected:
+        return Rejected(line, field_name, reason, self._row(raw))
+
+    def _row(self, raw: Any) -> dict | None:
+        if isinstance(raw, list):
+            if self.columns is None:
+                return None
+            row: dict[str, Any] = {}
+            for index, (column, value) in enumerate(zip(self.columns, raw)):
+                if self.strip_pii and self.masked[index] and value:
+                    value = MASK
+                name = column.name if column.name not in row else f"{column.name}#{index}"
+                row[name] = value
+            return row
+        if isinstance(raw, dict):
+            return _mask_json(raw) if self.strip_pii else raw
+        return None
+
+
+def _mask_json(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _mask_json(v, k) for k, v in value.items()}
+    if key and _PII_COLUMN.search(key) and value not in (None, "", [], {}):
+        return MASK
+    if isinstance(value, list):
+        return [_mask_json(v, key) for v in value]
+    return value
+
+
+def _field_name(path: str) -> str:
+    name = path[len("Item.") :] if path.startswith("Item.") else path
+    return name.replace("[", ".").replace("]", "")
+
+
+def _country_code(region: str) -> int:
+    import phonenumbers
+
+    return phonenumbers.country_code_for_region(region)
+
+
+# ------------------------------------------------------------------------------------------------ readers
+
+
+def _text_lines(stream: BinaryIO) -> Iterator[str]:
+    """UTF-8 lines (line endings kept, BOM dropped) decoded one physical line at a time, so a decode error names
+    its exact line and only one line is ever held."""
+    number = 0
+    for number, raw in enumerate(stream, 1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _decode_error(error, number) from None
+        if number == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        yield text
+
+
+def _csv_records(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
+    """(start line, cells) for each non-blank record; the header is the first."""
+    reader = csv.reader(lines)
+    previous_end = 0
+    try:
+        for cells in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if cells:
+                yield start, cells
+    except csv.Error as error:
+        raise ImportFileError(f"CSV syntax error near line {reader.line_num}: {error}") from None
+
+
+class _Reader:
+    """Opens a source, checks it, and yields raw records plus a converter that validates them."""
+
+    def __init__(self, source: Source, default_country: str, strip_pii: bool, file_format: str | None) -> None:
+        self.stream, self.name, self._close = _open_binary(source)
+        self.stream, head = _peek(self.stream)
+        try:
+            _check_head(head)
+            self.format = (file_format or detect_format(self.name, head)).upper()
+            self.text = _text_lines(self.stream)
+            self.warnings: list[str] = []
+            if self.format == "CSV":
+                self.records: Iterator = _csv_records(self.text)
+                first = next(self.records, None)
+                if first is None:
+                    raise ImportFileError("the file is empty (no header line)")
+                columns, self.warnings = compile_header(first[1])
+                self.converter = _Converter(columns, default_country, strip_pii)
+            elif self.format == "JSON":
+                self.records = enumerate(self.text, 1)
+                self.converter = _Converter(None, default_country, strip_pii)
+            else:
+                raise ImportFileError(f"unknown format {file_format!r} (CSV or JSON)")
+        except BaseException:
+            self.close()
+            raise
+
+    def convert(self, line: int, record: Any) -> dict | Rejected | None:
+        if self.format == "CSV":
+            return self.converter.csv_row(line, record)
+        return self.converter.json_row(line, record)
+
+    def close(self) -> None:
+        if self._close:
+            self.stream.close()
+        elif isinstance(self.stream, io.BufferedReader):
+            self.stream.detach()  # never close a caller's stream
+
+
+def iter_endpoints(
+    source: Source,
+    *,
+    default_country: str = "US",
+    strip_pii_from_rejects: bool = True,
+    file_format: str | None = None,
+) -> Iterator[dict | Rejected]:
+    """Yields each valid EndpointBatchItem (a dict with ``Id``) and each :class:`Rejected`, in file order.
+    Raises :class:`ImportFileError` (before or while yielding) when the file is unusable."""
+    reader = _Reader(source, default_country, strip_pii_from_rejects, file_format)
+    try:
+        for line, record in reader.records:
+            result = reader.convert(line, record)
+            if result is not None:
+                yield result
+    finally:
+        reader.close()
+
+
+REJECTS_HEADER = ["line", "field", "reason", "row"]
+
+
+class RejectsWriter:
+    """CSV rejects file: line, field, reason, row (JSON of the row, PII columns masked when configured)."""
+
+    def __init__(self, target: str | os.PathLike | IO[str]) -> None:
+        if isinstance(target, (str, os.PathLike)):
+            self._file: IO[str] = open(target, "w", newline="", encoding="utf-8")
+            self._close = True
+        else:
+            self._file, self._close = target, False
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(REJECTS_HEADER)
+
+    def write(self, reject: Rejected) -> None:
+        row = "" if reject.row is None else json.dumps(reject.row, ensure_ascii=False)
+        self._writer.writerow([reject.line, reject.field, reject.reason, row])
+
+    def close(self) -> None:
+        if self._close:
+            self._file.close()
+
+
+def add_result(summary: ImportSummary, result: dict | Rejected) -> None:
+    summary.rows += 1
+    if isinstance(result, Rejected):
+        summary.rejected += 1
+        summary.by_reason[f"{result.field}: {result.reason}"] += 1
+    else:
+        summary.valid += 1
+        summary.channels[result.get("ChannelType") or "(update by Id)"] += 1
+
+
+def validate_file(
+    source: Source,
+    *,
+    default_country: str = "US",
+    rejects: str | os.PathLike | IO[str] | None = None,
+    strip_pii_from_rejects: bool = True,
+    file_format: str | None = None,
+) -> ImportSummary:
+    """Validate a whole file in one streaming pass. ``rejects``: a path or text stream for the rejects CSV."""
+    reader = _Reader(source, default_country, strip_pii_from_rejects, file_format)
+    summary = ImportSummary(warnings=list(reader.warnings))
+    writer = RejectsWriter(rejects) if rejects is not None else None
+    try:
+        convert = reader.convert
+        for line, record in reader.records:
+            result = convert(line, record)
+            if result is None:
+                continue
+            add_result(summary, result)
+            if writer is not None and isinstance(result, Rejected):
+                writer.write(result)
+    finally:
+        reader.close()
+        if writer is not None:
+            writer.close()
+    return summary
+
+
+# ------------------------------------------------------------------------------------------------ parallel
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_init(columns: list[_Column] | None, default_country: str, strip_pii: bool, file_format: str) -> None:
+    _WORKER["converter"] = _Converter(columns, default_country, strip_pii)
+    _WORKER["format"] = file_format
+
+
+def _worker_chunk(chunk: list[tuple[int, Any]]) -> tuple[int, int, Counter, Counter, list[Rejected]]:
+    converter: _Converter = _WORKER["converter"]
+    convert = converter.csv_row if _WORKER["format"] == "CSV" else converter.json_row
+    rows = valid = 0
+    channels: Counter = Counter()
+    reasons: Counter = Counter()
+    rejects = []
+    for line, record in chunk:
+        result = convert(line, record)
+        if result is None:
+            continue
+        rows += 1
+        if isinstance(result, Rejected):
+            reasons[f"{result.field}: {result.reason}"] += 1
+            rejects.append(result)
+        else:
+            valid += 1
+            channels[result.get("ChannelType") or "(update by Id)"] += 1
+    return rows, valid, channels, reasons, rejects
+
+
+def validate_file_parallel(
+    source: Source,
+    *,
+    workers: int = 2,
+    default_country: str = "US",
+    rejects: str | os.PathLike | IO[str] | None = None,
+    strip_pii_from_rejects: bool = True,
+    file_format: str | None = None,
+    chunk_rows: int = 5000,
+) -> ImportSummary:
+    """:func:`validate_file` over ``workers`` processes: this process streams records (the csv module handles
+    quoted line breaks, so no byte-range splitting) and sends chunks to the workers; results come back in order,
+    so the rejects file is in line order. ``workers <= 1`` runs in-process."""
+    if workers <= 1:
+        return validate_file(
+            source, default_country=default_country, rejects=rejects,
+            strip_pii_from_rejects=strip_pii_from_rejects, file_format=file_format,
+        )
+    import itertools
+    import multiprocessing
+
+    reader = _Reader(source, default_country, strip_pii_from_rejects, file_format)
+    summary = ImportSummary(warnings=list(reader.warnings))
+    writer = RejectsWriter(rejects) if rejects is not None else None
+
+    def chunks() -> Iterator[list]:
+        records = iter(reader.records)
+        while chunk := list(itertools.islice(records, chunk_rows)):
+            yield chunk
+
+    try:
+        context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
+        with context.Pool(
+            workers,
+            initializer=_worker_init,
+            initargs=(reader.converter.columns, default_country, strip_pii_from_rejects, reader.format),
+        ) as pool:
+            for rows, valid, channels, reasons, chunk_rejects in pool.imap(_worker_chunk, chunks()):
+                summary.rows += rows
+                summary.valid += valid
+                summary.rejected += rows - valid
+                summary.channels.update(channels)
+                summary.by_reason.update(reasons)
+                if writer is not None:
+                    for reject in chunk_rejects:
+                        writer.write(reject)
+    finally:
+        reader.close()
+        if writer is not None:
+            writer.close()
+    return summary
