@@ -38,7 +38,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -47,6 +46,7 @@ from typing import Any
 
 from pinpoint_runtime.event_records import to_epoch_ms
 from pinpoint_runtime.event_stream import ENV_DELIVERY_STREAM, EventStreamWriter
+from pinpoint_runtime.retries import full_jitter_backoff
 
 ENV_TABLE = "ENDPOINT_STORE_TABLE"
 """Environment variable holding the table name (the construct sets it on functions it grants access to)."""
@@ -441,7 +441,7 @@ class EndpointStore:
                 code = error.response.get("Error", {}).get("Code")
                 if code not in RETRYABLE_ERROR_CODES or attempt == self.max_attempts:
                     raise
-            self._sleep(_backoff_seconds(attempt))
+            self._sleep(_backoff(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _get_items(self, app: str, endpoint_ids: list[str]) -> dict[str, dict]:
@@ -456,7 +456,7 @@ class EndpointStore:
             }
             for attempt in range(1, self.max_attempts + 1):
                 if attempt > 1:
-                    self._sleep(_backoff_seconds(attempt - 1))
+                    self._sleep(_backoff(attempt - 1))
                 response = self._call("batch_get_item", RequestItems=pending)
                 for raw in response.get("Responses", {}).get(self.table_name, []):
                     item = _from_item(raw)
@@ -502,7 +502,7 @@ class EndpointStore:
             pending = requests[start : start + 25]
             for attempt in range(1, self.max_attempts + 1):
                 if attempt > 1:
-                    self._sleep(_backoff_seconds(attempt - 1))
+                    self._sleep(_backoff(attempt - 1))
                 response = self._call("batch_write_item", RequestItems={self.table_name: pending})
                 unprocessed = (response.get("UnprocessedItems") or {}).get(self.table_name) or []
                 written += len(pending) - len(unprocessed)
@@ -868,6 +868,5 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _backoff_seconds(retry: int) -> float:
-    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2 ** (retry - 1)))."""
-    return random.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (retry - 1)))
+def _backoff(retry: int) -> float:
+    return full_jitter_backoff(retry, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import re
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from pinpoint_runtime.event_records import EVENT_VERSION, LIBRARY_SDK_NAME, to_epoch_ms
+from pinpoint_runtime.retries import full_jitter_backoff
 
 ENV_DELIVERY_STREAM = "PINPOINT_EVENT_STREAM_NAME"
 """Environment variable the ``EventStreamToS3`` construct sets on producer functions (the stream name)."""
@@ -220,7 +220,7 @@ class EventStreamWriter:
         failures: dict[int, str] = {}
         for attempt in range(1, self.max_attempts + 1):
             if attempt > 1:
-                self._sleep(_backoff_seconds(attempt - 1))
+                self._sleep(_backoff(attempt - 1))
             try:
                 codes = self._put_record_batch([payloads[index] for index in pending])
             except _PermanentBatchError as error:
@@ -379,9 +379,6 @@ def _batches(sizes: list[int]) -> Iterator[list[int]]:
         yield batch
 
 
-def _backoff_seconds(retry: int) -> float:
-    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2 ** (retry - 1)))."""
-    return random.uniform(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (retry - 1)))
 
 
 def _batch_entry(endpoint_id: object, item: object) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -532,3 +529,7 @@ def _session(session: object) -> dict[str, Any]:
             "stop_timestamp": to_epoch_ms(session.get("StopTimestamp")),
         }
     )
+
+
+def _backoff(retry: int) -> float:
+    return full_jitter_backoff(retry, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS)
