@@ -257,3 +257,78 @@ def test_cli_parallel_matches_serial(tmp_path):
     assert f"rows: {serial.rows}" in done.stdout and f"rejected: {serial.rejected}" in done.stdout
     lines_out = [int(r["line"]) for r in csv.DictReader(rejects.open())]
     assert lines_out == sorted(lines_out) and len(lines_out) == serial.rejected
+
+
+# --------------------------------------------------------------------------------- fast paths == reference path
+
+FAST_HEADERS = [
+    "Id", "ChannelType", "Address", "OptOut", "RequestId", "EffectiveDate", "User.UserId", "Demographic.Platform",
+    "Location.Country", "Location.Latitude", "Location.Longitude", "Metrics.score", "Attributes.x", "Attributes.x",
+    "User.UserAttributes.t", "FirstName", "A" * 51,
+]
+FAST_CELL = st.one_of(
+    st.just(""), CELL, PHONE_TEXT, st.sampled_from(["SMS", "EMAIL", "VOICE", "ALL", "NONE", "a#b", " ", "nan",
+                                                    "1e300", "1e-200", "-91", "45.5", "inf", "a@b.co", "-a@b.co"]),
+    st.text(alphabet="ab@.- \t", max_size=12), st.text(alphabet="x", min_size=99, max_size=102),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(FAST_HEADERS), min_size=1, max_size=8, unique=False).flatmap(
+    lambda header: st.tuples(st.just(header), st.lists(st.lists(FAST_CELL, min_size=len(header),
+                                                                max_size=len(header)), max_size=5))))
+def test_fast_csv_path_matches_store_validation(case):
+    from pinpoint_runtime.endpoint_import import _Converter, compile_header
+
+    header, rows = case
+    columns, _ = compile_header(header)
+    converter = _Converter(columns, "US", True)
+    for cells in rows:
+        assert converter.csv_row(2, cells) == converter.csv_row_reference(2, cells)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from([1, 44, 49, 33, 61, 91, 39, 7]), st.integers(min_value=10**5, max_value=10**12 - 1))
+def test_main_region_shortcut_implies_phonenumbers_valid(cc, nsn):
+    import phonenumbers
+
+    from pinpoint_runtime.endpoint_import import _main_region_valid
+
+    number = phonenumbers.PhoneNumber(country_code=cc, national_number=nsn)
+    if _main_region_valid(cc, str(nsn)):
+        assert phonenumbers.is_valid_number(number)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.from_regex(r"[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True))
+def test_main_region_shortcut_agrees_on_us_numbers(nsn):
+    import phonenumbers
+
+    from pinpoint_runtime.endpoint_import import _main_region_valid
+
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(nsn))
+    if phonenumbers.region_code_for_number(number) in (None, "US"):
+        assert _main_region_valid(1, nsn) == phonenumbers.is_valid_number(number)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20) | st.from_regex(
+    r"-?[a-z]{0,3}-?@(-?[a-z]{0,3}-?\.){0,3}-?[a-z]{0,3}-?", fullmatch=True))
+def test_email_fast_check_matches_store(address):
+    from pinpoint_runtime.endpoint_import import _EMAIL_FAST
+    from pinpoint_runtime.endpoint_store import _looks_like_email
+
+    if address.isascii():
+        assert bool(_EMAIL_FAST.fullmatch(address)) == _looks_like_email(address)
+
+
+def test_text_lines_blocks_and_decode_error_line():
+    from pinpoint_runtime.endpoint_import import _text_lines
+
+    data = "\ufeffa,b\r\nx\ry\n" + "z" * 50 + "\nlast"
+    assert list(_text_lines(io.BytesIO(data.encode()), block_size=7)) == ["a,b\r\n", "x\ry\n", "z" * 50 + "\n", "last"]
+    lines = []
+    with pytest.raises(ImportFileError, match="line 3"):
+        for line in _text_lines(io.BytesIO(b"a\nb\nc\xff\nd\n"), block_size=1 << 10):
+            lines.append(line)
+    assert lines == ["a\n", "b\n"]

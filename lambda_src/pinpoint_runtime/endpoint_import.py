@@ -36,7 +36,9 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import json
+import math
 import os
 import re
 from collections import Counter
@@ -46,6 +48,11 @@ from functools import lru_cache
 from typing import IO, Any, BinaryIO, Union
 
 from pinpoint_runtime.endpoint_store import (
+    CHANNEL_TYPES,
+    MAX_ADDRESS_LENGTH,
+    MAX_ATTRIBUTE_NAME_LENGTH,
+    MAX_ATTRIBUTE_VALUE_LENGTH,
+    OPT_OUT_VALUES,
     PHONE_CHANNELS,
     EndpointValidationError,
     normalise_address,
@@ -65,6 +72,7 @@ _PII_COLUMN = re.compile(r"address|name|email|e-mail|phone|mobile|msisdn|number|
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _NANPA_PUNCT = str.maketrans("", "", " ()-.")
 MASK = "***"
+_EMAIL_FAST = re.compile(r"(?=.{1,254}\Z)[^@\x00- ]{1,64}@(?:(?!-)[^@.\x00- ]{1,63}(?<!-)\.)+(?!-)[^@.\x00- ]{1,63}(?<!-)", re.S)
 
 
 class ImportFileError(ValueError):
@@ -212,7 +220,7 @@ def _custom(name: str, prefix: str) -> str:
 # ------------------------------------------------------------------------------------------------ phones
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=16_384)
 def _phone(address: str, default_country: str, nanpa: bool) -> tuple[str | None, str]:
     """(E.164, "") or (None, problem). Same answers as endpoint_store.normalise_address (property-tested)."""
     candidate = None
@@ -230,6 +238,8 @@ def _phone(address: str, default_country: str, nanpa: bool) -> tuple[str | None,
         if number is not None:
             import phonenumbers
 
+            if _main_region_valid(number.country_code, str(number.national_number)):
+                return candidate, ""
             if phonenumbers.is_valid_number(number):
                 return candidate, ""
             return None, "is not a valid phone number"
@@ -254,6 +264,66 @@ def _e164_number(text: str) -> Any:
     return None
 
 
+_MAIN_REGION: dict[int, Any] = {}
+
+
+def _main_region_valid(country_code: int, nsn: str) -> bool:
+    """True only when ``phonenumbers.is_valid_number`` is True: the number is valid for the first (main) region
+    of its calling code, which ``region_code_for_number`` tries first when that region has no leading-digits
+    rule. Replicates ``_number_type_helper != UNKNOWN`` (general description, then any number type, each with
+    its possible lengths) with one precompiled alternation per length. False means "ask phonenumbers"."""
+    per_length = _MAIN_REGION.get(country_code)
+    if per_length is None:
+        per_length = _MAIN_REGION[country_code] = _compile_main_region(country_code)
+    pattern = per_length.get(len(nsn))
+    return pattern is not None and pattern.fullmatch(nsn) is not None
+
+
+def _compile_main_region(country_code: int) -> dict[int, Any]:
+    from phonenumbers import PhoneMetadata
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code) or ()
+    metadata = PhoneMetadata.metadata_for_region(regions[0].upper(), None) if regions else None
+    if metadata is None or metadata.leading_digits is not None or metadata.general_desc is None:
+        return {}
+    descs = [metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+             metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line,
+             metadata.mobile]
+    general = metadata.general_desc
+    if not general.national_number_pattern:
+        return {}
+    lengths = set(general.possible_length) - {-1}
+    for desc in descs:
+        if desc is not None:
+            lengths |= set(desc.possible_length) - {-1}
+    out = {}
+    for length in lengths:
+        if len(general.possible_length) > 0 and length not in general.possible_length:
+            continue
+        types = [
+            d.national_number_pattern for d in descs
+            if d is not None and d.national_number_pattern
+            and not (len(d.possible_length) > 0 and length not in d.possible_length)
+        ]
+        if types:
+            out[length] = _LengthPattern(general.national_number_pattern, types)
+    return out
+
+
+class _LengthPattern:
+    """fullmatch(nsn) of the general pattern and of any type pattern (lengths already filtered)."""
+
+    __slots__ = ("general", "types")
+
+    def __init__(self, general: str, types: list[str]) -> None:
+        self.general = re.compile(general)
+        self.types = re.compile("|".join(f"(?:{t})" for t in types))
+
+    def fullmatch(self, nsn: str) -> Any:
+        return self.types.fullmatch(nsn) if self.general.fullmatch(nsn) else None
+
+
 def _endpoint_id(channel: str, address: str) -> str:
     key = address.lower() if channel == "EMAIL" else address
     return "imp-" + hashlib.sha256(f"{channel}:{key}".encode()).hexdigest()[:32]
@@ -275,10 +345,93 @@ class _Converter:
             else []
         )
 
+        self.plan = _plan(columns) if columns else []
+
     def csv_row(self, line: int, cells: list[str]) -> dict | Rejected:
+        """The validated EndpointBatchItem or the rejection. Rows whose every cell passes the specialised checks
+        of :func:`_plan` (checks that imply the store's) skip the generic validation; any other row takes the
+        reference path (dict + ``validate_endpoint_request``), so rejections are the store's own."""
+        if len(cells) != len(self.columns):  # type: ignore[arg-type]
+            return self._reject(line, "row", f"has {len(cells)} cells; the header has {len(self.columns)}", cells)  # type: ignore[arg-type]
+        clean = self._fast(cells)
+        if clean is None:
+            return self.csv_row_reference(line, cells)
+        return self.complete(line, clean, cells)
+
+    def _fast(self, cells: list[str]) -> dict | None:
+        """Specialised per-column checks; None when any cell needs the generic validation."""
+        clean: dict[str, Any] = {}
+        endpoint_id = None
+        for (code, key), value in zip(self.plan, cells):
+            if not value:
+                continue
+            if code == _C_ATTR:
+                if len(value) > MAX_ATTRIBUTE_VALUE_LENGTH:
+                    return None
+                attributes = clean.get("Attributes")
+                if attributes is None:
+                    clean["Attributes"] = {key: [value]}
+                elif key in attributes:
+                    attributes[key].append(value)
+                else:
+                    attributes[key] = [value]
+            elif code == _C_CHANNEL:
+                if value not in CHANNEL_TYPES:
+                    return None
+                clean["ChannelType"] = value
+            elif code == _C_ADDRESS:
+                stripped = value.strip()
+                if not stripped or len(value) > MAX_ADDRESS_LENGTH:
+                    return None
+                clean["Address"] = stripped
+            elif code == _C_USER_ID or code == _C_ID:
+                if len(value) > 1024 or "#" in value or not value.strip():
+                    return None
+                if code == _C_ID:
+                    endpoint_id = value
+                else:
+                    clean.setdefault("User", {})["UserId"] = value
+            elif code == _C_TEXT:  # Demographic.* / Location text / RequestId
+                if len(value) > 1024:
+                    return None
+                group, name = key
+                if group:
+                    clean.setdefault(group, {})[name] = value
+                else:
+                    clean[name] = value
+            elif code == _C_OPT_OUT:
+                if value not in OPT_OUT_VALUES:
+                    return None
+                clean["OptOut"] = value
+            elif code == _C_METRIC or code == _C_LOCNUM:
+                try:
+                    number = float(value)
+                except ValueError:
+                    return None
+                if not _finite_dynamo(number):
+                    return None
+                if code == _C_METRIC:
+                    clean.setdefault("Metrics", {})[key] = number
+                else:
+                    limit = _LOCATION_LIMITS[key]
+                    if not -limit <= number <= limit:
+                        return None
+                    clean.setdefault("Location", {})[key] = number
+            elif code == _C_UATTR:
+                if len(value) > MAX_ATTRIBUTE_VALUE_LENGTH:
+                    return None
+                user = clean.setdefault("User", {})
+                user.setdefault("UserAttributes", {}).setdefault(key, []).append(value)
+            else:  # _C_GENERIC: EffectiveDate, over-long custom names, ...
+                return None
+        if endpoint_id is not None:
+            clean["Id"] = endpoint_id
+        return clean
+
+    def csv_row_reference(self, line: int, cells: list[str]) -> dict | Rejected:
+        """Reference path: build the EndpointBatchItem and run the store's generic validation."""
         columns = self.columns
-        if len(cells) != len(columns):
-            return self._reject(line, "row", f"has {len(cells)} cells; the header has {len(columns)}", cells)
+        assert columns is not None
         item: dict[str, Any] = {}
         for column, value in zip(columns, cells):
             if not value:
@@ -323,6 +476,10 @@ class _Converter:
             clean = validate_endpoint_request(item, "Item", normalise_address=False)
         except EndpointValidationError as error:
             return self._reject(line, _field_name(error.field), error.problem, raw)
+        return self.complete(line, clean, raw)
+
+    def complete(self, line: int, clean: dict, raw: Any) -> dict | Rejected:
+        """Id / ChannelType / Address rules and address normalisation on a validated item."""
         channel, address = clean.get("ChannelType"), clean.get("Address")
         if "Id" not in clean:
             if not channel:
@@ -335,6 +492,8 @@ class _Converter:
                 if e164 is None:
                     return self._reject(line, "Address", f"{problem} (channel {channel})", raw)
                 clean["Address"] = e164
+            elif channel == "EMAIL" and address.isascii() and _EMAIL_FAST.fullmatch(address):
+                pass  # what endpoint_store._looks_like_email accepts (ASCII: whitespace/controls are <= " ")
             else:
                 try:
                     clean["Address"] = normalise_address(channel, address, "Address", default_country=self.default_country)
@@ -363,6 +522,45 @@ class _Converter:
         return None
 
 
+_C_GENERIC, _C_CHANNEL, _C_ADDRESS, _C_ID, _C_OPT_OUT, _C_TEXT, _C_ATTR, _C_USER_ID, _C_UATTR, _C_METRIC, \
+    _C_LOCNUM = range(11)
+_LOCATION_LIMITS = {"Latitude": 90.0, "Longitude": 180.0}
+_DYNAMO_MIN, _DYNAMO_MAX = 1e-130, 9.9e125  # endpoint_store._number's bounds
+
+
+def _finite_dynamo(number: float) -> bool:
+    return math.isfinite(number) and abs(number) < _DYNAMO_MAX and (number == 0 or abs(number) >= _DYNAMO_MIN)
+
+
+def _plan(columns: list[_Column]) -> list[tuple[int, Any]]:
+    """Per column: (check code, key). Each specialised check accepts only cells the store accepts, with the same
+    cleaned value (CSV cells come from strict UTF-8 decoding, so they always encode); anything else is
+    _C_GENERIC, which sends rows with a value there to the reference path."""
+    plan: list[tuple[int, Any]] = []
+    for column in columns:
+        kind, key = column.kind, column.key
+        named_ok = 0 < len(key) <= MAX_ATTRIBUTE_NAME_LENGTH
+        if kind == "top":
+            code = {"ChannelType": _C_CHANNEL, "Address": _C_ADDRESS, "Id": _C_ID, "OptOut": _C_OPT_OUT,
+                    "RequestId": _C_TEXT}.get(key, _C_GENERIC)
+            plan.append((code, ("", key) if code == _C_TEXT else key))
+        elif kind == "user_id":
+            plan.append((_C_USER_ID, key))
+        elif kind in ("demo", "loc"):
+            plan.append((_C_TEXT, ("Demographic" if kind == "demo" else "Location", key)))
+        elif kind == "locnum":
+            plan.append((_C_LOCNUM, key))
+        elif kind == "attr":
+            plan.append((_C_ATTR if named_ok else _C_GENERIC, key))
+        elif kind == "uattr":
+            plan.append((_C_UATTR if named_ok else _C_GENERIC, key))
+        elif kind == "metric":
+            plan.append((_C_METRIC if named_ok else _C_GENERIC, key))
+        else:
+            plan.append((_C_GENERIC, key))
+    return plan
+
+
 def _mask_json(value: Any, key: str = "") -> Any:
     if isinstance(value, dict):
         return {k: _mask_json(v, k) for k, v in value.items()}
@@ -387,18 +585,47 @@ def _country_code(region: str) -> int:
 # ------------------------------------------------------------------------------------------------ readers
 
 
-def _text_lines(stream: BinaryIO) -> Iterator[str]:
-    """UTF-8 lines (line endings kept, BOM dropped) decoded one physical line at a time, so a decode error names
-    its exact line and only one line is ever held."""
-    number = 0
-    for number, raw in enumerate(stream, 1):
+def _text_lines(stream: BinaryIO, block_size: int = 1 << 18) -> Iterator[str]:
+    """UTF-8 lines (line endings kept, split on "\\n" only, BOM dropped): the stream is decoded in blocks cut at
+    line ends and each block's lines are served by C iterators, so memory stays flat; a decode error names its
+    exact line, after every complete line before it has been yielded."""
+    return itertools.chain.from_iterable(_text_blocks(stream, block_size))
+
+
+def _text_blocks(stream: BinaryIO, block_size: int) -> Iterator[io.StringIO]:
+    lines_before = 0
+    pending = b""
+    first = True
+    while True:
+        data = stream.read(block_size)
+        if data:
+            buffer = pending + data if pending else data
+            cut = buffer.rfind(b"\n") + 1
+            if not cut:
+                pending = buffer
+                continue
+            chunk, pending = buffer[:cut], buffer[cut:]
+        else:
+            chunk, pending = pending, b""
+            if not chunk:
+                return
         try:
-            text = raw.decode("utf-8")
+            text = chunk.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise _decode_error(error, number) from None
-        if number == 1 and text.startswith("\ufeff"):
-            text = text[1:]
-        yield text
+            good = chunk.rfind(b"\n", 0, error.start) + 1
+            text = chunk[:good].decode("utf-8")
+            if first and text.startswith("\ufeff"):
+                text = text[1:]
+            yield io.StringIO(text, newline="\n")
+            raise _decode_error(error, lines_before + chunk.count(b"\n", 0, error.start) + 1) from None
+        if first:
+            first = False
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        lines_before += chunk.count(b"\n")
+        yield io.StringIO(text, newline="\n")
+        if not data:
+            return
 
 
 def _csv_records(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
