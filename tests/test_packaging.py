@@ -252,3 +252,17 @@ def test_synth_summary_console_script(workspace: dict[str, Any]) -> None:
     )  # fmt: skip
     assert "stack PartnerStack:" in summary.stdout, summary.stdout
     assert "total resources:" in summary.stdout
+
+
+def test_validate_import_console_script(workspace: dict[str, Any], tmp_path: Path) -> None:
+    """Partners check a file before they drop it, with nothing but the installed wheel."""
+    sample = REPO / "tests" / "data" / "imports" / "sample_data_S3_triggered_import.csv"
+    rejects = tmp_path / "rejects.csv"
+    result = _run(
+        [str(workspace["venv"] / "bin" / "pinpoint-constructs"), "validate-import", str(sample),
+         "--default-country", "US", "--rejects", str(rejects)],
+        cwd=workspace["consumer"], env=workspace["env"], what="pinpoint-constructs validate-import",
+    )  # fmt: skip
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert {"rows: 5", "valid: 5", "rejected: 0", "channels: SMS 5"} <= set(lines), result.stdout
+    assert rejects.exists()
