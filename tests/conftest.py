@@ -75,5 +75,17 @@ def sample_templates(sample_assembly: cdk.cx_api.CloudAssembly) -> dict[str, dic
 
 
 @pytest.fixture
+def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials and a region for boto3 clients under moto or botocore's Stubber (never a real account)."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
 def make_stack() -> Callable[..., cdk.Stack]:
     return new_stack

@@ -33,10 +33,7 @@ NOW_MS = 1_763_812_800_000  # 2025-11-22T12:00:00Z
 
 
 @pytest.fixture
-def firehose(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def firehose(fake_aws_credentials: None):
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=RAW_BUCKET)

@@ -28,14 +28,7 @@ ACCOUNT = "111122223333"
 
 
 @pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws_environment(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
     for name in (ENV_DELIVERY_STREAM, "APPLICATION_ID", "AWS_ACCOUNT_ID"):
         monkeypatch.delenv(name, raising=False)
 

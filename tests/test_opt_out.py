@@ -91,14 +91,7 @@ class RecordingFirehose:
 
 
 @pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws_environment(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
     for name in (
         "OPT_OUT_REGISTRY_TABLE",
         "OPT_OUT_LIST_NAME",

@@ -26,10 +26,7 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
     monkeypatch.delenv(sms_sender.ENV_ORIGINATION_IDENTITY, raising=False)
     monkeypatch.delenv(sms_sender.ENV_CONFIGURATION_SET, raising=False)
     monkeypatch.setattr(sms_sender, "_default_sender", None)

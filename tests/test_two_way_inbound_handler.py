@@ -59,11 +59,9 @@ class LambdaContext:
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
-                        "POWERTOOLS_METRICS_NAMESPACE": "PinpointConstructs"}.items():
-        monkeypatch.setenv(name, value)
+def aws(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PinpointConstructs")
     for name in ("IDEMPOTENCY_TABLE", "DEAD_LETTER_QUEUE_URL", "PARTNER_HANDLER_ARN", "AUTO_REPLY_TEXT",
                  "OPT_OUT_LIST_NAME", "PINPOINT_EVENT_STREAM_NAME", "SMS_ORIGINATION_IDENTITY",
                  "SMS_CONFIGURATION_SET", "POWERTOOLS_IDEMPOTENCY_DISABLED"):
