@@ -28,6 +28,12 @@ Validation is :func:`pinpoint_runtime.endpoint_store.validate_endpoint_request` 
 phone numbers are normalised to E.164 with an LRU cache and a pre-check that skips ``parse``/``format`` for
 strings already in E.164 (and NANPA national spellings when the default country uses +1); results are identical
 to the store's ``normalise_address``.
+
+Splitting for parallel work: :func:`plan_import` reads a file once (raising every file-level
+:class:`ImportFileError` first) and returns an :class:`ImportPlan` of byte ranges cut at record boundaries found by
+the csv module itself (a quoted line break never splits); :func:`iter_chunk_endpoints` turns the bytes of one range
+(e.g. an S3 ranged GET body) into exactly what :func:`iter_endpoints` yields for those records, same line numbers.
+Sources are paths or any object with ``read(n) -> bytes`` (botocore's StreamingBody included).
 """
 
 from __future__ import annotations
@@ -119,14 +125,44 @@ def _open_binary(source: Source) -> tuple[BinaryIO, str, bool]:
     return source, getattr(source, "name", "") or "", False
 
 
-def _peek(stream: BinaryIO) -> tuple[BinaryIO, bytes]:
-    if not hasattr(stream, "peek"):
-        if isinstance(stream, io.BytesIO):
-            position = stream.tell()
-            return stream, stream.getbuffer()[position : position + 8192].tobytes()
-        else:
-            stream = io.BufferedReader(stream)  # type: ignore[arg-type]
-    return stream, stream.peek(8192)[:8192]  # type: ignore[attr-defined]
+_HEAD_SIZE = 8192
+
+
+class _Prefixed:
+    """A stream that serves ``head`` (bytes already read from ``stream``) and then the rest of ``stream``. Only
+    ``read(n)`` of the source is relied on, so botocore's StreamingBody, sockets and any object with
+    ``read(n) -> bytes`` (short reads included) work. It never closes the source."""
+
+    __slots__ = ("_head", "_stream")
+
+    def __init__(self, head: bytes, stream: Any) -> None:
+        self._head, self._stream = head, stream
+
+    def read(self, size: int = -1) -> bytes:
+        head = self._head
+        if head:
+            if size is None or size < 0:
+                self._head = b""
+                return head + self._stream.read()
+            self._head = head[size:]
+            return head[:size]
+        return self._stream.read(size)
+
+
+def _peek(stream: Any) -> tuple[Any, bytes]:
+    """(a stream positioned where ``stream`` was, its first 8 KiB or fewer at EOF)."""
+    if isinstance(stream, io.BytesIO):
+        position = stream.tell()
+        return stream, stream.getbuffer()[position : position + _HEAD_SIZE].tobytes()
+    parts, size = [], 0
+    while size < _HEAD_SIZE:
+        data = stream.read(_HEAD_SIZE - size)
+        if not data:
+            break
+        parts.append(data)
+        size += len(data)
+    head = b"".join(parts)
+    return _Prefixed(head, stream), head
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -585,17 +621,27 @@ def _country_code(region: str) -> int:
 # ------------------------------------------------------------------------------------------------ readers
 
 
-def _text_lines(stream: BinaryIO, block_size: int = 1 << 18) -> Iterator[str]:
+def _text_lines(stream: BinaryIO, block_size: int = 1 << 18, strip_bom: bool = True) -> Iterator[str]:
     """UTF-8 lines (line endings kept, split on "\\n" only, BOM dropped): the stream is decoded in blocks cut at
     line ends and each block's lines are served by C iterators, so memory stays flat; a decode error names its
     exact line, after every complete line before it has been yielded."""
-    return itertools.chain.from_iterable(_text_blocks(stream, block_size))
+    return itertools.chain.from_iterable(_text_blocks(stream, block_size, strip_bom))
 
 
-def _text_blocks(stream: BinaryIO, block_size: int) -> Iterator[io.StringIO]:
+def _text_blocks(stream: BinaryIO, block_size: int, strip_bom: bool = True) -> Iterator[io.StringIO]:
+    for _offset, _lines_before, _data, text in _decoded_blocks(stream, block_size, strip_bom):
+        yield io.StringIO(text, newline="\n")
+
+
+def _decoded_blocks(
+    stream: BinaryIO, block_size: int, strip_bom: bool = True, line_offset: int = 0
+) -> Iterator[tuple[int, int, bytes, str]]:
+    """(byte offset, physical lines before, bytes, text) of consecutive blocks cut just after a "\\n" (the last
+    block may end without one). A decode error is raised after the block's complete lines before it."""
     lines_before = 0
+    offset = 0
     pending = b""
-    first = True
+    first = strip_bom
     while True:
         data = stream.read(block_size)
         if data:
@@ -616,41 +662,63 @@ def _text_blocks(stream: BinaryIO, block_size: int) -> Iterator[io.StringIO]:
             text = chunk[:good].decode("utf-8")
             if first and text.startswith("\ufeff"):
                 text = text[1:]
-            yield io.StringIO(text, newline="\n")
-            raise _decode_error(error, lines_before + chunk.count(b"\n", 0, error.start) + 1) from None
+            yield offset, lines_before, chunk[:good], text
+            line = line_offset + lines_before + chunk.count(b"\n", 0, error.start) + 1
+            raise _decode_error(error, line) from None
         if first:
             first = False
             if text.startswith("\ufeff"):
                 text = text[1:]
+        yield offset, lines_before, chunk, text
         lines_before += chunk.count(b"\n")
-        yield io.StringIO(text, newline="\n")
+        offset += len(chunk)
         if not data:
             return
 
 
-def _csv_records(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
-    """(start line, cells) for each non-blank record; the header is the first."""
+def _csv_records(lines: Iterator[str], lines_before: int = 0) -> Iterator[tuple[int, list[str]]]:
+    """(start line, cells) for each non-blank record (the header is the first of a whole file); line numbers are
+    counted from ``lines_before`` + 1."""
     reader = csv.reader(lines)
-    previous_end = 0
+    previous_end = lines_before
     try:
         for cells in reader:
             start = previous_end + 1
-            previous_end = reader.line_num
+            previous_end = lines_before + reader.line_num
             if cells:
                 yield start, cells
     except csv.Error as error:
-        raise ImportFileError(f"CSV syntax error near line {reader.line_num}: {error}") from None
+        raise ImportFileError(f"CSV syntax error near line {lines_before + reader.line_num}: {error}") from None
 
 
-class _Reader:
+class _Opened:
+    """A source opened for reading: checked head (empty / compressed / binary) and the format."""
+
+    def __init__(self, source: Source, file_format: str | None, check: bool = True) -> None:
+        self._source, self.name, self._close = _open_binary(source)
+        try:
+            self.stream, head = _peek(self._source)
+            self.head = head
+            if check:
+                _check_head(head)
+            self.format = (file_format or detect_format(self.name, head)).upper()
+            if self.format not in ("CSV", "JSON"):
+                raise ImportFileError(f"unknown format {file_format!r} (CSV or JSON)")
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._close:
+            self._source.close()  # never a caller's stream
+
+
+class _Reader(_Opened):
     """Opens a source, checks it, and yields raw records plus a converter that validates them."""
 
     def __init__(self, source: Source, default_country: str, strip_pii: bool, file_format: str | None) -> None:
-        self.stream, self.name, self._close = _open_binary(source)
-        self.stream, head = _peek(self.stream)
+        super().__init__(source, file_format)
         try:
-            _check_head(head)
-            self.format = (file_format or detect_format(self.name, head)).upper()
             self.text = _text_lines(self.stream)
             self.warnings: list[str] = []
             if self.format == "CSV":
@@ -660,11 +728,9 @@ class _Reader:
                     raise ImportFileError("the file is empty (no header line)")
                 columns, self.warnings = compile_header(first[1])
                 self.converter = _Converter(columns, default_country, strip_pii)
-            elif self.format == "JSON":
+            else:
                 self.records = enumerate(self.text, 1)
                 self.converter = _Converter(None, default_country, strip_pii)
-            else:
-                raise ImportFileError(f"unknown format {file_format!r} (CSV or JSON)")
         except BaseException:
             self.close()
             raise
@@ -673,12 +739,6 @@ class _Reader:
         if self.format == "CSV":
             return self.converter.csv_row(line, record)
         return self.converter.json_row(line, record)
-
-    def close(self) -> None:
-        if self._close:
-            self.stream.close()
-        elif isinstance(self.stream, io.BufferedReader):
-            self.stream.detach()  # never close a caller's stream
 
 
 def iter_endpoints(
@@ -698,6 +758,210 @@ def iter_endpoints(
                 yield result
     finally:
         reader.close()
+
+
+# ------------------------------------------------------------------------------------------------ planning
+
+
+@dataclass(frozen=True, slots=True)
+class ImportChunk:
+    """A byte range [start, end) of an import file holding whole records (never a split quoted line break)."""
+
+    start: int  # byte offset of the chunk's first byte (after the header line / BOM for the first chunk)
+    end: int  # byte offset (exclusive): just after the line end of the chunk's last record, or EOF
+    first_line: int  # 1-based physical line number of the byte at ``start``
+    rows: int  # non-blank records in the chunk
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """The result of :func:`plan_import`: what each chunk reader needs (format, header) and the chunks."""
+
+    format: str  # "CSV" or "JSON"
+    header: list[str] | None  # CSV header cells as written (BOM stripped); None for JSON
+    warnings: list[str]  # the warnings validate_file reports (case-mismatched standard columns)
+    chunks: list[ImportChunk]  # file order, non-overlapping, covering every record; [] without records
+    rows: int  # non-blank records after the header
+    size: int  # bytes read
+
+    def to_dict(self) -> dict:
+        return {
+            "format": self.format,
+            "header": None if self.header is None else list(self.header),
+            "warnings": list(self.warnings),
+            "chunks": [{"start": c.start, "end": c.end, "first_line": c.first_line, "rows": c.rows}
+                       for c in self.chunks],
+            "rows": self.rows,
+            "size": self.size,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImportPlan:
+        header = data.get("header")
+        return cls(
+            format=data["format"],
+            header=None if header is None else list(header),
+            warnings=list(data.get("warnings") or []),
+            chunks=[ImportChunk(int(c["start"]), int(c["end"]), int(c["first_line"]), int(c["rows"]))
+                    for c in data["chunks"]],
+            rows=int(data["rows"]),
+            size=int(data["size"]),
+        )
+
+
+class _Planner:
+    """One streaming pass over an opened source: the header (CSV), then :meth:`chunks` as they are found.
+    Record boundaries come from the csv module's own parsing (``reader.line_num`` after each record, i.e. the
+    physical lines the record used); a physical line's end byte is found in the current decoded block only,
+    since the csv reader asks for the next block only after every record ending in this one was returned."""
+
+    def __init__(self, opened: _Opened, rows_per_chunk: int, block_size: int = 1 << 18) -> None:
+        if rows_per_chunk < 1:
+            raise ValueError("rows_per_chunk must be at least 1")
+        self.format = opened.format
+        self.rows_per_chunk = rows_per_chunk
+        self.rows = 0
+        self.size = 0
+        self.header: list[str] | None = None
+        self.warnings: list[str] = []
+        self._block: tuple[int, int, bytes] = (0, 0, b"")
+        self._cursor = (0, 0)
+        self._lines = itertools.chain.from_iterable(map(self._register, _decoded_blocks(opened.stream, block_size)))
+        if self.format == "CSV":
+            self._reader = reader = csv.reader(self._lines)
+            try:
+                for cells in reader:
+                    if cells:
+                        self.header = cells
+                        break
+                else:
+                    raise ImportFileError("the file is empty (no header line)")
+            except csv.Error as error:
+                raise ImportFileError(f"CSV syntax error near line {reader.line_num}: {error}") from None
+            _, self.warnings = compile_header(self.header)
+            self._start_line = reader.line_num
+            self._start = self._line_end(reader.line_num)
+        else:
+            self._start_line = 0
+            self._start = len(codecs.BOM_UTF8) if opened.head.startswith(codecs.BOM_UTF8) else 0
+
+    def _register(self, block: tuple[int, int, bytes, str]) -> io.StringIO:
+        offset, lines_before, data, text = block
+        self._block = (offset, lines_before, data)
+        self._cursor = (0, 0)
+        self.size = offset + len(data)
+        return io.StringIO(text, newline="\n")
+
+    def _line_end(self, line: int) -> int:
+        """Byte offset just after physical line ``line`` (1-based), which is in the current block."""
+        offset, lines_before, data = self._block
+        wanted = line - lines_before
+        done, position = self._cursor
+        assert 0 <= done <= wanted
+        find = data.find
+        while done < wanted:
+            newline = find(b"\n", position)
+            if newline < 0:
+                assert done == wanted - 1, "the line is not in the current block"
+                return offset + len(data)  # the last line, without a line end
+            position = newline + 1
+            done += 1
+        self._cursor = (done, position)
+        return offset + position
+
+    def chunks(self) -> Iterator[ImportChunk]:
+        per_chunk = self.rows_per_chunk
+        start, start_line = self._start, self._start_line
+        count = 0
+        if self.format == "CSV":
+            reader = self._reader
+            try:
+                for cells in reader:
+                    if cells:
+                        count += 1
+                        if count == per_chunk:
+                            line = reader.line_num
+                            end = self._line_end(line)
+                            self.rows += count
+                            yield ImportChunk(start, end, start_line + 1, count)
+                            start, start_line, count = end, line, 0
+            except csv.Error as error:
+                raise ImportFileError(f"CSV syntax error near line {reader.line_num}: {error}") from None
+        else:
+            for line, text in enumerate(self._lines, 1):
+                if text.strip():  # what json_row skips
+                    count += 1
+                    if count == per_chunk:
+                        end = self._line_end(line)
+                        self.rows += count
+                        yield ImportChunk(start, end, start_line + 1, count)
+                        start, start_line, count = end, line, 0
+        if count:
+            self.rows += count
+            yield ImportChunk(start, self.size, start_line + 1, count)
+
+
+def plan_import(source: Source, *, rows_per_chunk: int = 5000, file_format: str | None = None) -> ImportPlan:
+    """Split an import file into byte ranges of ``rows_per_chunk`` records each (the last may hold fewer), in one
+    streaming pass, for workers that each read one range (e.g. S3 ranged GETs) with :func:`iter_chunk_endpoints`.
+    Raises the :class:`ImportFileError` that :func:`validate_file` raises for an unusable file (empty, binary,
+    compressed, not UTF-8, no or unusable header, CSV syntax error), before anything is imported.
+    ``source``: a path or any object with ``read(n) -> bytes`` (a caller's stream is not closed)."""
+    opened = _Opened(source, file_format)
+    try:
+        planner = _Planner(opened, rows_per_chunk)
+        chunks = list(planner.chunks())
+    finally:
+        opened.close()
+    return ImportPlan(planner.format, planner.header, planner.warnings, chunks, planner.rows, planner.size)
+
+
+def iter_chunk_endpoints(
+    source: Source,
+    *,
+    header: list[str] | None,
+    file_format: str,
+    first_line: int,
+    default_country: str = "US",
+    strip_pii_from_rejects: bool = True,
+) -> Iterator[dict | Rejected]:
+    """What :func:`iter_endpoints` yields for the records of one :class:`ImportChunk`: ``source`` holds the bytes
+    [start, end) of the file (a path or any object with ``read(n) -> bytes``, e.g. an S3 ranged GET body);
+    ``header`` and ``file_format`` come from the :class:`ImportPlan`, ``first_line`` from the chunk."""
+    converter = _chunk_converter(header, file_format, default_country, strip_pii_from_rejects)
+    stream, _name, close = _open_binary(source)
+    try:
+        yield from _convert_chunk(converter, stream, file_format, first_line)
+    finally:
+        if close:
+            stream.close()
+
+
+def _chunk_converter(header: list[str] | None, file_format: str, default_country: str, strip_pii: bool) -> _Converter:
+    fmt = file_format.upper()
+    if fmt == "CSV":
+        if header is None:
+            raise ValueError("a CSV chunk needs the plan's header")
+        columns, _ = compile_header(list(header))
+        return _Converter(columns, default_country, strip_pii)
+    if fmt == "JSON":
+        return _Converter(None, default_country, strip_pii)
+    raise ImportFileError(f"unknown format {file_format!r} (CSV or JSON)")
+
+
+def _convert_chunk(converter: _Converter, stream: Any, file_format: str, first_line: int) -> Iterator[dict | Rejected]:
+    blocks = _decoded_blocks(stream, 1 << 18, strip_bom=False, line_offset=first_line - 1)
+    lines = itertools.chain.from_iterable(io.StringIO(block[3], newline="\n") for block in blocks)
+    if file_format.upper() == "CSV":
+        convert = converter.csv_row
+        for line, cells in _csv_records(lines, first_line - 1):
+            yield convert(line, cells)
+    else:
+        convert_json = converter.json_row
+        for line, text in enumerate(lines, first_line):
+            result = convert_json(line, text)
+            if result is not None:
+                yield result
 
 
 REJECTS_HEADER = ["line", "field", "reason", "row"]
