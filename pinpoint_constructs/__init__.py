@@ -22,6 +22,8 @@ _EXPORTS = {
     "EndpointStore": ".endpoint_store",
     "TwoWaySms": ".two_way_sms",
     "SelfManagedOptOut": ".self_managed_opt_out",
+    "AdobeSmsBridge": ".adobe_sms_bridge",
+    "S3TriggeredImport": ".s3_triggered_import",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -9,13 +9,16 @@ response shapes (botocore's ``pinpoint`` model: ``EndpointBatchItem``, ``Endpoin
   :meth:`EndpointStore.get_user_endpoints`, :meth:`EndpointStore.delete_user_endpoints` (GDPR erasure,
   segment membership included), :meth:`EndpointStore.put_events` (endpoint updates here, events forwarded to
   :class:`pinpoint_runtime.event_stream.EventStreamWriter`);
-* static segments: :meth:`EndpointStore.add_to_segment`, :meth:`EndpointStore.segment_endpoint_ids`.
+* static segments: :meth:`EndpointStore.add_to_segment`, :meth:`EndpointStore.segment_endpoint_ids`,
+  :meth:`EndpointStore.put_segment` / :meth:`EndpointStore.get_segment` (the segment's record, Pinpoint's
+  ``SegmentResponse`` shape).
 
 Table (created by the ``pinpoint_constructs.endpoint_store`` construct): ``pk``/``sk`` strings; GSI ``by_user``
 (``user_key``/``sk``, projection ALL); TTL attribute ``expires_at``. An endpoint is the item
 ``pk = "APP#<app>#ENDPOINT#<id>"``, ``sk = "ENDPOINT"`` holding the ``EndpointResponse`` map in ``endpoint``,
 ``user_key = "APP#<app>#USER#<user id>"`` only when it has a user (sparse GSI) and the string set ``segments``.
-Static segment membership is the item ``pk = "APP#<app>#SEGMENT#<segment>"``, ``sk = "ENDPOINT#<id>"``.
+Static segment membership is the item ``pk = "APP#<app>#SEGMENT#<segment>"``, ``sk = "ENDPOINT#<id>"``; the
+segment's own record is ``sk = "SEGMENT"`` under the same ``pk`` (map ``segment``).
 
 Merge semantics (update_endpoint, update_endpoints_batch, put_events), as in Pinpoint: top-level fields present
 in the request replace the stored ones (``Demographic`` and ``Location`` are replaced as a whole); ``Attributes``,
@@ -53,6 +56,7 @@ ENV_TABLE = "ENDPOINT_STORE_TABLE"
 
 USER_INDEX = "by_user"
 ENDPOINT_SK = "ENDPOINT"
+SEGMENT_SK = "SEGMENT"
 
 CHANNEL_TYPES = frozenset(
     {
@@ -366,6 +370,63 @@ class EndpointStore:
         }
         for item in self._query(query):
             yield item["sk"]["S"][len("ENDPOINT#") :]
+
+    def put_segment(
+        self,
+        *,
+        ApplicationId: str,
+        SegmentId: str,
+        Name: str,
+        ImportDefinition: Mapping[str, Any] | None = None,
+        EndpointList: Mapping[str, Any] | None = None,
+    ) -> dict:
+        """Create or replace a static segment's record; returns ``{"SegmentResponse": {...}}``.
+
+        The record has Pinpoint's ``SegmentResponse`` shape (``Id``, ``Name``, ``ApplicationId``, ``SegmentType``
+        ``"IMPORT"``, ``ImportDefinition`` (``Format``, ``S3Url``, ``Size``, ``ChannelCounts``, ...),
+        ``CreationDate`` kept across updates, ``LastModifiedDate``, ``Version`` counting the updates) plus the
+        extension ``EndpointList`` (``{"S3Url": ..., "Count": ...}``: where the members are listed for the
+        campaign engine). Membership itself is :meth:`add_to_segment`.
+        """
+        app = _key_part(ApplicationId, "ApplicationId")
+        segment_id = _key_part(SegmentId, "SegmentId")
+        name = _check_text(Name, "Name", 256)
+        if not name.strip():
+            raise EndpointValidationError("Name", "must not be empty")
+        key = {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": SEGMENT_SK}}
+        stored = self._call("get_item", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        previous = _from_item(stored).get("segment") if stored else None
+        now = _iso(self._clock())
+        segment: dict[str, Any] = {
+            "ApplicationId": app,
+            "Id": segment_id,
+            "Name": name,
+            "SegmentType": "IMPORT",
+            "CreationDate": (previous or {}).get("CreationDate", now),
+            "LastModifiedDate": now,
+            "Version": int((previous or {}).get("Version", 0)) + 1,
+        }
+        if ImportDefinition is not None:
+            segment["ImportDefinition"] = dict(ImportDefinition)
+        if EndpointList is not None:
+            segment["EndpointList"] = dict(EndpointList)
+        from boto3.dynamodb.types import TypeSerializer
+
+        serializer = TypeSerializer()
+        item = {**key, "segment": serializer.serialize(_to_decimal(segment))}
+        self._call("put_item", TableName=self.table_name, Item=item)
+        return {"SegmentResponse": segment}
+
+    def get_segment(self, *, ApplicationId: str, SegmentId: str) -> dict:
+        """Pinpoint ``GetSegment`` for a segment recorded with :meth:`put_segment`; :class:`NotFoundError`
+        when there is no record."""
+        app = _key_part(ApplicationId, "ApplicationId")
+        segment_id = _key_part(SegmentId, "SegmentId")
+        key = {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": SEGMENT_SK}}
+        stored = self._call("get_item", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        if not stored:
+            raise NotFoundError(f"Resource not found (segment {segment_id} of application {app})")
+        return {"SegmentResponse": _from_item(stored)["segment"]}
 
     # ----------------------------------------------------------------------------------------- preparation
 
@@ -821,6 +882,8 @@ def _from_item(raw: Mapping[str, Any]) -> dict:
     deserializer = TypeDeserializer()
     item = {key: deserializer.deserialize(value) for key, value in raw.items()}
     item["endpoint"] = _from_decimal(item.get("endpoint") or {})
+    if "segment" in item:
+        item["segment"] = _integers_from_decimal(item["segment"])
     return item
 
 
@@ -842,6 +905,17 @@ def _from_decimal(value: Any) -> Any:
         return {k: _from_decimal(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_from_decimal(v) for v in value]
+    return value
+
+
+def _integers_from_decimal(value: Any) -> Any:
+    """Numbers in a segment record are counts (Size, Version, ChannelCounts): integers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {k: _integers_from_decimal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers_from_decimal(v) for v in value]
     return value
 
 

@@ -68,6 +68,9 @@ EVENT_KINDS: dict[str, str] = {
     "_journey.send": "journey_send",
     "_session.start": "session",
     "_session.stop": "session",
+    "_import.started": "import_job",
+    "_import.succeeded": "import_job",
+    "_import.failed": "import_job",
 }
 """Registered Pinpoint event types and their ``kind`` partition value (an S3 path segment, ``^[a-z0-9_]+$``)."""
 
