@@ -200,7 +200,10 @@ class LocalApiGateway:
                 self.end_headers()
                 self.wfile.write(response.body)
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _serve  # noqa: N815
+            def __getattr__(self, name: str) -> Any:  # every method (TRACE, PROPFIND, ...) goes to the gateway
+                if name.startswith("do_") and name != "do_HEAD":
+                    return self._serve
+                raise AttributeError(name)
 
             def do_HEAD(self) -> None:  # noqa: N802
                 self.send_response(404)
