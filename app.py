@@ -9,6 +9,8 @@ Stacks:
   configuration set (send with these configuration sets and the events land in the lake).
   PinpointSms: a US simulator number with TwoWaySms (built-in auto-responder) and SelfManagedOptOut; its replies
   use the events stack's SMS configuration set, and inbound messages land in the lake as _sms.inbound.
+  PinpointAudience: an EndpointStore and an S3TriggeredImport that defines a static segment from every file
+  dropped under incoming/; started/succeeded/failed notifications on an SNS topic and in the lake.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from pinpoint_constructs import EventStreamToS3, SelfManagedOptOut, TwoWaySms
+from pinpoint_constructs import EndpointStore, EventStreamToS3, S3TriggeredImport, SelfManagedOptOut, TwoWaySms
 
 
 class EventsSampleStack(cdk.Stack):
@@ -58,6 +60,27 @@ class SmsSampleStack(cdk.Stack):
         cdk.CfnOutput(self, "OptOutListName", value=self.opt_out.opt_out_list_name)
 
 
+class AudienceSampleStack(cdk.Stack):
+    """Endpoints and users on DynamoDB, filled by dropping Pinpoint import files into S3."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, events: EventsSampleStack, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.endpoint_store = EndpointStore(self, "Endpoints", event_stream=events.event_lake)
+        self.endpoint_import = S3TriggeredImport(
+            self,
+            "Import",
+            endpoint_store=self.endpoint_store,
+            define_segment=True,  # each file becomes a static segment (record in the store, list in S3)
+            event_stream=events.event_lake,  # _import.started/succeeded/failed events in the lake
+        )
+        cdk.CfnOutput(self, "ImportBucketName", value=self.endpoint_import.bucket.bucket_name)
+        cdk.CfnOutput(self, "ImportPrefix", value=self.endpoint_import.import_prefix)
+        cdk.CfnOutput(self, "NotificationTopicArn", value=self.endpoint_import.notification_topic.topic_arn)
+        cdk.CfnOutput(self, "EndpointTableName", value=self.endpoint_store.table_name)
+
+
 def build_sample_app(app: cdk.App) -> list[cdk.Stack]:
     """Add every sample stack to ``app`` and return them (tests build the same stacks)."""
     events = EventsSampleStack(app, "PinpointEvents", description="pinpoint-constructs sample: event data lake")
@@ -67,7 +90,13 @@ def build_sample_app(app: cdk.App) -> list[cdk.Stack]:
         events=events,
         description="pinpoint-constructs sample: two-way SMS with self-managed opt-outs",
     )
-    return [events, sms]
+    audience = AudienceSampleStack(
+        app,
+        "PinpointAudience",
+        events=events,
+        description="pinpoint-constructs sample: endpoint store and S3-triggered imports with segments",
+    )
+    return [events, sms, audience]
 
 
 def check_with_cdk_nag(app: cdk.App) -> None:

@@ -44,11 +44,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .core import EncryptedTopic, PropsValidation, PythonFunction, QueueWithDeadLetterQueue, SecureBucket, acknowledge
-from .core.acknowledgments import nag_arn
+from .core.acknowledgments import nag_resource
 from .core.props import props_to_dict
 from .endpoint_store import EndpointStore
 from .event_stream_to_s3 import EventStreamToS3
 
+_NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 _RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 LINE_TYPES = ("MOBILE", "LANDLINE", "VOIP", "PREPAID", "OTHER")
 RETRYABLE_RANGE_ERRORS = ["ImportRetryableError", "EndpointStoreWriteError", "EndpointStoreError", "ClientError"]
@@ -200,6 +201,15 @@ class S3TriggeredImport(Construct):
             self.bucket: s3.IBucket = existing_bucket_obj
             if enable_event_bridge:
                 existing_bucket_obj.enable_event_bridge_notification()
+                handler = stack.node.try_find_child(_NOTIFICATIONS_HANDLER)
+                if handler is not None:
+                    acknowledge(
+                        handler,
+                        "AwsSolutions-IAM4",
+                        "aws-cdk-lib's bucket-notifications handler (it merges EventBridge delivery into the existing "
+                        "bucket's configuration) has only the AWS managed basic execution policy: CloudWatch Logs.",
+                        applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                    )
         else:
             retention = work_retention or cdk.Duration.days(7)
             self.secure_bucket = SecureBucket(
@@ -473,22 +483,23 @@ class S3TriggeredImport(Construct):
             "manifest and writes its results in the import bucket and manages the child executions of this "
             "state machine's map run."
         )
-        resources = ["*", f"arn:<AWS::Partition>:s3:::<{stack.get_logical_id(self._cfn(self.bucket))}>/*"]
-        resources += [f"{nag_arn(function, function.function_arn)}:*" for function in functions]
-        machine = stack.get_logical_id(self._cfn(self.state_machine))
-        name = json.dumps({"Fn::Select": [6, {"Fn::Split": [":", {"Ref": machine}]}]}, separators=(",", ":"))
-        region = "<AWS::Region>" if cdk.Token.is_unresolved(stack.region) else stack.region
-        account = "<AWS::AccountId>" if cdk.Token.is_unresolved(stack.account) else stack.account
-        executions = f"arn:<AWS::Partition>:states:{region}:{account}:execution:{name}"
-        resources += [f"{executions}:*", f"{executions}/ImportRanges:*"]
+        machine_name = cdk.Fn.select(6, cdk.Fn.split(":", self.state_machine.state_machine_arn))
+        executions = [
+            stack.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{machine_name}{suffix}:*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for suffix in ("", "/ImportRanges")
+        ]
+        # the Distributed Map's reader/writer grants are built from the bucket name, not its ARN
+        bucket_objects = f"arn:{cdk.Aws.PARTITION}:s3:::{self.bucket.bucket_name}/*"
+        resources = ["*", bucket_objects, *executions]
+        resources += [f"{function.function_arn}:*" for function in functions]
+        resources = [nag_resource(self, resource) for resource in resources]
         for resource in resources:
             acknowledge(self.state_machine, "AwsSolutions-IAM5", reason, applies_to=f"Resource::{resource}")
-
-    @staticmethod
-    def _cfn(construct: Any) -> cdk.CfnResource:
-        child = construct.node.default_child
-        assert isinstance(child, cdk.CfnResource)
-        return child
 
     def _acknowledge_prefix_grants(self, function: Any, prefixes_used: Sequence[str]) -> None:
         """aws-cdk-lib's bucket grants for objects under a prefix: the object ARNs and the action families need
@@ -499,8 +510,8 @@ class S3TriggeredImport(Construct):
             + " prefixes (object ARNs need a wildcard); the action wildcards are aws-cdk-lib's read/put grant "
             "families (GetObject*, List*, Abort*...)."
         )
-        bucket_arn = nag_arn(self.bucket, self.bucket.bucket_arn)
         for prefix in prefixes_used:
-            acknowledge(function, "AwsSolutions-IAM5", reason, applies_to=f"Resource::{bucket_arn}/{prefix}*")
+            resource = nag_resource(self, self.bucket.arn_for_objects(f"{prefix}*"))
+            acknowledge(function, "AwsSolutions-IAM5", reason, applies_to=f"Resource::{resource}")
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*", "s3:DeleteObject*"):
             acknowledge(function, "AwsSolutions-IAM5", reason, applies_to=f"Action::{action}")

@@ -13,7 +13,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 import app as sample_app
 from tests.conftest import CDK_CONTEXT, normalise_asset_hashes
 
-STACK_NAMES = ["PinpointEvents", "PinpointSms"]
+STACK_NAMES = ["PinpointEvents", "PinpointSms", "PinpointAudience"]
 
 
 @pytest.fixture
@@ -79,3 +79,18 @@ def test_sample_sms_stack_has_two_way_and_self_managed_opt_outs(sample_templates
         assert {"Fn::ImportValue", "Fn::GetStackOutput"} & set(reference), reference  # from PinpointEvents
         assert "PinpointEvents" in json.dumps(reference)
     assert variables["OPT_OUT_LIST_NAME"] and variables["KEYWORD_CONFIG"]
+
+
+def test_sample_audience_stack_imports_into_the_store_with_segments_and_lake_events(sample_templates) -> None:
+    template = sample_templates["PinpointAudience"]
+    types = [r["Type"] for r in template["Resources"].values()]
+    assert types.count("AWS::DynamoDB::Table") == 1 and types.count("AWS::StepFunctions::StateMachine") == 1
+    assert types.count("AWS::Events::Rule") == 1 and types.count("AWS::SNS::Topic") == 1
+    functions = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    (writer,) = [r for k, r in functions.items() if "RangeWriter" in k]
+    variables = writer["Properties"]["Environment"]["Variables"]
+    assert variables["IMPORT_DEFINE_SEGMENT"] == "true"
+    (reporter,) = [r for k, r in functions.items() if "Reporter" in k]
+    # the reporter's notifications also go to the events stack's lake (a cross-stack reference)
+    assert "PINPOINT_EVENT_STREAM_NAME" in reporter["Properties"]["Environment"]["Variables"]
+    assert {"ImportBucketName", "ImportPrefix", "NotificationTopicArn", "EndpointTableName"} <= set(template["Outputs"])

@@ -27,3 +27,27 @@ def nag_arn(construct: IConstruct, arn: str) -> str:
     if isinstance(default_child, cdk.CfnResource):
         return f"<{cdk.Stack.of(construct).get_logical_id(default_child)}.Arn>"
     return arn
+
+
+def nag_resource(scope: IConstruct, value: str) -> str:
+    """How cdk-nag writes a (possibly tokenised) resource string in a granular finding: the value resolved in
+    ``scope``'s stack, ``Fn::Join`` flattened, ``Ref`` as ``<Id>`` (``<AWS::Partition>`` for pseudo parameters),
+    ``Fn::GetAtt`` as ``<Id.Attr>``, any other intrinsic as compact JSON. Build ``value`` the way aws-cdk-lib
+    builds the policy's resource (e.g. ``bucket.arn_for_objects("prefix/*")``) and the rendering matches under
+    any feature flags."""
+    import json
+
+    def render(part: object) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, dict) and len(part) == 1:
+            (key, arg), = part.items()
+            if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
+                return str(arg[0]).join(render(p) for p in arg[1])
+            if key == "Ref":
+                return f"<{arg}>"
+            if key == "Fn::GetAtt" and isinstance(arg, list):
+                return f"<{'.'.join(str(a) for a in arg)}>"
+        return json.dumps(part, separators=(",", ":"))
+
+    return render(cdk.Stack.of(scope).resolve(value))
