@@ -22,11 +22,13 @@ from tests.conftest import ENV, REPO, new_app
 from tests.test_event_stream_to_s3 import VARIANTS as LAKE_VARIANTS
 from tests.test_two_way_sms_constructs import VARIANTS as SMS_VARIANTS
 from tests.test_s3_triggered_import_construct import VARIANTS as IMPORT_VARIANTS
+from tests.test_adobe_sms_bridge_construct import VARIANTS as ADOBE_VARIANTS
 
 VARIANTS = {
     **{f"Lake{k}": v for k, v in LAKE_VARIANTS.items()},
     **{f"Sms{k}": v for k, v in SMS_VARIANTS.items()},
     **{f"Import{k}": v for k, v in IMPORT_VARIANTS.items()},
+    **{f"Adobe{k}": v for k, v in ADOBE_VARIANTS.items()},
 }
 
 ACCEPTED_CHECKOV_FILE = REPO / "tests" / "checkov_accepted.yaml"
