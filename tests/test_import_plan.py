@@ -302,3 +302,233 @@ def test_plan_dict_round_trip():
 def test_rows_per_chunk_must_be_positive():
     with pytest.raises(ValueError):
         plan_import(io.BytesIO(b"ChannelType\nSMS\n"), rows_per_chunk=0)
+
+
+# ----------------------------------------------------------------------------------------------- counting path
+# validate_file counts CSV rows in batches (pinpoint_runtime.endpoint_import._CsvCounter) without building items:
+# it must accept and reject exactly like the full path (iter_endpoints), with the same reasons, lines and rows.
+
+COUNT_HEADERS = [
+    "ChannelType", "Address", "Id", "OptOut", "RequestId", "EffectiveDate", "User.UserId", "Demographic.Platform",
+    "Location.Country", "Location.Latitude", "Metrics.score", "Attributes.x", "Attributes.x",
+    "User.UserAttributes.t", "FirstName", "A" * 51, "address",
+]
+PHONES = st.one_of(
+    st.from_regex(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True),  # E.164 +1
+    st.from_regex(r"\(?[2-9][0-9]{2}\)? ?[2-9][0-9]{2}[-. ][0-9]{4}", fullmatch=True),  # national spellings
+    st.from_regex(r"1[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True),
+    st.from_regex(r"\+44 ?[1-9][0-9]{8,9}", fullmatch=True),
+    st.from_regex(r"0[1-9][0-9]{9}", fullmatch=True),  # UK national
+    st.sampled_from(["+12025550191", "(202) 555-0191", "12345", "+1555", "n/a", "+44 20 7946 09", "+1 202 555 0191",
+                     "+3902123456", "+120255501910", "2025550191\n", "\uff12025550191", "+1202555019\u0661"]),
+)
+EMAILS = st.one_of(
+    st.from_regex(r"[a-z]{1,5}@[a-z]{1,5}\.(com|co|io)", fullmatch=True),
+    st.sampled_from(["a@b.co", "-a@b.co", "a@-b.co", "a.example.com", "a@b", "a b@c.de", "\u00e9@b.co", "a@b.co\n",
+                     "x" * 65 + "@b.co", "a@@b.co", "A@B.CO"]),
+)
+COUNT_CELL = st.one_of(
+    st.just(""), PHONES, EMAILS,
+    st.sampled_from(["SMS", "EMAIL", "VOICE", "PUSH", "GCM", "sms", "ALL", "NONE", "a#b", " ", "nan", "inf", "1e300",
+                     "1e-200", "-91", "45.5", "0", "-0.0", "3", "e1", "u1", "2024-01-01T00:00:00Z"]),
+    st.text(alphabet="ab ,\"\n\r-", max_size=6),
+    st.text(alphabet="x", min_size=99, max_size=102),
+    st.text(alphabet="y", min_size=1023, max_size=1026),
+)
+
+
+GOOD_CELLS = {
+    "ChannelType": st.sampled_from(["SMS", "SMS", "EMAIL", "VOICE", "", "PUSH"]),
+    "Address": st.one_of(PHONES, PHONES, EMAILS, st.just("")),
+    "Id": st.sampled_from(["", "", "e1", "e2"]),
+    "OptOut": st.sampled_from(["", "ALL", "NONE"]),
+    "Location.Latitude": st.sampled_from(["", "45.5", "-12", "0"]),
+    "Metrics.score": st.sampled_from(["", "1", "2.5", "-0.0", "1e5"]),
+    "EffectiveDate": st.sampled_from(["", "", "", "2024-01-01T00:00:00Z"]),
+    "A" * 51: st.sampled_from(["", "", "", "v"]),
+}
+DEFAULT_GOOD = st.sampled_from(["", "x", "u1", "iOS", "US", "Bus"])
+
+
+def _cell(name: str) -> st.SearchStrategy:
+    good = GOOD_CELLS.get(name, DEFAULT_GOOD)
+    return st.integers(0, 9).flatmap(lambda n: COUNT_CELL if n == 0 else good)
+
+
+@st.composite
+def count_files(draw) -> bytes:
+    header = draw(st.lists(st.sampled_from(COUNT_HEADERS), min_size=0, max_size=5))
+    if draw(st.integers(0, 4)):  # usually one ChannelType and one Address (repeated ones take the per-row path)
+        header = ["ChannelType", "Address", *(h for h in header if h not in ("ChannelType", "Address"))]
+    if not header:
+        header = ["Address"]
+    width = len(header)
+    row_strategy = st.tuples(*[_cell(name) for name in header]).map(list)
+    rows = draw(st.lists(
+        st.integers(0, 7).flatmap(
+            lambda n: st.lists(COUNT_CELL, min_size=0, max_size=width + 1) if n == 0 else row_strategy),
+        max_size=30,
+    ))
+    if draw(st.booleans()) and rows:  # repeat rows, as re-imports and duplicated numbers do
+        rows = rows + draw(st.lists(st.sampled_from(rows), max_size=10))
+    terminator = draw(st.sampled_from(["\n", "\r\n"]))
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator=terminator)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if draw(st.integers(0, 9)) == 0:
+            buffer.write(terminator)  # blank line
+    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + buffer.getvalue().encode("utf-8")
+
+
+def _full_path_summary(data: bytes, country: str):
+    from pinpoint_runtime.endpoint_import import ImportSummary, RejectsWriter, add_result
+
+    out = io.StringIO()
+    writer = RejectsWriter(out)
+    summary = ImportSummary()
+    for result in iter_endpoints(io.BytesIO(data), default_country=country):
+        add_result(summary, result)
+        if not isinstance(result, dict):
+            writer.write(result)
+    return [summary, out.getvalue()]
+
+
+class _Settings:
+    """Temporarily small batches and outcome cache, so batch edges and cache clearing are exercised."""
+
+    def __init__(self, batch: int, cache: int) -> None:
+        from pinpoint_runtime import endpoint_import
+
+        self.module, self.values = endpoint_import, {"_BATCH_ROWS": batch, "_OUTCOME_CACHE": cache}
+
+    def __enter__(self) -> None:
+        self.saved = {name: getattr(self.module, name) for name in self.values}
+        for name, value in self.values.items():
+            setattr(self.module, name, value)
+
+    def __exit__(self, *exc: object) -> None:
+        for name, value in self.saved.items():
+            setattr(self.module, name, value)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(count_files(), st.sampled_from(["US", "GB", "CA", "IT"]), st.integers(1, 9), st.integers(1, 40))
+def test_counting_path_equals_full_path(data, country, batch, cache):
+    expected = _outcome(_full_path_summary, data, country)
+    out = io.StringIO()
+    with _Settings(batch, cache):
+        got = _outcome(validate_file, io.BytesIO(data), default_country=country, rejects=out)
+    if isinstance(expected, tuple) or isinstance(got, tuple):
+        assert got == expected
+        return
+    summary, rejects_text = expected
+    assert (got.rows, got.valid, got.rejected) == (summary.rows, summary.valid, summary.rejected)
+    assert got.channels == summary.channels and got.by_reason == summary.by_reason
+    assert out.getvalue() == rejects_text  # same lines, fields, reasons and masked rows, in order
+
+
+def test_counting_path_default_batches_on_a_larger_file():
+    lines = ["ChannelType,Address,Id,Metrics.m,Attributes.Note"]
+    for i in range(9000):
+        kind = i % 9
+        if kind == 0:
+            lines.append(f"SMS,+1202555{i % 10000:04d},,{i},x")
+        elif kind == 1:
+            lines.append(f'SMS,(202) 555-{i % 10000:04d},,,"a\nb"')
+        elif kind == 2:
+            lines.append(f"EMAIL,user{i}@example.com,,nan,")
+        elif kind == 3:
+            lines.append(f"EMAIL,user{i}.example.com,,,")
+        elif kind == 4:
+            lines.append(f"SMS,n/a,,,{'z' * 101}")
+        elif kind == 5:
+            lines.append(f",,e{i},,")
+        elif kind == 6:
+            lines.append("")
+        elif kind == 7:
+            lines.append(f"VOICE,+44 20 7946 0{i % 1000:03d},,,")
+        else:
+            lines.append("SMS,+12025550191")
+    data = ("\n".join(lines) + "\n").encode()
+    summary, rejects_text = _full_path_summary(data, "US")
+    out = io.StringIO()
+    got = validate_file(io.BytesIO(data), rejects=out)
+    assert (got.rows, got.valid, got.rejected, got.channels, got.by_reason) == (
+        summary.rows, summary.valid, summary.rejected, summary.channels, summary.by_reason)
+    assert out.getvalue() == rejects_text
+
+
+FAST_PHONE_TEXT = st.one_of(
+    PHONES,
+    st.from_regex(r"\+[1-9][0-9]{6,15}", fullmatch=True),
+    st.from_regex(r"\+44[1-9][0-9]{8,10}", fullmatch=True),
+    st.from_regex(r"\+1[0-9]{9,11}", fullmatch=True),
+    st.from_regex(r"[ ()\-.1]{0,3}[0-9 ()\-.]{8,14}", fullmatch=True),
+    st.text(alphabet="0123456789+()- .\n", max_size=16),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(FAST_PHONE_TEXT, min_size=1, max_size=8), st.sampled_from(["US", "GB", "CA", "DE"]))
+def test_fast_phone_patterns_imply_phone_accepts(texts, country):
+    from pinpoint_runtime.endpoint_import import (
+        _NANPA_PUNCT,
+        _country_code,
+        _fast_phone_patterns,
+        _lines_pattern,
+        _phone_uncached,
+    )
+
+    nanpa = _country_code(country) == 1
+    e164, national = _fast_phone_patterns(country, nanpa)
+    assert (national is not None) == nanpa
+    for text in texts:
+        if e164.fullmatch(text):
+            assert _phone_uncached(text, country, nanpa) == (text, "")
+        if national is not None and national.fullmatch(text.translate(_NANPA_PUNCT)):
+            assert _phone_uncached(text, country, nanpa)[0] is not None
+    plain = [t for t in texts if "\n" not in t]
+    for pattern in (e164, national):
+        if pattern is not None and plain:
+            found = set(_lines_pattern(pattern.pattern).findall("\n".join(plain)))
+            assert {t for t in plain if pattern.fullmatch(t)} == found & set(plain)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(EMAILS | st.text(alphabet="ab.-@ _\t", max_size=10), min_size=1, max_size=8))
+def test_email_lines_pattern_equals_fast_check(texts):
+    from pinpoint_runtime.endpoint_import import _EMAIL_FAST, _EMAIL_FAST_LINES
+
+    plain = [t for t in texts if "\n" not in t and t.isascii()]
+    if plain:
+        found = set(_EMAIL_FAST_LINES.findall("\n".join(plain)))
+        assert {t for t in plain if _EMAIL_FAST.fullmatch(t)} == found & set(plain)
+
+
+def test_parallel_byte_ranges_equal_serial(tmp_path):
+    from pinpoint_runtime.endpoint_import import validate_file_parallel
+
+    path = tmp_path / "many.csv"
+    lines = ["\ufeffChannelType,Address,Attributes.Note"]
+    for i in range(3000):
+        lines.append(f'SMS,+1202555{i % 10000:04d},"n\r\n{i}"' if i % 7 else f"SMS,bad{i},x")
+        if i % 11 == 0:
+            lines.append("")
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    serial_rejects, parallel_rejects = tmp_path / "s.csv", tmp_path / "p.csv"
+    serial = validate_file(path, rejects=serial_rejects)
+    parallel = validate_file_parallel(path, workers=2, rejects=parallel_rejects, chunk_rows=250)
+    assert parallel == serial and serial.rows == 3000
+    assert parallel_rejects.read_text() == serial_rejects.read_text()
+
+
+def test_mask_row_masks_personal_fields_at_any_depth():
+    from pinpoint_runtime.endpoint_import import mask_row
+
+    item = {"Id": "e1", "ChannelType": "SMS", "Address": "+12025550191", "User": {"UserId": "u1"},
+            "Attributes": {"FirstName": ["Ann"], "Ride": ["Bus"]}}
+    assert mask_row(item) == {"Id": "e1", "ChannelType": "SMS", "Address": "***", "User": {"UserId": "***"},
+                              "Attributes": {"FirstName": "***", "Ride": ["Bus"]}}
+    assert item["Address"] == "+12025550191"  # a copy

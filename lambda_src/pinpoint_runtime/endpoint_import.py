@@ -39,12 +39,15 @@ Sources are paths or any object with ``read(n) -> bytes`` (botocore's StreamingB
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
+import gc
 import hashlib
 import io
 import itertools
 import json
 import math
+import operator
 import os
 import re
 from collections import Counter
@@ -79,6 +82,9 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _NANPA_PUNCT = str.maketrans("", "", " ()-.")
 MASK = "***"
 _EMAIL_FAST = re.compile(r"(?=.{1,254}\Z)[^@\x00- ]{1,64}@(?:(?!-)[^@.\x00- ]{1,63}(?<!-)\.)+(?!-)[^@.\x00- ]{1,63}(?<!-)", re.S)
+#: _EMAIL_FAST for findall over ASCII strings joined with "\n" (none of its classes matches "\n")
+_EMAIL_FAST_LINES = re.compile(
+    r"^(?=[^\n]{1,254}$)[^@\x00- ]{1,64}@(?:(?!-)[^@.\x00- ]{1,63}(?<!-)\.)+(?!-)[^@.\x00- ]{1,63}(?<!-)$", re.MULTILINE)
 
 
 class ImportFileError(ValueError):
@@ -256,8 +262,7 @@ def _custom(name: str, prefix: str) -> str:
 # ------------------------------------------------------------------------------------------------ phones
 
 
-@lru_cache(maxsize=16_384)
-def _phone(address: str, default_country: str, nanpa: bool) -> tuple[str | None, str]:
+def _phone_uncached(address: str, default_country: str, nanpa: bool) -> tuple[str | None, str]:
     """(E.164, "") or (None, problem). Same answers as endpoint_store.normalise_address (property-tested)."""
     candidate = None
     if _E164.fullmatch(address):
@@ -270,94 +275,90 @@ def _phone(address: str, default_country: str, nanpa: bool) -> tuple[str | None,
             elif len(digits) == 11 and digits[0] == "1":
                 candidate = "+" + digits
     if candidate is not None:
-        number = _e164_number(candidate)
-        if number is not None:
-            import phonenumbers
+        digits = candidate[1:]
+        for size in (1, 2, 3):  # calling codes are prefix-free: at most one of these is one
+            info = _CALLING_CODES.get(digits[:size])
+            if info is None:
+                info = _calling_code(digits[:size])
+            if info:
+                rest = digits[size:]
+                if not rest or rest[0] == "0":
+                    break  # leading zeros (Italian numbers): let parse handle it
+                pattern = info[1]
+                if pattern is not None and pattern.fullmatch(rest):
+                    return candidate, ""
+                import phonenumbers
 
-            if _main_region_valid(number.country_code, str(number.national_number)):
-                return candidate, ""
-            if phonenumbers.is_valid_number(number):
-                return candidate, ""
-            return None, "is not a valid phone number"
+                if phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=info[0], national_number=int(rest))):
+                    return candidate, ""
+                return None, "is not a valid phone number"
     try:
         return normalise_address("SMS", address, "Address", default_country=default_country), ""
     except EndpointValidationError as error:
         return None, error.problem.replace(" (channel SMS)", "")
 
 
-def _e164_number(text: str) -> Any:
-    import phonenumbers
+_phone = lru_cache(maxsize=16_384)(_phone_uncached)
+
+#: 1-3 digit prefix -> (calling code, main-region pattern or None), or False when the prefix is no calling code
+_CALLING_CODES: dict[str, Any] = {}
+
+
+def _calling_code(prefix: str) -> Any:
     from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-    digits = text[1:]
-    for size in (1, 2, 3):
-        cc = int(digits[:size])
-        if cc in COUNTRY_CODE_TO_REGION_CODE:
-            rest = digits[size:]
-            if not rest or rest[0] == "0":
-                return None  # leading zeros (Italian numbers): let parse handle it
-            return phonenumbers.PhoneNumber(country_code=cc, national_number=int(rest))
-    return None
-
-
-_MAIN_REGION: dict[int, Any] = {}
+    code = int(prefix)
+    info = (code, _compile_main_region(code)) if code in COUNTRY_CODE_TO_REGION_CODE else False
+    _CALLING_CODES[prefix] = info
+    return info
 
 
 def _main_region_valid(country_code: int, nsn: str) -> bool:
     """True only when ``phonenumbers.is_valid_number`` is True: the number is valid for the first (main) region
     of its calling code, which ``region_code_for_number`` tries first when that region has no leading-digits
     rule. Replicates ``_number_type_helper != UNKNOWN`` (general description, then any number type, each with
-    its possible lengths) with one precompiled alternation per length. False means "ask phonenumbers"."""
-    per_length = _MAIN_REGION.get(country_code)
-    if per_length is None:
-        per_length = _MAIN_REGION[country_code] = _compile_main_region(country_code)
-    pattern = per_length.get(len(nsn))
-    return pattern is not None and pattern.fullmatch(nsn) is not None
+    its possible lengths) with one precompiled pattern per calling code. False means "ask phonenumbers"."""
+    info = _CALLING_CODES.get(str(country_code))
+    if info is None:
+        info = _calling_code(str(country_code))
+    return bool(info) and info[1] is not None and info[1].fullmatch(nsn) is not None
 
 
-def _compile_main_region(country_code: int) -> dict[int, Any]:
+def _compile_main_region(country_code: int) -> Any:
+    """One pattern whose fullmatch(nsn) is: for the nsn's length, the general pattern and any type pattern
+    (each only for the lengths it allows) match the whole nsn; None when the main region has no shortcut."""
     from phonenumbers import PhoneMetadata
     from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code) or ()
     metadata = PhoneMetadata.metadata_for_region(regions[0].upper(), None) if regions else None
     if metadata is None or metadata.leading_digits is not None or metadata.general_desc is None:
-        return {}
-    descs = [metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
-             metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line,
-             metadata.mobile]
+        return None
+    # validity only needs ANY type to match, so the common types go first (phonenumbers' order decides the type)
+    descs = [metadata.fixed_line, metadata.mobile, metadata.premium_rate, metadata.toll_free, metadata.shared_cost,
+             metadata.voip, metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail]
     general = metadata.general_desc
     if not general.national_number_pattern:
-        return {}
+        return None
     lengths = set(general.possible_length) - {-1}
     for desc in descs:
         if desc is not None:
             lengths |= set(desc.possible_length) - {-1}
-    out = {}
-    for length in lengths:
+    alternatives = []
+    for length in sorted(lengths):
         if len(general.possible_length) > 0 and length not in general.possible_length:
             continue
-        types = [
+        types = list(dict.fromkeys(  # in order, without repeats (US fixed-line and mobile are one pattern)
             d.national_number_pattern for d in descs
             if d is not None and d.national_number_pattern
             and not (len(d.possible_length) > 0 and length not in d.possible_length)
-        ]
+        ))
         if types:
-            out[length] = _LengthPattern(general.national_number_pattern, types)
-    return out
-
-
-class _LengthPattern:
-    """fullmatch(nsn) of the general pattern and of any type pattern (lengths already filtered)."""
-
-    __slots__ = ("general", "types")
-
-    def __init__(self, general: str, types: list[str]) -> None:
-        self.general = re.compile(general)
-        self.types = re.compile("|".join(f"(?:{t})" for t in types))
-
-    def fullmatch(self, nsn: str) -> Any:
-        return self.types.fullmatch(nsn) if self.general.fullmatch(nsn) else None
+            alternatives.append(
+                f"(?=[0-9]{{{length}}}\\Z)(?=(?:{general.national_number_pattern})\\Z)"
+                f"(?:{'|'.join(f'(?:{t})' for t in types)})"
+            )
+    return re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
 
 
 def _endpoint_id(channel: str, address: str) -> str:
@@ -517,27 +518,38 @@ class _Converter:
     def complete(self, line: int, clean: dict, raw: Any) -> dict | Rejected:
         """Id / ChannelType / Address rules and address normalisation on a validated item."""
         channel, address = clean.get("ChannelType"), clean.get("Address")
-        if "Id" not in clean:
+        has_id = "Id" in clean
+        field_name, value = self.verdict(channel, address, has_id)
+        if field_name is not None:
+            return self._reject(line, field_name, value, raw)
+        if channel and address:
+            clean["Address"] = value
+        if not has_id:
+            clean["Id"] = _endpoint_id(channel, clean["Address"])
+        return clean
+
+    def verdict(self, channel: str | None, address: str | None, has_id: bool) -> tuple[str | None, str]:
+        """The Id / ChannelType / Address rules of :meth:`complete`: ``(None, normalised address)`` when they
+        pass (the address unchanged when there is nothing to normalise), else ``(field, reason)``. Only these
+        three values decide, which is what lets the counting path (:class:`_CsvCounter`) memoise them."""
+        if not has_id:
             if not channel:
-                return self._reject(line, "ChannelType", "is required for a new endpoint (no Id)", raw)
+                return "ChannelType", "is required for a new endpoint (no Id)"
             if not address:
-                return self._reject(line, "Address", "is required for a new endpoint (no Id)", raw)
+                return "Address", "is required for a new endpoint (no Id)"
         if channel and address:
             if channel in PHONE_CHANNELS:
                 e164, problem = _phone(address, self.default_country, self.nanpa)
                 if e164 is None:
-                    return self._reject(line, "Address", f"{problem} (channel {channel})", raw)
-                clean["Address"] = e164
-            elif channel == "EMAIL" and address.isascii() and _EMAIL_FAST.fullmatch(address):
-                pass  # what endpoint_store._looks_like_email accepts (ASCII: whitespace/controls are <= " ")
-            else:
-                try:
-                    clean["Address"] = normalise_address(channel, address, "Address", default_country=self.default_country)
-                except EndpointValidationError as error:
-                    return self._reject(line, "Address", error.problem, raw)
-        if "Id" not in clean:
-            clean["Id"] = _endpoint_id(channel, clean["Address"])
-        return clean
+                    return "Address", f"{problem} (channel {channel})"
+                return None, e164
+            if channel == "EMAIL" and address.isascii() and _EMAIL_FAST.fullmatch(address):
+                return None, address  # what endpoint_store._looks_like_email accepts (ASCII: controls are <= " ")
+            try:
+                return None, normalise_address(channel, address, "Address", default_country=self.default_country)
+            except EndpointValidationError as error:
+                return "Address", error.problem
+        return None, address  # type: ignore[return-value]
 
     def _reject(self, line: int, field_name: str, reason: str, raw: Any) -> Rejected:
         return Rejected(line, field_name, reason, self._row(raw))
@@ -595,6 +607,12 @@ def _plan(columns: list[_Column]) -> list[tuple[int, Any]]:
         else:
             plan.append((_C_GENERIC, key))
     return plan
+
+
+def mask_row(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` (an endpoint item or a JSON record) with PII-named fields masked, as rejects files show rows when
+    ``strip_pii_from_rejects`` is on."""
+    return _mask_json(row)
 
 
 def _mask_json(value: Any, key: str = "") -> Any:
@@ -679,8 +697,12 @@ def _decoded_blocks(
 def _csv_records(lines: Iterator[str], lines_before: int = 0) -> Iterator[tuple[int, list[str]]]:
     """(start line, cells) for each non-blank record (the header is the first of a whole file); line numbers are
     counted from ``lines_before`` + 1."""
-    reader = csv.reader(lines)
-    previous_end = lines_before
+    return _reader_records(csv.reader(lines), lines_before, lines_before)
+
+
+def _reader_records(reader: Any, lines_before: int, previous_end: int) -> Iterator[tuple[int, list[str]]]:
+    """(start line, cells) for each further non-blank record of a csv reader whose line 1 is ``lines_before`` + 1
+    and whose records so far ended on line ``previous_end``."""
     try:
         for cells in reader:
             start = previous_end + 1
@@ -688,7 +710,58 @@ def _csv_records(lines: Iterator[str], lines_before: int = 0) -> Iterator[tuple[
             if cells:
                 yield start, cells
     except csv.Error as error:
-        raise ImportFileError(f"CSV syntax error near line {lines_before + reader.line_num}: {error}") from None
+        raise _csv_error(error, lines_before + reader.line_num) from None
+
+
+def _csv_error(error: csv.Error, line: int) -> ImportFileError:
+    return ImportFileError(f"CSV syntax error near line {line}: {error}")
+
+
+def _csv_batches(
+    reader: Any, lines_before: int, previous_end: int, size: int
+) -> Iterator[tuple[Any, list[list[str]]]]:
+    """Like :func:`_reader_records`, in lists: (start lines, cells) of up to ``size`` non-blank records. When the
+    batch used one physical line per record (the usual case) the start lines are a range; otherwise a record
+    spans 1 + (its cells' "\\n" count) lines: lines are split at "\\n" only, so every "\\n" in a cell ended a
+    physical line inside a quoted field, and the line end that ends the record is in no cell."""
+    islice = itertools.islice
+    while True:
+        try:
+            batch = list(islice(reader, size))
+        except csv.Error as error:
+            raise _csv_error(error, lines_before + reader.line_num) from None
+        if not batch:
+            return
+        end = lines_before + reader.line_num
+        if end - previous_end == len(batch) and [] not in batch:
+            starts: Any = range(previous_end + 1, end + 1)
+            records = batch
+        else:
+            starts, records = [], []
+            line = previous_end
+            for cells in batch:
+                if cells:
+                    starts.append(line + 1)
+                    records.append(cells)
+                    line += 1 + "".join(cells).count("\n")
+                else:
+                    line += 1
+        previous_end = end
+        if records:
+            yield starts, records
+        if len(batch) < size:
+            return
+
+
+def _read_header(reader: Any) -> list[str]:
+    """The first non-blank record of a csv reader over a whole file."""
+    try:
+        for cells in reader:
+            if cells:
+                return cells
+    except csv.Error as error:
+        raise _csv_error(error, reader.line_num) from None
+    raise ImportFileError("the file is empty (no header line)")
 
 
 class _Opened:
@@ -722,11 +795,10 @@ class _Reader(_Opened):
             self.text = _text_lines(self.stream)
             self.warnings: list[str] = []
             if self.format == "CSV":
-                self.records: Iterator = _csv_records(self.text)
-                first = next(self.records, None)
-                if first is None:
-                    raise ImportFileError("the file is empty (no header line)")
-                columns, self.warnings = compile_header(first[1])
+                self.csv_reader = csv.reader(self.text)
+                columns, self.warnings = compile_header(_read_header(self.csv_reader))
+                self.header_end = self.csv_reader.line_num
+                self.records: Iterator = _reader_records(self.csv_reader, 0, self.header_end)
                 self.converter = _Converter(columns, default_country, strip_pii)
             else:
                 self.records = enumerate(self.text, 1)
@@ -829,15 +901,7 @@ class _Planner:
         self._lines = itertools.chain.from_iterable(map(self._register, _decoded_blocks(opened.stream, block_size)))
         if self.format == "CSV":
             self._reader = reader = csv.reader(self._lines)
-            try:
-                for cells in reader:
-                    if cells:
-                        self.header = cells
-                        break
-                else:
-                    raise ImportFileError("the file is empty (no header line)")
-            except csv.Error as error:
-                raise ImportFileError(f"CSV syntax error near line {reader.line_num}: {error}") from None
+            self.header = _read_header(reader)
             _, self.warnings = compile_header(self.header)
             self._start_line = reader.line_num
             self._start = self._line_end(reader.line_num)
@@ -886,7 +950,7 @@ class _Planner:
                             yield ImportChunk(start, end, start_line + 1, count)
                             start, start_line, count = end, line, 0
             except csv.Error as error:
-                raise ImportFileError(f"CSV syntax error near line {reader.line_num}: {error}") from None
+                raise _csv_error(error, reader.line_num) from None
         else:
             for line, text in enumerate(self._lines, 1):
                 if text.strip():  # what json_row skips
@@ -924,14 +988,17 @@ def iter_chunk_endpoints(
     first_line: int,
     default_country: str = "US",
     strip_pii_from_rejects: bool = True,
-) -> Iterator[dict | Rejected]:
+    numbered: bool = False,
+) -> Iterator[Any]:
     """What :func:`iter_endpoints` yields for the records of one :class:`ImportChunk`: ``source`` holds the bytes
     [start, end) of the file (a path or any object with ``read(n) -> bytes``, e.g. an S3 ranged GET body);
-    ``header`` and ``file_format`` come from the :class:`ImportPlan`, ``first_line`` from the chunk."""
+    ``header`` and ``file_format`` come from the :class:`ImportPlan`, ``first_line`` from the chunk.
+    ``numbered=True`` yields ``(line, result)`` pairs instead (the line where the record starts: what the
+    importer needs to report a row the EndpointStore refuses later)."""
     converter = _chunk_converter(header, file_format, default_country, strip_pii_from_rejects)
     stream, _name, close = _open_binary(source)
     try:
-        yield from _convert_chunk(converter, stream, file_format, first_line)
+        yield from _convert_chunk(converter, stream, file_format, first_line, numbered)
     finally:
         if close:
             stream.close()
@@ -949,19 +1016,21 @@ def _chunk_converter(header: list[str] | None, file_format: str, default_country
     raise ImportFileError(f"unknown format {file_format!r} (CSV or JSON)")
 
 
-def _convert_chunk(converter: _Converter, stream: Any, file_format: str, first_line: int) -> Iterator[dict | Rejected]:
+def _convert_chunk(
+    converter: _Converter, stream: Any, file_format: str, first_line: int, numbered: bool = False
+) -> Iterator[Any]:
     blocks = _decoded_blocks(stream, 1 << 18, strip_bom=False, line_offset=first_line - 1)
     lines = itertools.chain.from_iterable(io.StringIO(block[3], newline="\n") for block in blocks)
     if file_format.upper() == "CSV":
         convert = converter.csv_row
         for line, cells in _csv_records(lines, first_line - 1):
-            yield convert(line, cells)
+            yield (line, convert(line, cells)) if numbered else convert(line, cells)
     else:
         convert_json = converter.json_row
         for line, text in enumerate(lines, first_line):
             result = convert_json(line, text)
             if result is not None:
-                yield result
+                yield (line, result) if numbered else result
 
 
 REJECTS_HEADER = ["line", "field", "reason", "row"]
@@ -998,6 +1067,274 @@ def add_result(summary: ImportSummary, result: dict | Rejected) -> None:
         summary.channels[result.get("ChannelType") or "(update by Id)"] += 1
 
 
+_BATCH_ROWS = 2000
+_OUTCOME_CACHE = 65_536  # (channel, address, has Id) verdicts kept between batches (bounded memory)
+
+
+class _CsvCounter:
+    """Counting-only validation of CSV records, a batch at a time, for :func:`validate_file`: the same accept /
+    reject decisions and reasons as :meth:`_Converter.csv_row` (property-tested) without building items or ids.
+
+    Per batch, each column's :func:`_plan` check runs over the whole column at C speed (set inclusion, max of
+    lengths, float over the column); a row with a cell that fails it, a row with the wrong number of cells, and
+    every row when ChannelType/Address/Id is repeated in the header, take the full per-row path. Every other row
+    passes the field checks, so its fate depends only on (ChannelType, stripped Address, has Id): the
+    :meth:`_Converter.verdict` of each distinct triple is computed once and the rows are tallied with Counter."""
+
+    def __init__(self, converter: _Converter) -> None:
+        self.converter = converter
+        columns = converter.columns or []
+        self.width = len(columns)
+        where: dict[str, list[int]] = {}
+        for index, column in enumerate(columns):
+            if column.kind == "top" and column.key in ("ChannelType", "Address", "Id"):
+                where.setdefault(column.key, []).append(index)
+        self.vectorised = all(len(indexes) == 1 for indexes in where.values())
+        self.channel = where.get("ChannelType", [None])[0]
+        self.address = where.get("Address", [None])[0]
+        self.id = where.get("Id", [None])[0]
+        self.checks = [(index, code, key) for index, (code, key) in enumerate(converter.plan) if index != self.address]
+        self.outcomes: dict[tuple, Any] = {}
+        self.fast_e164, self.fast_national = _fast_phone_patterns(converter.default_country, converter.nanpa)
+        self.fast_e164_lines = self.fast_e164 and _lines_pattern(self.fast_e164.pattern)
+        self.fast_national_lines = self.fast_national and _lines_pattern(self.fast_national.pattern)
+
+    def count(self, starts: list[int], records: list[list[str]], summary: ImportSummary,
+              rejects: list[Rejected] | None) -> None:
+        """Add a batch to ``summary``; append its rejects (in line order) to ``rejects`` when it is a list."""
+        converter = self.converter
+        total = len(records)
+        slow: set[int] = set()
+        if not self.vectorised:
+            slow = set(range(total))
+            good: list[int] | None = []
+        elif set(map(len, records)) != {self.width}:
+            slow = {i for i, cells in enumerate(records) if len(cells) != self.width}
+            good = [i for i in range(total) if i not in slow]
+        else:
+            good = None  # every row
+        rows = records if good is None else [records[i] for i in good]
+        keys: list[tuple] = []
+        if rows:
+            columns = list(zip(*rows))
+            size = len(rows)
+            bad: set[int] = set()
+            for index, code, key in self.checks:
+                bad |= _column_bad(code, key, columns[index])
+            if self.address is not None:
+                raw_addresses = columns[self.address]
+                addresses: Any = list(map(str.strip, raw_addresses))
+                if max(map(len, raw_addresses)) > MAX_ADDRESS_LENGTH or addresses.count("") != raw_addresses.count(""):
+                    bad |= {i for i, value in enumerate(raw_addresses)
+                            if value and (len(value) > MAX_ADDRESS_LENGTH or not addresses[i])}
+            else:
+                addresses = itertools.repeat("", size)
+            channels = columns[self.channel] if self.channel is not None else itertools.repeat("", size)
+            has_id = map(bool, columns[self.id]) if self.id is not None else itertools.repeat(False, size)
+            keys = list(zip(channels, addresses, has_id))
+            if bad:
+                slow.update(i if good is None else good[i] for i in bad)
+                keep = [i for i in range(size) if i not in bad]
+                positions = keep if good is None else [good[i] for i in keep]
+                keys = [keys[i] for i in keep]
+            else:
+                positions = good  # type: ignore[assignment]
+            outcomes = self.outcomes
+            missing = set(keys).difference(outcomes)
+            if missing:
+                if len(outcomes) + len(missing) > _OUTCOME_CACHE:
+                    outcomes.clear()
+                    missing = set(keys)
+                self._resolve(missing)
+            for outcome, n in Counter(map(outcomes.__getitem__, keys)).items():
+                if type(outcome) is str:
+                    summary.valid += n
+                    summary.channels[outcome] += n
+                else:
+                    summary.rejected += n
+                    summary.by_reason[outcome[2]] += n
+            summary.rows += len(keys)
+        if rejects is None and not slow:
+            return
+        found: list[tuple[int, Rejected]] = []
+        if rejects is not None and keys:
+            get = self.outcomes.__getitem__
+            for position, key in enumerate(keys):
+                outcome = get(key)
+                if type(outcome) is not str:
+                    index = position if positions is None else positions[position]
+                    found.append((index, Rejected(starts[index], outcome[0], outcome[1],
+                                                  converter._row(records[index]))))
+        for index in sorted(slow):
+            result = converter.csv_row(starts[index], records[index])
+            add_result(summary, result)
+            if rejects is not None and isinstance(result, Rejected):
+                found.append((index, result))
+        if rejects is not None:
+            found.sort(key=lambda pair: pair[0])
+            rejects.extend(reject for _, reject in found)
+
+
+    def _resolve(self, missing: set[tuple]) -> None:
+        """The outcome of each (channel, address, has Id) key: the channel (or "(update by Id)") when valid, else
+        (field, reason, "field: reason"). Phone numbers that the fast patterns accept and ASCII emails that
+        _EMAIL_FAST accepts are decided by one regex scan over the batch's addresses joined with "\\n" (each
+        acceptance implies :meth:`_Converter.verdict` accepts, property-tested); every other key gets the
+        verdict itself."""
+        outcomes = self.outcomes
+        keys = list(missing)
+        first, second = operator.itemgetter(0), operator.itemgetter(1)
+        compress = itertools.compress
+        if self.fast_e164 is not None:
+            phones = list(compress(keys, map(PHONE_CHANNELS.__contains__, map(first, keys))))
+            if phones:
+                addresses = list(map(second, phones))
+                text = "\n".join(addresses)
+                if text.count("\n") != len(addresses) - 1:  # a cell with a line break: never a fast match
+                    phones = [key for key in phones if "\n" not in key[1]]
+                    addresses = list(map(second, phones))
+                    text = "\n".join(addresses)
+                good = set(self.fast_e164_lines.findall(text))
+                mask = list(map(good.__contains__, addresses))
+                accepted = list(compress(phones, mask))
+                outcomes.update(zip(accepted, map(first, accepted)))
+                if self.fast_national is not None and len(accepted) < len(phones):
+                    rest = list(compress(phones, map(operator.not_, mask)))
+                    text = "\n".join(map(second, rest)).translate(_NANPA_PUNCT)
+                    good = set(self.fast_national_lines.findall(text))
+                    accepted = list(compress(rest, map(good.__contains__, text.split("\n"))))
+                    outcomes.update(zip(accepted, map(first, accepted)))
+        emails = list(compress(keys, map("EMAIL".__eq__, map(first, keys))))
+        if emails:
+            addresses = list(map(second, emails))
+            text = "\n".join(addresses)
+            if not text.isascii() or text.count("\n") != len(addresses) - 1:
+                emails = [key for key in emails if key[1].isascii() and "\n" not in key[1]]
+                addresses = list(map(second, emails))
+                text = "\n".join(addresses)
+            good = set(_EMAIL_FAST_LINES.findall(text))
+            accepted = list(compress(emails, map(good.__contains__, addresses)))
+            outcomes.update(zip(accepted, map(first, accepted)))
+        verdict = self.converter.verdict
+        for key in missing.difference(outcomes):
+            channel, address, with_id = key
+            field_name, value = verdict(channel, address, with_id)
+            outcomes[key] = (channel or "(update by Id)") if field_name is None else (
+                field_name, value, f"{field_name}: {value}")
+
+
+def _lines_pattern(pattern: str) -> Any:
+    """A fullmatch pattern (anchored with \\Z, no capturing groups, no "\\n" matched) as a MULTILINE pattern whose
+    findall over strings joined with "\\n" returns exactly the strings it fully matches."""
+    compiled = re.compile("^(?:" + pattern.replace("\\Z", "$") + ")$", re.MULTILINE)
+    assert compiled.groups == 0
+    return compiled
+
+
+def _fast_phone_patterns(default_country: str, nanpa: bool) -> tuple[Any, Any]:
+    """(pattern accepting E.164 strings that :func:`_phone` returns unchanged, for +1 and the default country's
+    calling code; pattern accepting the national NANPA spellings, after removing " ()-.", that it turns into a
+    valid +1 number, when the default country uses +1). Each match implies _phone accepts (property-tested);
+    a non-match means nothing."""
+    codes = sorted({1, _country_code(default_country)} - {0})
+    alternatives = []
+    for code in codes:
+        info = _CALLING_CODES.get(str(code))
+        if info is None:
+            info = _calling_code(str(code))
+        if info and info[1] is not None:
+            alternatives.append(f"{code}(?!0)(?:{info[1].pattern})")
+    if not alternatives:
+        return None, None
+    e164 = re.compile(r"\+(?=[1-9][0-9]{6,14}\Z)(?:" + "|".join(alternatives) + ")")
+    national = None
+    if nanpa:
+        nanpa_pattern = _CALLING_CODES["1"][1] if _CALLING_CODES.get("1") else None
+        if nanpa_pattern is not None:
+            national = re.compile(f"1?(?!0)(?:{nanpa_pattern.pattern})")
+    return e164, national
+
+
+def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
+    """Positions of the cells that fail the :meth:`_Converter._fast` check of ``code`` (empty cells pass); each
+    whole-column test is exact, and the per-cell scan runs only when it fails."""
+    if code == _C_ATTR or code == _C_UATTR or code == _C_TEXT:
+        limit = 1024 if code == _C_TEXT else MAX_ATTRIBUTE_VALUE_LENGTH
+        if max(map(len, cells)) <= limit:
+            return set()
+        return {i for i, value in enumerate(cells) if len(value) > limit}
+    if code == _C_CHANNEL or code == _C_OPT_OUT:
+        allowed = CHANNEL_TYPES if code == _C_CHANNEL else OPT_OUT_VALUES
+        values = set(cells)
+        values.discard("")
+        if values <= allowed:
+            return set()
+        return {i for i, value in enumerate(cells) if value and value not in allowed}
+    if code == _C_ID or code == _C_USER_ID:
+        if (max(map(len, cells)) <= 1024 and "#" not in "".join(cells)
+                and cells.count("") == list(map(str.strip, cells)).count("")):
+            return set()
+        return {i for i, value in enumerate(cells) if value and (len(value) > 1024 or "#" in value or not value.strip())}
+    if code == _C_METRIC or code == _C_LOCNUM:
+        limit = _LOCATION_LIMITS[key] if code == _C_LOCNUM else _DYNAMO_MAX
+        try:
+            numbers = list(map(float, filter(None, cells)))
+        except ValueError:
+            numbers = None
+        if numbers is not None:
+            if not numbers:
+                return set()
+            if not any(map(math.isnan, numbers)):
+                magnitudes = list(map(abs, numbers))
+                if (max(magnitudes) < _DYNAMO_MAX and max(magnitudes) <= limit
+                        and min(filter(None, magnitudes), default=_DYNAMO_MIN) >= _DYNAMO_MIN):
+                    return set()
+        return {i for i, value in enumerate(cells) if value and not _number_ok(value, code, key)}
+    # _C_GENERIC: any value takes the reference path
+    if not any(cells):
+        return set()
+    return {i for i, value in enumerate(cells) if value}
+
+
+def _number_ok(value: str, code: int, key: Any) -> bool:
+    """The _fast check of one Metrics.* / Location.Latitude|Longitude cell."""
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    if not _finite_dynamo(number):
+        return False
+    if code == _C_LOCNUM:
+        limit = _LOCATION_LIMITS[key]
+        return -limit <= number <= limit
+    return True
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic GC off while counting: the loop allocates many short-lived lists and tuples (csv records,
+    columns, keys) that trigger collections which then walk every live object (phonenumbers' metadata, the
+    caches), and it creates no reference cycles. Reference counting still frees everything at once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _count_stream(reader: Any, counter: _CsvCounter, lines_before: int, previous_end: int, summary: ImportSummary,
+                  writer: RejectsWriter | None) -> None:
+    rejects: list[Rejected] | None = [] if writer is not None else None
+    for starts, records in _csv_batches(reader, lines_before, previous_end, _BATCH_ROWS):
+        counter.count(starts, records, summary, rejects)
+        if rejects:
+            for reject in rejects:
+                writer.write(reject)  # type: ignore[union-attr]
+            rejects.clear()
+
+
 def validate_file(
     source: Source,
     *,
@@ -1006,19 +1343,25 @@ def validate_file(
     strip_pii_from_rejects: bool = True,
     file_format: str | None = None,
 ) -> ImportSummary:
-    """Validate a whole file in one streaming pass. ``rejects``: a path or text stream for the rejects CSV."""
+    """Validate a whole file in one streaming pass. ``rejects``: a path or text stream for the rejects CSV.
+    CSV rows are counted by the batch counting path (:class:`_CsvCounter`), which decides exactly like
+    :func:`iter_endpoints` without building the items."""
     reader = _Reader(source, default_country, strip_pii_from_rejects, file_format)
     summary = ImportSummary(warnings=list(reader.warnings))
     writer = RejectsWriter(rejects) if rejects is not None else None
     try:
-        convert = reader.convert
-        for line, record in reader.records:
-            result = convert(line, record)
-            if result is None:
-                continue
-            add_result(summary, result)
-            if writer is not None and isinstance(result, Rejected):
-                writer.write(result)
+        if reader.format == "CSV":
+            with _gc_paused():
+                _count_stream(reader.csv_reader, _CsvCounter(reader.converter), 0, reader.header_end, summary, writer)
+        else:
+            convert = reader.convert
+            for line, record in reader.records:
+                result = convert(line, record)
+                if result is None:
+                    continue
+                add_result(summary, result)
+                if writer is not None and isinstance(result, Rejected):
+                    writer.write(result)
     finally:
         reader.close()
         if writer is not None:
@@ -1031,30 +1374,58 @@ def validate_file(
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(columns: list[_Column] | None, default_country: str, strip_pii: bool, file_format: str) -> None:
-    _WORKER["converter"] = _Converter(columns, default_country, strip_pii)
-    _WORKER["format"] = file_format
+class _RangeReader:
+    """read(n) over bytes [start, end) of an open binary file."""
+
+    __slots__ = ("_file", "_left")
+
+    def __init__(self, file: BinaryIO, start: int, end: int) -> None:
+        file.seek(start)
+        self._file, self._left = file, end - start
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        size = self._left if size is None or size < 0 else min(size, self._left)
+        data = self._file.read(size)
+        self._left -= len(data)
+        return data
 
 
-def _worker_chunk(chunk: list[tuple[int, Any]]) -> tuple[int, int, Counter, Counter, list[Rejected]]:
-    converter: _Converter = _WORKER["converter"]
-    convert = converter.csv_row if _WORKER["format"] == "CSV" else converter.json_row
-    rows = valid = 0
-    channels: Counter = Counter()
-    reasons: Counter = Counter()
-    rejects = []
-    for line, record in chunk:
-        result = convert(line, record)
-        if result is None:
-            continue
-        rows += 1
-        if isinstance(result, Rejected):
-            reasons[f"{result.field}: {result.reason}"] += 1
-            rejects.append(result)
-        else:
-            valid += 1
-            channels[result.get("ChannelType") or "(update by Id)"] += 1
-    return rows, valid, channels, reasons, rejects
+def _worker_init(path: str, header: list[str] | None, file_format: str, default_country: str, strip_pii: bool,
+                 want_rejects: bool) -> None:
+    converter = _chunk_converter(header, file_format, default_country, strip_pii)
+    _WORKER.update(
+        file=open(path, "rb"),  # noqa: SIM115 - one handle for the worker's life
+        converter=converter,
+        counter=_CsvCounter(converter) if file_format == "CSV" else None,
+        format=file_format,
+        want_rejects=want_rejects,
+    )
+
+
+def _worker_range(chunk: tuple[int, int, int]) -> tuple[ImportSummary, list[Rejected]]:
+    """Validate the records of one byte range: (counts, rejects in line order when wanted)."""
+    start, end, first_line = chunk
+    stream = _RangeReader(_WORKER["file"], start, end)
+    summary = ImportSummary()
+    rejects: list[Rejected] = []
+    if _WORKER["format"] == "CSV":
+        lines = itertools.chain.from_iterable(
+            io.StringIO(block[3], newline="\n")
+            for block in _decoded_blocks(stream, 1 << 18, strip_bom=False, line_offset=first_line - 1)
+        )
+        counter: _CsvCounter = _WORKER["counter"]
+        want = _WORKER["want_rejects"]
+        with _gc_paused():
+            for starts, records in _csv_batches(csv.reader(lines), first_line - 1, first_line - 1, _BATCH_ROWS):
+                counter.count(starts, records, summary, rejects if want else None)
+    else:
+        for result in _convert_chunk(_WORKER["converter"], stream, "JSON", first_line):
+            add_result(summary, result)
+            if _WORKER["want_rejects"] and isinstance(result, Rejected):
+                rejects.append(result)
+    return summary, rejects
 
 
 def validate_file_parallel(
@@ -1065,46 +1436,46 @@ def validate_file_parallel(
     rejects: str | os.PathLike | IO[str] | None = None,
     strip_pii_from_rejects: bool = True,
     file_format: str | None = None,
-    chunk_rows: int = 5000,
+    chunk_rows: int = 20_000,
 ) -> ImportSummary:
-    """:func:`validate_file` over ``workers`` processes: this process streams records (the csv module handles
-    quoted line breaks, so no byte-range splitting) and sends chunks to the workers; results come back in order,
-    so the rejects file is in line order. ``workers <= 1`` runs in-process."""
-    if workers <= 1:
+    """:func:`validate_file` over ``workers`` processes. This process plans the file (:class:`_Planner`, the same
+    streaming pass as :func:`plan_import`, so file-level errors are raised as validate_file raises them) and
+    hands each worker byte ranges as they are found; each worker reads and parses its own ranges, so no rows are
+    pickled. Results come back in order, so the rejects file is in line order. ``workers <= 1`` or a source that
+    is not a path runs in-process."""
+    if workers <= 1 or not isinstance(source, (str, os.PathLike)):
         return validate_file(
             source, default_country=default_country, rejects=rejects,
             strip_pii_from_rejects=strip_pii_from_rejects, file_format=file_format,
         )
-    import itertools
     import multiprocessing
 
-    reader = _Reader(source, default_country, strip_pii_from_rejects, file_format)
-    summary = ImportSummary(warnings=list(reader.warnings))
-    writer = RejectsWriter(rejects) if rejects is not None else None
-
-    def chunks() -> Iterator[list]:
-        records = iter(reader.records)
-        while chunk := list(itertools.islice(records, chunk_rows)):
-            yield chunk
-
+    opened = _Opened(source, file_format)
     try:
-        context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-        with context.Pool(
-            workers,
-            initializer=_worker_init,
-            initargs=(reader.converter.columns, default_country, strip_pii_from_rejects, reader.format),
-        ) as pool:
-            for rows, valid, channels, reasons, chunk_rejects in pool.imap(_worker_chunk, chunks()):
-                summary.rows += rows
-                summary.valid += valid
-                summary.rejected += rows - valid
-                summary.channels.update(channels)
-                summary.by_reason.update(reasons)
-                if writer is not None:
-                    for reject in chunk_rejects:
-                        writer.write(reject)
+        planner = _Planner(opened, chunk_rows)
+        summary = ImportSummary(warnings=list(planner.warnings))
+        writer = RejectsWriter(rejects) if rejects is not None else None
+        try:
+            context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
+            with context.Pool(
+                workers,
+                initializer=_worker_init,
+                initargs=(os.fspath(source), planner.header, planner.format, default_country,
+                          strip_pii_from_rejects, writer is not None),
+            ) as pool:
+                ranges = ((c.start, c.end, c.first_line) for c in planner.chunks())
+                for part, chunk_rejects in pool.imap(_worker_range, ranges):
+                    summary.rows += part.rows
+                    summary.valid += part.valid
+                    summary.rejected += part.rejected
+                    summary.channels.update(part.channels)
+                    summary.by_reason.update(part.by_reason)
+                    if writer is not None:
+                        for reject in chunk_rejects:
+                            writer.write(reject)
+        finally:
+            if writer is not None:
+                writer.close()
     finally:
-        reader.close()
-        if writer is not None:
-            writer.close()
+        opened.close()
     return summary
