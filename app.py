@@ -9,6 +9,8 @@ Stacks:
   configuration set (send with these configuration sets and the events land in the lake).
   PinpointSms: a US simulator number with TwoWaySms (built-in auto-responder) and SelfManagedOptOut; its replies
   use the events stack's SMS configuration set, and inbound messages land in the lake as _sms.inbound.
+  PinpointAdobeBridge: AdobeSmsBridge for Adobe Journey Optimizer custom actions, sending from the SMS stack's
+  simulator number (checking its opt-out registry) with the events stack's SMS configuration set.
   PinpointAudience: an EndpointStore and an S3TriggeredImport that defines a static segment from every file
   dropped under incoming/; started/succeeded/failed notifications on an SNS topic and in the lake.
 """
@@ -20,7 +22,14 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from pinpoint_constructs import EndpointStore, EventStreamToS3, S3TriggeredImport, SelfManagedOptOut, TwoWaySms
+from pinpoint_constructs import (
+    AdobeSmsBridge,
+    EndpointStore,
+    EventStreamToS3,
+    S3TriggeredImport,
+    SelfManagedOptOut,
+    TwoWaySms,
+)
 
 
 class EventsSampleStack(cdk.Stack):
@@ -81,6 +90,24 @@ class AudienceSampleStack(cdk.Stack):
         cdk.CfnOutput(self, "EndpointTableName", value=self.endpoint_store.table_name)
 
 
+class AdobeBridgeSampleStack(cdk.Stack):
+    """Adobe Journey Optimizer custom action -> SMS from the SMS stack's simulator number (queue + consumer)."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, events: EventsSampleStack, sms: SmsSampleStack, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.bridge = AdobeSmsBridge(
+            self,
+            "AdobeSmsBridge",
+            two_way=sms.two_way,
+            opt_out=sms.opt_out,
+            configuration_set_name=events.sms_configuration_set.ref,  # delivery events feed the lake
+        )
+        cdk.CfnOutput(self, "CustomActionUrl", value=self.bridge.custom_action_url)
+        cdk.CfnOutput(self, "ApiKeySecretArn", value=self.bridge.api_key_secret.secret_arn)
+
+
 def build_sample_app(app: cdk.App) -> list[cdk.Stack]:
     """Add every sample stack to ``app`` and return them (tests build the same stacks)."""
     events = EventsSampleStack(app, "PinpointEvents", description="pinpoint-constructs sample: event data lake")
@@ -96,7 +123,14 @@ def build_sample_app(app: cdk.App) -> list[cdk.Stack]:
         events=events,
         description="pinpoint-constructs sample: endpoint store and S3-triggered imports with segments",
     )
-    return [events, sms, audience]
+    adobe = AdobeBridgeSampleStack(
+        app,
+        "PinpointAdobeBridge",
+        events=events,
+        sms=sms,
+        description="pinpoint-constructs sample: Adobe Journey Optimizer custom action -> SMS",
+    )
+    return [events, sms, audience, adobe]
 
 
 def check_with_cdk_nag(app: cdk.App) -> None:
