@@ -108,7 +108,7 @@ def create_functions() -> None:
         )
 
 
-def wait_for(sfn: Any, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+def wait_for(sfn: Any, execution_arn: str, timeout: float = 300.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         described = sfn.describe_execution(executionArn=execution_arn)
