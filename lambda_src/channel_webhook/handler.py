@@ -1,0 +1,50 @@
+"""Custom channel of ``CustomChannel``: HTTPS POST of the Pinpoint custom-channel payload, HMAC-SHA256 signed
+with a Secrets Manager secret (:class:`pinpoint_runtime.custom_channels.WebhookChannel`).
+
+The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
+``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
+(:func:`pinpoint_runtime.campaign_payloads.channel_results`), one result per endpoint. Work stops one second before
+the invocation times out; endpoints not attempted by then are failures with that reason. Logs carry counts per
+status only (no addresses, data or secrets).
+
+Environment: WEBHOOK_URL, SIGNING_SECRET_ID, SIGNING_SECRET_JSON_FIELD, RETRY_STATUS_CODES, MAX_ATTEMPTS,
+REQUEST_TIMEOUT_SECONDS, SECRET_CACHE_TTL_SECONDS.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from pinpoint_runtime.campaign_payloads import channel_results
+from pinpoint_runtime.custom_channels import deadline_of, summarize, webhook_from_environment
+
+SERVICE_NAME = "custom-channel-webhook"
+logger = Logger(service=SERVICE_NAME)
+_channel: Any = None
+
+
+def current() -> Any:
+    """The channel built from the environment once per process (secret cache and rate limiter persist)."""
+    global _channel
+    if _channel is None:
+        _channel = webhook_from_environment(os.environ)
+    return _channel
+
+
+def reset() -> None:
+    """Forget the process's channel (tests change the environment between cases)."""
+    global _channel
+    _channel = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    payload = event if isinstance(event, dict) else {}
+    results = current().deliver(payload, deadline=deadline_of(context))
+    logger.info(
+        "Custom channel done",
+        extra={"campaign_id": payload.get("CampaignId") or payload.get("JourneyId"), "results": summarize(results)},
+    )
+    return channel_results(results)

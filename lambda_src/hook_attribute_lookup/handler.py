@@ -1,0 +1,46 @@
+"""Campaign hook (FILTER) of ``CampaignHookAttributes``: adds a DynamoDB item's values to each endpoint's
+``Attributes`` (:class:`pinpoint_runtime.campaign_hooks.AttributeLookup`).
+
+The Pinpoint FILTER payload in (at most 50 endpoints), the map endpoint id -> endpoint out (it replaces the
+batch). Infrastructure errors raise, so the runner retries the hook (at most 3 attempts, 15 s budget) rather than
+sending un-processed endpoints. Logs carry counts only (no addresses, attributes or template text).
+
+Environment: LOOKUP_TABLE_NAME, LOOKUP_KEY_TYPE, LOOKUP_PARTITION_KEY, LOOKUP_ATTRIBUTE_NAMES, LOOKUP_DROP_MISSING.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from pinpoint_runtime.campaign_hooks import attribute_lookup_from_environment
+
+SERVICE_NAME = "campaign-hook-attribute-lookup"
+logger = Logger(service=SERVICE_NAME)
+_hook: Any = None
+
+
+def current() -> Any:
+    """The hook built from the environment once per process (its caches live across warm invocations)."""
+    global _hook
+    if _hook is None:
+        _hook = attribute_lookup_from_environment(os.environ)
+    return _hook
+
+
+def reset() -> None:
+    """Forget the process's hook (tests change the environment between cases)."""
+    global _hook
+    _hook = None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    received = len(event.get("Endpoints") or {}) if isinstance(event, dict) else 0
+    result = current().apply(event if isinstance(event, dict) else {})
+    logger.info(
+        "Campaign hook done",
+        extra={"campaign_id": (event or {}).get("CampaignId"), "endpoints_in": received, "endpoints_out": len(result)},
+    )
+    return result
