@@ -24,6 +24,8 @@ _EXPORTS = {
     "SelfManagedOptOut": ".self_managed_opt_out",
     "AdobeSmsBridge": ".adobe_sms_bridge",
     "S3TriggeredImport": ".s3_triggered_import",
+    "CampaignHookAttributes": ".campaign_hook_attributes",
+    "CustomChannel": ".custom_channel",
 }
 
 __all__ = sorted(_EXPORTS)
