@@ -26,6 +26,7 @@ _EXPORTS = {
     "S3TriggeredImport": ".s3_triggered_import",
     "CampaignHookAttributes": ".campaign_hook_attributes",
     "CustomChannel": ".custom_channel",
+    "CampaignRunner": ".campaign_runner",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -359,6 +359,15 @@ class EndpointStore:
         )
         return {"SegmentId": segment_id, "EndpointIds": ids}
 
+    def batch_get_endpoints(self, *, ApplicationId: str, EndpointIds: Iterable[str]) -> dict[str, dict]:
+        """``{endpoint id: EndpointResponse}`` for the ids that exist (consistent BatchGetItem, 100 keys per call);
+        missing ids are simply absent (a segment member deleted since it was added)."""
+        app = _key_part(ApplicationId, "ApplicationId")
+        if isinstance(EndpointIds, str):
+            raise EndpointValidationError("EndpointIds", "must be a list of endpoint ids")
+        ids = list(dict.fromkeys(_key_part(value, f"EndpointIds[{i}]") for i, value in enumerate(EndpointIds)))
+        return {endpoint_id: item["endpoint"] for endpoint_id, item in self._get_items(app, ids).items()}
+
     def segment_endpoint_ids(self, *, ApplicationId: str, SegmentId: str) -> Iterator[str]:
         """The endpoint ids of a static segment (paginated ``Query`` of its membership items)."""
         app = _key_part(ApplicationId, "ApplicationId")

@@ -1,0 +1,41 @@
+"""One item of a campaign run's Distributed Map: a page of endpoints through the hooks, rendering, SMS/EMAIL
+delivery and custom channels, one outcome per endpoint (``pinpoint_runtime.campaign_runner.page_step``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from pinpoint_runtime.aws_clients import client
+from pinpoint_runtime.campaign_runner import BatchSender, CampaignRequest, FunctionInvoker, RunnerSettings, page_step
+
+SERVICE_NAME = "campaign-batch-sender"
+logger = Logger(service=SERVICE_NAME)
+
+
+def sender_for(request: CampaignRequest, settings: RunnerSettings) -> BatchSender:
+    """The page sender of one run, configured from the environment the CampaignRunner construct sets."""
+    from pinpoint_runtime.campaign_delivery import delivery_from_environment
+    from pinpoint_runtime.campaign_templates import renderer_for_request
+
+    delivery = delivery_from_environment()
+    return BatchSender(
+        request,
+        renderer=renderer_for_request(request, s3=client("s3")),
+        delivery=delivery,
+        invoker=FunctionInvoker(),
+        hooks=settings.hooks,
+        channels=settings.channels,
+        ledger=delivery.ledger,
+        event_writer=delivery.event_writer,
+    )
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = RunnerSettings.from_environment()
+    result = page_step(event, s3=client("s3"), settings=settings,
+                       sender_factory=lambda request: sender_for(request, settings))
+    logger.info("page sent", extra={"run_id": event["run"]["run_id"], **result})
+    return result

@@ -1,0 +1,26 @@
+"""Step "Plan" of a campaign run: validate the request, read the segment (EndpointStore static segment, S3
+endpoint list or Pinpoint import CSV) as a stream into pages of endpoints in S3, and the manifest the
+Distributed Map reads. See ``pinpoint_runtime.campaign_runner.plan_step``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from pinpoint_runtime.aws_clients import client
+from pinpoint_runtime.campaign_runner import RunnerSettings, plan_step
+from pinpoint_runtime.endpoint_store import ENV_TABLE, EndpointStore
+
+SERVICE_NAME = "campaign-planner"
+logger = Logger(service=SERVICE_NAME)
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = RunnerSettings.from_environment()
+    store = EndpointStore(client=client("dynamodb")) if os.environ.get(ENV_TABLE) else None
+    run = plan_step(event, s3=client("s3"), store=store, settings=settings)
+    logger.info("planned", extra={"run_id": run["run_id"], "endpoints": run["endpoints"], "pages": run["pages"]})
+    return run
