@@ -468,6 +468,7 @@ class FrequencyCap:
                 values[":first"] = {"M": {send_key: {"N": repr(now)}}}
                 update = "SET #sends = :first, #v = :next, #x = :expires"
                 names.pop("#k")
+                values.pop(":now")  # DynamoDB rejects unused values
             if remove:
                 update += " REMOVE " + ", ".join(remove)
             try:
