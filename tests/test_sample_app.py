@@ -13,7 +13,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 import app as sample_app
 from tests.conftest import CDK_CONTEXT, normalise_asset_hashes
 
-STACK_NAMES = ["PinpointEvents", "PinpointSms", "PinpointAudience"]
+STACK_NAMES = ["PinpointEvents", "PinpointSms", "PinpointAudience", "PinpointAdobeBridge"]
 
 
 @pytest.fixture
