@@ -181,7 +181,7 @@ class _Compiled:
         self.is_static = "{{" not in source
         try:
             self.parsed = parse(source, raise_on_mismatch=True)
-        except Exception as error:  # pystache raises ParsingError, and re/index errors on odd delimiters
+        except Exception as error:  # noqa: BLE001 - pystache raises ParsingError, and re/index errors on odd delimiters
             raise TemplateError(f"{field} is not a valid template: {_describe(error)}") from None
         _reject_partials(field, self.parsed)
 
@@ -246,7 +246,7 @@ class _Engine:
             raise
         except RecursionError:
             raise RenderError(f"{compiled.field} nests too deeply to render") from None
-        except Exception as error:  # any other engine failure is this endpoint's render failure, never a crash
+        except Exception as error:  # noqa: BLE001 - any other engine failure is this endpoint's render failure
             raise RenderError(f"{compiled.field} could not be rendered ({type(error).__name__})") from None
         finally:
             self._local.rules = None
@@ -299,7 +299,7 @@ _HTML_ENGINE: _Engine | None = None
 
 
 def _engines() -> tuple[_Engine, _Engine]:
-    global _TEXT_ENGINE, _HTML_ENGINE  # noqa: PLW0603 - stateless engines shared by every renderer of the process
+    global _TEXT_ENGINE, _HTML_ENGINE  # stateless engines shared by every renderer of the process
     if _TEXT_ENGINE is None or _HTML_ENGINE is None:
         _TEXT_ENGINE, _HTML_ENGINE = _Engine(escape_html=False), _Engine(escape_html=True)
     return _TEXT_ENGINE, _HTML_ENGINE
@@ -591,6 +591,28 @@ def _s3_read(bucket: str, key: str, client: Any) -> bytes:
     return data
 
 
+def renderer_for_request(
+    request: Any,
+    *,
+    s3: Any = None,
+    bucket: str | None = None,
+    prefix: str | None = None,
+) -> MessageRenderer:
+    """The renderer of one campaign run: ``request`` is a ``campaign_runner.CampaignRequest`` (or anything with
+    ``context.message_configuration``, ``template_configuration`` and ``substitutions``). Templates are read with
+    ``s3`` from ``bucket``/``prefix`` (default: env ``CAMPAIGN_TEMPLATE_BUCKET`` / ``CAMPAIGN_TEMPLATE_PREFIX``).
+    Raises :class:`TemplateError` (a campaign-level error)."""
+    message_configuration = getattr(getattr(request, "context", None), "message_configuration", None) or {}
+    template_configuration = getattr(request, "template_configuration", None)
+    substitutions = getattr(request, "substitutions", None)
+    if template_configuration:
+        return MessageRenderer.from_templates(
+            message_configuration, template_configuration, bucket=bucket, prefix=prefix, client=s3,
+            substitutions=substitutions,
+        )
+    return MessageRenderer(message_configuration, substitutions=substitutions)
+
+
 __all__ = [
     "DEFAULT_SMS_MESSAGE_TYPE",
     "ENV_TEMPLATE_BUCKET",
@@ -602,4 +624,5 @@ __all__ = [
     "load_template",
     "parse_default_substitutions",
     "parse_substitutions",
+    "renderer_for_request",
 ]
