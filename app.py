@@ -13,6 +13,8 @@ Stacks:
   simulator number (checking its opt-out registry) with the events stack's SMS configuration set.
   PinpointAudience: an EndpointStore and an S3TriggeredImport that defines a static segment from every file
   dropped under incoming/; started/succeeded/failed notifications on an SNS topic and in the lake.
+  PinpointCampaigns: a CampaignRunner over the audience stack's segments with an attribute-lookup hook, an in-app
+  inbox and a webhook channel, SMS from the simulator number, email when -c ses_identity=... is given.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from constructs import Construct
 
 from pinpoint_constructs import (
     AdobeSmsBridge,
+    CampaignHookAttributes,
+    CampaignRunner,
+    CustomChannel,
     EndpointStore,
     EventStreamToS3,
     S3TriggeredImport,
@@ -108,6 +113,53 @@ class AdobeBridgeSampleStack(cdk.Stack):
         cdk.CfnOutput(self, "ApiKeySecretArn", value=self.bridge.api_key_secret.secret_arn)
 
 
+class CampaignSampleStack(cdk.Stack):
+    """The campaign engine: runs against the audience stack's endpoints and segments, one attribute-lookup hook,
+    an in-app inbox channel and a webhook channel, SMS from the SMS stack's simulator number, and email from the
+    SES identity given as context ``ses_identity`` (email is left out, with a note at synth, when it is absent)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        events: EventsSampleStack,
+        sms: SmsSampleStack,
+        audience: AudienceSampleStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        ses_identity = self.node.try_get_context("ses_identity")
+        webhook_url = self.node.try_get_context("campaign_webhook_url") or "https://webhook.example.com/pinpoint"
+        self.attribute_hook = CampaignHookAttributes(self, "AttributeLookup", built_in="ATTRIBUTE_LOOKUP",
+                                                     key_type="USER_ID")
+        self.inbox = CustomChannel(self, "InAppInbox", built_in="INAPP_INBOX")
+        self.webhook = CustomChannel(self, "Webhook", built_in="WEBHOOK", webhook_url=webhook_url)
+        self.runner = CampaignRunner(
+            self,
+            "Campaigns",
+            endpoint_store=audience.endpoint_store,
+            hooks=[self.attribute_hook],
+            custom_channels={"inbox": self.inbox, "webhook": self.webhook},
+            two_way=sms.two_way,
+            opt_out=sms.opt_out,
+            event_stream=events.event_lake,
+            email_identity=ses_identity,
+            email_configuration_set_name=(
+                events.ses_configuration_set.configuration_set_name if ses_identity else None
+            ),
+        )
+        if not ses_identity:
+            cdk.Annotations.of(self).add_info(
+                "Campaign email is off: pass -c ses_identity=<verified domain or address> to send EMAIL endpoints "
+                "(they are recorded as UNSUPPORTED_CHANNEL until then)."
+            )
+        cdk.CfnOutput(self, "StateMachineArn", value=self.runner.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "ScheduleGroupName", value=self.runner.schedule_group_name)
+        cdk.CfnOutput(self, "SchedulerRoleArn", value=self.runner.scheduler_role.role_arn)
+        cdk.CfnOutput(self, "AttributeTableName", value=self.attribute_hook.table.table_name)
+
+
 def build_sample_app(app: cdk.App) -> list[cdk.Stack]:
     """Add every sample stack to ``app`` and return them (tests build the same stacks)."""
     events = EventsSampleStack(app, "PinpointEvents", description="pinpoint-constructs sample: event data lake")
@@ -130,7 +182,15 @@ def build_sample_app(app: cdk.App) -> list[cdk.Stack]:
         sms=sms,
         description="pinpoint-constructs sample: Adobe Journey Optimizer custom action -> SMS",
     )
-    return [events, sms, audience, adobe]
+    campaigns = CampaignSampleStack(
+        app,
+        "PinpointCampaigns",
+        events=events,
+        sms=sms,
+        audience=audience,
+        description="pinpoint-constructs sample: campaign engine with a hook, custom channels, SMS and email",
+    )
+    return [events, sms, audience, adobe, campaigns]
 
 
 def check_with_cdk_nag(app: cdk.App) -> None:
