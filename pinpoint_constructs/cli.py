@@ -7,6 +7,10 @@ Subcommands:
                             Lambda's own code; prints rows/valid/rejected and the top reasons. Exit 0 when the file
                             is usable (rejected rows do NOT make it non-zero; see --rejects), 1 when it is unusable
                             (binary, not UTF-8, no header, empty, unknown standard column).
+  campaign start --state-machine-arn ARN --request FILE [--at ISO-8601 --scheduler-role-arn ARN
+                            --schedule-group NAME]   start a CampaignRunner run now (or schedule it); prints the
+                            execution or schedule ARN. The request is the JSON documented in the README.
+  campaign summary EXECUTION_ARN   the run's status and, once finished, its counts per status.
 """
 
 from __future__ import annotations
@@ -78,10 +82,23 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--rejects", type=Path, help="write rejected rows (PII masked) to this CSV")
     check.add_argument("--workers", type=int, default=None, help="processes (default: min(2, CPUs))")
     check.add_argument("--format", choices=["CSV", "JSON"], default=None, help="default: by extension or content")
+    campaign = commands.add_parser("campaign", help="start a CampaignRunner run or read its summary")
+    campaign_commands = campaign.add_subparsers(dest="campaign_command", required=True)
+    start = campaign_commands.add_parser("start", help="start a run now, or at a time")
+    start.add_argument("--state-machine-arn", required=True)
+    start.add_argument("--request", type=Path, required=True, help="JSON file with the run request")
+    start.add_argument("--at", help="ISO 8601 time with an offset, e.g. 2026-12-01T09:00:00+00:00")
+    start.add_argument("--scheduler-role-arn", help="the runner's scheduler role (for --at)")
+    start.add_argument("--schedule-group", help="the runner's schedule group (for --at)")
+    start.add_argument("--name", help="execution or schedule name (default: campaign, treatment and a random part)")
+    read = campaign_commands.add_parser("summary", help="status and counts per status of a run")
+    read.add_argument("execution_arn")
     args = parser.parse_args(argv)
 
     if args.command == "validate-import":
         return _validate_import(args)
+    if args.command == "campaign":
+        return _campaign(args)
 
     if args.command == "synth-summary":
         lines, passed = summarise_assembly(args.cdk_out)
@@ -107,6 +124,29 @@ def _validate_import(args: argparse.Namespace) -> int:
     print("\n".join("  " + line for line in summary.lines()))
     if args.rejects is not None and summary.rejected:
         print(f"  rejects written to {args.rejects}")
+    return 0
+
+
+def _campaign(args: argparse.Namespace, *, sfn: object = None, scheduler: object = None) -> int:
+    from datetime import datetime
+
+    from pinpoint_runtime.campaign_runner import CampaignRequestError, CampaignRunnerClient
+
+    if args.campaign_command == "summary":
+        arn = args.execution_arn
+        state_machine = arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
+        print(json.dumps(CampaignRunnerClient(state_machine, sfn=sfn).summary(arn), indent=2, default=str))
+        return 0
+    try:
+        request = json.loads(args.request.read_text(encoding="utf-8"))
+        at = datetime.fromisoformat(args.at) if args.at else None
+        client = CampaignRunnerClient(args.state_machine_arn, scheduler_role_arn=args.scheduler_role_arn,
+                                      schedule_group=args.schedule_group, sfn=sfn, scheduler=scheduler)
+        started = client.start(request, at=at, name=args.name)
+    except (OSError, ValueError, CampaignRequestError) as error:
+        print(f"campaign start: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(started))
     return 0
 
 

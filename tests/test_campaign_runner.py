@@ -380,3 +380,25 @@ def test_the_client_starts_now_or_schedules_and_reads_the_summary():
             client.start(request(), at=datetime.now() + timedelta(hours=1))
         with pytest.raises(CampaignRequestError, match="segment"):
             client.start(request(segment={}))
+
+
+@pytest.mark.usefixtures("fake_aws_credentials")
+def test_the_command_line_starts_a_run_and_reads_its_summary(tmp_path, capsys):
+    from pinpoint_constructs.cli import main
+
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = sfn.create_state_machine(
+            name="runner", roleArn="arn:aws:iam::123456789012:role/r",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        )["stateMachineArn"]
+        path = tmp_path / "request.json"
+        path.write_text(json.dumps(request()))
+        assert main(["campaign", "start", "--state-machine-arn", arn, "--request", str(path), "--name", "r1"]) == 0
+        execution_arn = json.loads(capsys.readouterr().out)["executionArn"]
+        assert execution_arn.endswith(":r1")
+        assert main(["campaign", "summary", execution_arn]) == 0
+        assert json.loads(capsys.readouterr().out)["executionArn"] == execution_arn
+        path.write_text(json.dumps(request(segment={})))
+        assert main(["campaign", "start", "--state-machine-arn", arn, "--request", str(path)]) == 1
+        assert "segment" in capsys.readouterr().err
