@@ -881,6 +881,9 @@ class ImportPlan:
         )
 
 
+_PLAN_SLICE = 256  # records per list while planning (bounds the planner's memory whatever rows_per_chunk is)
+
+
 class _Planner:
     """One streaming pass over an opened source: the header (CSV), then :meth:`chunks` as they are found.
     Record boundaries come from the csv module's own parsing (``reader.line_num`` after each record, i.e. the
@@ -938,19 +941,24 @@ class _Planner:
         start, start_line = self._start, self._start_line
         count = 0
         if self.format == "CSV":
-            reader = self._reader
-            try:
-                for cells in reader:
-                    if cells:
-                        count += 1
-                        if count == per_chunk:
-                            line = reader.line_num
-                            end = self._line_end(line)
-                            self.rows += count
-                            yield ImportChunk(start, end, start_line + 1, count)
-                            start, start_line, count = end, line, 0
-            except csv.Error as error:
-                raise _csv_error(error, reader.line_num) from None
+            # Records are taken in lists of at most the number still needed (C loops, no per-record Python): a
+            # list can hold no record past the chunk's last one, so the chunk ends when a list completes it.
+            reader, islice = self._reader, itertools.islice
+            while True:
+                want = min(per_chunk - count, _PLAN_SLICE)
+                try:
+                    records = list(islice(reader, want))
+                except csv.Error as error:
+                    raise _csv_error(error, reader.line_num) from None
+                count += len(records) - records.count([])  # [] is a blank line
+                if count == per_chunk:
+                    line = reader.line_num
+                    end = self._line_end(line)
+                    self.rows += count
+                    yield ImportChunk(start, end, start_line + 1, count)
+                    start, start_line, count = end, line, 0
+                if len(records) < want:
+                    break
         else:
             for line, text in enumerate(self._lines, 1):
                 if text.strip():  # what json_row skips
