@@ -31,7 +31,8 @@ the runner retries instead of sending un-augmented messages. Unlike the referenc
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -41,7 +42,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .core import PropsValidation, PythonFunction, acknowledge, consolidate_props
-from .core.acknowledgments import nag_resource
+from .core.acknowledgments import nag_arn, nag_resource
 
 ATTRIBUTE_LOOKUP = "ATTRIBUTE_LOOKUP"
 EXTERNAL_TEMPLATES = "EXTERNAL_TEMPLATES"
@@ -241,8 +242,11 @@ class CampaignHookAttributes(Construct):
 
     # ----------------------------------------------------------------------------------------------- methods
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` (the campaign runner) invoke the hook."""
-        return self.function.grant_invoke(grantee)
+        """Let ``grantee`` (the campaign runner) invoke the hook. aws-cdk-lib also grants the function's versions
+        and aliases (``<arn>:*``); that cdk-nag finding is acknowledged on the grantee, narrowly."""
+        grant = self.function.grant_invoke(grantee)
+        _acknowledge_invoke_grant(grantee, self.function)
+        return grant
 
     # ----------------------------------------------------------------------------------------------- parts
     def _create_table(self, built_in: str, table_props: Any) -> dynamodb.Table:
@@ -295,6 +299,17 @@ class CampaignHookAttributes(Construct):
                 "The hook reads template documents by key under the configured prefix only (s3:GetObject).",
                 applies_to=f"Resource::{nag_resource(self, objects)}",
             )
+
+
+def _acknowledge_invoke_grant(grantee: iam.IGrantable, function: lambda_.IFunction) -> None:
+    principal = grantee.grant_principal
+    if isinstance(principal, Construct):
+        acknowledge(
+            principal,
+            "AwsSolutions-IAM5",
+            "aws-cdk-lib's invoke grant covers the function's versions and aliases (':*'), nothing else.",
+            applies_to=f"Resource::{nag_arn(function, function.function_arn)}:*",
+        )
 
 
 __all__: Sequence[str] = ["CampaignHookAttributes"]

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -46,7 +47,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .core import PropsValidation, PythonFunction, acknowledge, consolidate_props
-from .core.acknowledgments import nag_resource
+from .core.acknowledgments import nag_arn, nag_resource
 
 WEBHOOK = "WEBHOOK"
 CONNECT_VOICE = "CONNECT_VOICE"
@@ -289,8 +290,11 @@ class CustomChannel(Construct):
 
     # ----------------------------------------------------------------------------------------------- methods
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` (the campaign runner) invoke the channel."""
-        return self.function.grant_invoke(grantee)
+        """Let ``grantee`` (the campaign runner) invoke the channel. aws-cdk-lib also grants the function's versions
+        and aliases (``<arn>:*``); that cdk-nag finding is acknowledged on the grantee, narrowly."""
+        grant = self.function.grant_invoke(grantee)
+        _acknowledge_invoke_grant(grantee, self.function)
+        return grant
 
     def grant_read_inbox(self, grantee: iam.IGrantable) -> iam.Grant:
         """INAPP_INBOX: let ``grantee`` (the app's backend) read the inbox table."""
@@ -381,6 +385,17 @@ class CustomChannel(Construct):
                 "limited to contacts of the one Connect instance.",
                 applies_to=f"Resource::{nag_resource(self, contacts)}",
             )
+
+
+def _acknowledge_invoke_grant(grantee: iam.IGrantable, function: lambda_.IFunction) -> None:
+    principal = grantee.grant_principal
+    if isinstance(principal, Construct):
+        acknowledge(
+            principal,
+            "AwsSolutions-IAM5",
+            "aws-cdk-lib's invoke grant covers the function's versions and aliases (':*'), nothing else.",
+            applies_to=f"Resource::{nag_arn(function, function.function_arn)}:*",
+        )
 
 
 __all__: Sequence[str] = ["CustomChannel"]

@@ -12,11 +12,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from hook_attribute_lookup import handler as lookup_handler
 from hook_external_templates import handler as templates_handler
 from hook_frequency_cap import handler as cap_handler
+from moto import mock_aws
 from pinpoint_runtime.campaign_hooks import (
     AttributeLookup,
     ExternalTemplates,
@@ -30,6 +29,7 @@ from pinpoint_runtime.campaign_hooks import (
 )
 from pinpoint_runtime.campaign_payloads import CampaignContext, hook_event, parse_hook_response
 from pinpoint_runtime.https_client import HttpsClient, HttpsError, InsecureUrlError
+
 from tests.conftest import REPO
 from tests.local_https import Answer, LocalHttpsServer, client_context, make_certificate
 
@@ -66,17 +66,17 @@ def make_table(name: str = "lookup", key: str = "id") -> Any:
 # --------------------------------------------------------------------------------------------- attribute lookup
 def test_attribute_values_become_pinpoint_string_lists() -> None:
     assert to_attribute_values("gold") == ["gold"]
-    assert to_attribute_values(Decimal("5")) == ["5"]
+    assert to_attribute_values(Decimal(5)) == ["5"]
     assert to_attribute_values(Decimal("2.50")) == ["2.50"]
     assert to_attribute_values(True) == ["true"]
-    assert to_attribute_values(["a", Decimal("1")]) == ["a", "1"]
+    assert to_attribute_values(["a", Decimal(1)]) == ["a", "1"]
     assert to_attribute_values({"b", "a"}) == ["a", "b"]
-    assert to_attribute_values({"k": Decimal("1")}) == ['{"k":"1"}']
+    assert to_attribute_values({"k": Decimal(1)}) == ['{"k":"1"}']
 
 
 def test_lookup_by_endpoint_id_merges_attributes_and_passes_unknown_endpoints(aws: None) -> None:
     table = make_table()
-    table.put_item(Item={"id": "ep-1", "Offer": "20% off", "Score": Decimal("7"), "Tags": ["x", "y"]})
+    table.put_item(Item={"id": "ep-1", "Offer": "20% off", "Score": Decimal(7), "Tags": ["x", "y"]})
     table.put_item(Item={"id": "bare-1", "Offer": "free shipping"})
     endpoints = {**copy.deepcopy(HOOK_EVENT["Endpoints"]), **bare_endpoints()}
     payload = event(endpoints)

@@ -14,12 +14,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
-
 from channel_cdp_writeback import handler as cdp_handler
 from channel_connect_voice import handler as connect_handler
 from channel_inapp_inbox import handler as inbox_handler
 from channel_webhook import handler as webhook_handler
+from moto import mock_aws
 from pinpoint_runtime.campaign_payloads import (
     FAILURE,
     SUCCESS,
@@ -45,6 +44,7 @@ from pinpoint_runtime.https_client import (
     signature,
     verify_signature,
 )
+
 from tests.conftest import REPO
 from tests.local_https import Answer, LocalHttpsServer, client_context, make_certificate
 

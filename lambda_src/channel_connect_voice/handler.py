@@ -17,9 +17,8 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from pinpoint_runtime.campaign_payloads import channel_results
-from pinpoint_runtime.custom_channels import deadline_of, summarize, connect_voice_from_environment
+from pinpoint_runtime.custom_channels import connect_voice_from_environment, deadline_of, summarize
 
 SERVICE_NAME = "custom-channel-connect-voice"
 logger = Logger(service=SERVICE_NAME)

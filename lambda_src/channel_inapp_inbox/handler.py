@@ -16,9 +16,8 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from pinpoint_runtime.campaign_payloads import channel_results
-from pinpoint_runtime.custom_channels import deadline_of, summarize, inapp_inbox_from_environment
+from pinpoint_runtime.custom_channels import deadline_of, inapp_inbox_from_environment, summarize
 
 SERVICE_NAME = "custom-channel-inapp-inbox"
 logger = Logger(service=SERVICE_NAME)

@@ -17,7 +17,6 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from pinpoint_runtime.campaign_payloads import channel_results
 from pinpoint_runtime.custom_channels import deadline_of, summarize, webhook_from_environment
 

@@ -15,7 +15,6 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from pinpoint_runtime.campaign_hooks import external_templates_from_environment
 
 SERVICE_NAME = "campaign-hook-external-templates"

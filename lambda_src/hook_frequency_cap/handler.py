@@ -14,7 +14,6 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from pinpoint_runtime.campaign_hooks import frequency_cap_from_environment
 
 SERVICE_NAME = "campaign-hook-frequency-cap"

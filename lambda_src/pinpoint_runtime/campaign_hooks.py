@@ -280,7 +280,7 @@ def parse_template_document(data: bytes, key: str) -> dict[str, str]:
     except ValueError:
         raise ValueError(f"template {key!r} is not JSON") from None
     if not isinstance(document, Mapping):
-        raise ValueError(f"template {key!r} must be a JSON object with subject/html/body")
+        raise ValueError(f"template {key!r} must be a JSON object with subject/html/body")  # noqa: TRY004 - bad document content, like the other checks
     parts = {name: document[name] for name in TEMPLATE_PARTS if name in document}
     if not parts or not all(isinstance(v, str) for v in parts.values()):
         raise ValueError(f"template {key!r} needs at least one of subject/html/body, each a string")
@@ -568,9 +568,6 @@ def frequency_cap_from_environment(environ: Mapping[str, str]) -> FrequencyCap:
 
 __all__ = [
     "DEFAULT_TEMPLATE_KEY",
-    "attribute_lookup_from_environment",
-    "external_templates_from_environment",
-    "frequency_cap_from_environment",
     "KEY_ENDPOINT_ID",
     "KEY_TYPES",
     "KEY_USER_ID",
@@ -582,6 +579,9 @@ __all__ = [
     "S3TemplateSource",
     "TemplateCache",
     "TemplateNotFound",
+    "attribute_lookup_from_environment",
+    "external_templates_from_environment",
+    "frequency_cap_from_environment",
     "locale_of",
     "parse_template_document",
     "template_key",

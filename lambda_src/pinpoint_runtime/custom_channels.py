@@ -33,7 +33,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pinpoint_runtime.aws_clients import client as aws_client
@@ -469,7 +469,7 @@ class InAppInbox:
 
     def deliver(self, event: Mapping[str, Any], *, deadline: float | None = None) -> Results:
         now = self._clock()
-        scheduled = str(event.get("ScheduledTime") or "") or datetime.fromtimestamp(now, timezone.utc).isoformat(
+        scheduled = str(event.get("ScheduledTime") or "") or datetime.fromtimestamp(now, UTC).isoformat(
             timespec="milliseconds").replace("+00:00", "Z")
         campaign = campaign_id_of(event)
         treatment = str(event.get("TreatmentId") or "0")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import socket
 import ssl
 import time
 import urllib.error
@@ -146,7 +145,7 @@ class HttpsClient:
             raise
         except urllib.error.HTTPError as error:  # only for redirects it refused to follow
             return HttpResponse(error.code, dict(error.headers.items()) if error.headers else {}, b"")
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, ssl.SSLError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError, ssl.SSLError) as error:
             reason = getattr(error, "reason", error)
             raise HttpsError(f"request to {host_of(url)} failed: {type(reason).__name__}: {reason}") from None
 
