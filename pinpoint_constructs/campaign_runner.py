@@ -63,7 +63,10 @@ class CampaignRunner(Construct):
       email_messages_per_second: the SES sending rate to use. @default 1 (the sandbox rate).
       event_stream: an :class:`EventStreamToS3`: every outcome becomes a ``_campaign.send`` event.
       template_bucket / template_prefix: where Pinpoint-shaped message templates (``<Name>.json``) are read.
-      page_size: endpoints per Distributed Map item. @default 1,000.
+      page_size: endpoints per Distributed Map item. @default what one page sender can send in about 10 minutes
+        at its share of the SMS rate (``sms_messages_per_second / max_concurrency x 600``), between 50 and 1,000,
+        so a page finishes within the function's 15 minutes; a page that still runs out of time is retried and
+        continues where it stopped (the send ledger).
       max_concurrency: pages sent at the same time. @default 2.
       bucket_props / existing_bucket_obj: the work bucket (pages, outcomes, summaries).
       ledger_retention: how long sends are remembered for deduplication. @default 30 days.
@@ -93,7 +96,7 @@ class CampaignRunner(Construct):
         event_stream: EventStreamToS3 | None = None,
         template_bucket: s3.IBucket | None = None,
         template_prefix: str = "templates/",
-        page_size: int = 1000,
+        page_size: int | None = None,
         max_concurrency: int = 2,
         bucket_props: s3.BucketProps | dict[str, Any] | None = None,
         existing_bucket_obj: s3.IBucket | None = None,
@@ -112,7 +115,7 @@ class CampaignRunner(Construct):
             "sms_messages_per_second and email_messages_per_second must be positive.",
         )
         validation.require(1 <= max_concurrency <= 100, "max_concurrency must be between 1 and 100.")
-        validation.require(50 <= page_size <= 10_000, "page_size must be between 50 and 10,000.")
+        validation.require(page_size is None or 50 <= page_size <= 10_000, "page_size must be between 50 and 10,000.")
         validation.require(
             email_configuration_set_name is None or email_identity is not None,
             "email_configuration_set_name needs email_identity.",
@@ -124,6 +127,8 @@ class CampaignRunner(Construct):
             )
         validation.raise_if_any()
         stack = cdk.Stack.of(self)
+        if page_size is None:
+            page_size = max(50, min(1000, int(sms_messages_per_second / max_concurrency * 600)))
         self._hooks: list[lambda_.IFunction] = []
         self._channels: dict[str, lambda_.IFunction] = {}
 
@@ -347,8 +352,8 @@ class CampaignRunner(Construct):
 
         send_page = tasks.LambdaInvoke(self, "Send page", lambda_function=sender, payload_response_only=True)
         # A page is retried as a whole: the send ledger makes every endpoint already sent a DUPLICATE, not a resend.
-        send_page.add_retry(errors=["ClientError", "ThrottlingException", "RateLimitDeadlineExceeded"],
-                            max_attempts=4, interval=cdk.Duration.seconds(10), backoff_rate=2,
+        send_page.add_retry(errors=["ClientError", "ThrottlingException", "PageNotFinished"],
+                            max_attempts=6, interval=cdk.Duration.seconds(10), backoff_rate=2,
                             jitter_strategy=sfn.JitterType.FULL)
         pages = sfn.DistributedMap(
             self,

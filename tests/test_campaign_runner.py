@@ -161,7 +161,8 @@ class FakeLambda:
 
 
 class FakeRenderer:
-    def render(self, channel: str, endpoint: dict) -> dict:
+    def render(self, channel: str, endpoint: dict, *, endpoint_id: str | None = None) -> dict:
+        assert endpoint_id is not None
         name = ((endpoint.get("User") or {}).get("UserAttributes") or {}).get("FirstName", [""])[0]
         if name == "BROKEN":
             raise ValueError("the template needs a value for FirstName")
@@ -172,7 +173,7 @@ class FakeDelivery:
     def __init__(self) -> None:
         self.delivered: list[str] = []
 
-    def deliver(self, context, items):
+    def deliver(self, context, items, *, deadline=None):
         out = []
         for endpoint_id, endpoint, rendered in items:
             self.delivered.append(endpoint_id)
@@ -184,17 +185,17 @@ class FakeLedger:
     def __init__(self) -> None:
         self.items: dict[str, str] = {}
 
-    def claim(self, key: str) -> bool:
+    def claim(self, key: str, *, channel: str | None = None) -> bool:
         if key in self.items:
             return False
         self.items[key] = "SENDING"
         return True
 
-    def complete(self, key: str, status: str, message_id: str | None) -> None:
+    def complete(self, key: str, status: str, message_id: str | None = None, *, reason: str | None = None) -> None:
         self.items[key] = status
 
-    def status(self, key: str) -> str | None:
-        return self.items.get(key)
+    def get(self, key: str) -> dict | None:
+        return {"status": self.items[key]} if key in self.items else None
 
 
 class FakeWriter:

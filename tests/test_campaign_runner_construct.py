@@ -89,7 +89,7 @@ def test_the_workflow_plans_sends_pages_in_a_distributed_map_and_summarizes(temp
     assert pages["MaxConcurrency"] == 3 and pages["ResultPath"] is None
     assert pages["ItemReader"]["Parameters"]["Key.$"] == "$.run.manifest_key"
     retries = [r["ErrorEquals"] for r in pages["ItemProcessor"]["States"]["Send page"]["Retry"]]
-    assert ["ClientError", "ThrottlingException", "RateLimitDeadlineExceeded"] in retries
+    assert ["ClientError", "ThrottlingException", "PageNotFinished"] in retries
     for name in ("Plan", "Send pages", "Summarize"):
         assert states[name]["Catch"][0]["Next"] == "Report failure"
     machine = only(templates["Full"].find_resources("AWS::StepFunctions::StateMachine"))["Properties"]
@@ -101,6 +101,9 @@ def test_sms_rate_is_shared_between_the_concurrent_page_senders(templates):
     env = _sender(templates["Full"])["Environment"]["Variables"]
     assert env["CAMPAIGN_SMS_MPS"] == "1"  # 3 MPS / 3 concurrent pages: never above the identity's rate
     assert _sender(templates["Minimal"])["Environment"]["Variables"]["CAMPAIGN_SMS_MPS"] == "0.5"
+    # pages sized to what one sender can send in ~10 minutes at its share of the rate
+    assert env["CAMPAIGN_PAGE_SIZE"] == "600"
+    assert _sender(templates["Minimal"])["Environment"]["Variables"]["CAMPAIGN_PAGE_SIZE"] == "300"
 
 
 def test_hooks_and_channels_are_invoked_by_the_page_sender_only(templates):

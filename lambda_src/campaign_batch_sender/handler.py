@@ -14,9 +14,9 @@ SERVICE_NAME = "campaign-batch-sender"
 logger = Logger(service=SERVICE_NAME)
 
 
-def sender_for(request: CampaignRequest, settings: RunnerSettings) -> BatchSender:
+def sender_for(request: CampaignRequest, settings: RunnerSettings, lambda_context: Any = None) -> BatchSender:
     """The page sender of one run, configured from the environment the CampaignRunner construct sets."""
-    from pinpoint_runtime.campaign_delivery import delivery_from_environment
+    from pinpoint_runtime.campaign_delivery import deadline_from_lambda_context, delivery_from_environment
     from pinpoint_runtime.campaign_templates import renderer_for_request
 
     delivery = delivery_from_environment()
@@ -29,6 +29,7 @@ def sender_for(request: CampaignRequest, settings: RunnerSettings) -> BatchSende
         channels=settings.channels,
         ledger=delivery.ledger,
         event_writer=delivery.event_writer,
+        deadline=deadline_from_lambda_context(lambda_context, margin_seconds=30) if lambda_context else None,
     )
 
 
@@ -36,6 +37,6 @@ def sender_for(request: CampaignRequest, settings: RunnerSettings) -> BatchSende
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = RunnerSettings.from_environment()
     result = page_step(event, s3=client("s3"), settings=settings,
-                       sender_factory=lambda request: sender_for(request, settings))
+                       sender_factory=lambda request: sender_for(request, settings, context))
     logger.info("page sent", extra={"run_id": event["run"]["run_id"], **result})
     return result

@@ -704,6 +704,10 @@ def delivery_from_environment(
         dynamodb_client = client("dynamodb")
     ledger = SendLedger(table, client=dynamodb_client, ttl_seconds=max(1, int(ttl_days * 86400)))
 
+    if sms_client is None:
+        from pinpoint_runtime.aws_clients import client
+
+        sms_client = client("pinpoint-sms-voice-v2")
     sms_rate = _number(env, ENV_SMS_MPS, 1.0)
     identity_rates = _json_rates(env, ENV_SMS_IDENTITY_RATES)
     sender = SmsSender(

@@ -39,6 +39,7 @@ from pinpoint_runtime.campaign_payloads import (
     MAX_ENDPOINTS_PER_CALL,
     RENDER_FAILURE,
     SUCCESS,
+    THROTTLED,
     UNSUPPORTED_CHANNEL,
     CampaignContext,
     Outcome,
@@ -65,6 +66,11 @@ _ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 class CampaignRequestError(ValueError):
     """The run request cannot be used (the message names the field). Not retried."""
+
+
+class PageNotFinished(RuntimeError):
+    """Some messages of a page were not attempted before the deadline (rate limit): Step Functions retries the
+    page; the send ledger turns what the first attempt sent into DUPLICATE outcomes instead of second sends."""
 
 
 class SegmentSourceError(ValueError):
@@ -399,8 +405,10 @@ class BatchSender:
         channels: Mapping[str, str] | None = None,
         ledger: Any = None,
         event_writer: Any = None,
+        deadline: float | None = None,
     ) -> None:
         self.request = request
+        self.deadline = deadline
         self.context = request.context
         self.renderer = renderer
         self.delivery = delivery
@@ -447,13 +455,13 @@ class BatchSender:
                                         "the message configuration has no message for this channel type"))
                 continue
             try:
-                rendered = self.renderer.render(channel, endpoint)
+                rendered = self.renderer.render(channel, endpoint, endpoint_id=endpoint_id)
             except Exception as error:  # noqa: BLE001 - RenderError (or any renderer failure) rejects one endpoint
                 recorded.append(Outcome(endpoint_id, channel, RENDER_FAILURE, str(error)[:500] or type(error).__name__))
                 continue
             (custom if channel == "CUSTOM" else deliverable).append((endpoint_id, endpoint, rendered))
 
-        delivered = list(self.delivery.deliver(self.context, deliverable)) if deliverable else []
+        delivered = list(self.delivery.deliver(self.context, deliverable, deadline=self.deadline)) if deliverable else []
         recorded.extend(self._send_custom(custom))
         self._record_events(recorded)
         outcomes = delivered + recorded
@@ -508,20 +516,21 @@ class BatchSender:
                 for endpoint_id, (status, reason) in results.items():
                     outcomes.append(Outcome(endpoint_id, "CUSTOM", status, reason))
                     if self.ledger is not None:
-                        self.ledger.complete(self.context.idempotency_key(endpoint_id), status, None)
+                        self.ledger.complete(self.context.idempotency_key(endpoint_id), status, None, reason=reason)
         return outcomes
 
     def ledger_outcome(self, key: str, endpoint_id: str) -> Outcome | None:
         """Claim the send; None when this attempt may send, else the DUPLICATE/FAILURE outcome."""
         from pinpoint_runtime.campaign_payloads import DUPLICATE
 
-        if self.ledger.claim(key):
+        if self.ledger.claim(key, channel="CUSTOM"):
             return None
-        state = getattr(self.ledger, "status", lambda k: None)(key)
+        state = (self.ledger.get(key) or {}).get("status")
         if state in (None, "SENDING"):
             return Outcome(endpoint_id, "CUSTOM", FAILURE,
                            "an earlier attempt was interrupted while sending; not resent to avoid a duplicate")
-        return Outcome(endpoint_id, "CUSTOM", DUPLICATE, "already sent by an earlier attempt of this batch")
+        return Outcome(endpoint_id, "CUSTOM", DUPLICATE,
+                       f"already processed by an earlier attempt (status {state}); not resent")
 
     def _record_events(self, outcomes: list[Outcome]) -> None:
         if self.event_writer is None or not outcomes:
@@ -563,6 +572,12 @@ def page_step(
         body.close()
     result = sender_factory(request).send_page(endpoints)
     index = int(page["index"])
+    throttled = result.counts().get(THROTTLED, 0)
+    if throttled:
+        raise PageNotFinished(
+            f"page {index}: {throttled} message(s) could not be sent before the function's deadline at the "
+            "configured rate; the page is retried and what was sent is not sent again"
+        )
     lines = io.StringIO()
     for outcome in result.outcomes:
         lines.write(json.dumps(outcome.to_dict()) + "\n")
