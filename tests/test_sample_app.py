@@ -13,7 +13,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 import app as sample_app
 from tests.conftest import CDK_CONTEXT, normalise_asset_hashes
 
-STACK_NAMES = ["PinpointEvents", "PinpointSms", "PinpointAudience", "PinpointAdobeBridge"]
+STACK_NAMES = ["PinpointEvents", "PinpointSms", "PinpointAudience", "PinpointAdobeBridge", "PinpointCampaigns"]
 
 
 @pytest.fixture
@@ -94,3 +94,19 @@ def test_sample_audience_stack_imports_into_the_store_with_segments_and_lake_eve
     # the reporter's notifications also go to the events stack's lake (a cross-stack reference)
     assert "PINPOINT_EVENT_STREAM_NAME" in reporter["Properties"]["Environment"]["Variables"]
     assert {"ImportBucketName", "ImportPrefix", "NotificationTopicArn", "EndpointTableName"} <= set(template["Outputs"])
+
+
+def test_sample_campaign_stack_wires_the_runner_to_the_other_stacks(sample_templates) -> None:
+    template = sample_templates["PinpointCampaigns"]
+    functions = {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    (sender,) = [r for k, r in functions.items() if "PageSender" in k]
+    variables = sender["Properties"]["Environment"]["Variables"]
+    # SMS from the SMS stack's simulator number, opt-outs from its registry: cross-stack references
+    assert "Fn::GetStackOutput" in json.dumps(variables["CAMPAIGN_SMS_ORIGINATION_IDENTITY"])
+    assert "OPT_OUT_REGISTRY_TABLE" in variables and "PINPOINT_EVENT_STREAM_NAME" in variables
+    assert "CAMPAIGN_EMAIL_IDENTITY" not in variables  # no -c ses_identity: email is off
+    channels = json.dumps(variables["CAMPAIGN_CUSTOM_CHANNELS"])
+    assert "inbox" in channels and "webhook" in channels
+    assert "AttributeLookup" in json.dumps(variables["CAMPAIGN_HOOK_FUNCTIONS"])
+    (planner,) = [r for k, r in functions.items() if "CampaignsPlanner" in k]
+    assert "ENDPOINT_STORE_TABLE" in planner["Properties"]["Environment"]["Variables"]  # the audience stack's store

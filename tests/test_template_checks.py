@@ -22,12 +22,16 @@ from tests.conftest import ENV, REPO, new_app
 from tests.test_event_stream_to_s3 import VARIANTS as LAKE_VARIANTS
 from tests.test_two_way_sms_constructs import VARIANTS as SMS_VARIANTS
 from tests.test_s3_triggered_import_construct import VARIANTS as IMPORT_VARIANTS
+from tests.test_campaign_runner_construct import VARIANTS as CAMPAIGN_VARIANTS
+from tests.test_campaign_hook_channel_constructs import VARIANTS as CAMPAIGN_PART_VARIANTS
 from tests.test_adobe_sms_bridge_construct import VARIANTS as ADOBE_VARIANTS
 
 VARIANTS = {
     **{f"Lake{k}": v for k, v in LAKE_VARIANTS.items()},
     **{f"Sms{k}": v for k, v in SMS_VARIANTS.items()},
     **{f"Import{k}": v for k, v in IMPORT_VARIANTS.items()},
+    **{f"Campaign{k}": v for k, v in CAMPAIGN_VARIANTS.items()},
+    **{f"CampaignPart{k}": v for k, v in CAMPAIGN_PART_VARIANTS.items()},
     **{f"Adobe{k}": v for k, v in ADOBE_VARIANTS.items()},
 }
 
@@ -144,4 +148,4 @@ def test_every_state_machine_definition_is_valid_asl(template_dir: Path) -> None
             result = _asl_validate(definition)
             assert result.returncode == 0, f"{path.name} {logical_id}: {result.stdout}{result.stderr}"
             checked += 1
-    assert checked >= 3, f"only {checked} state machine definition(s) found"  # sample app + two import variants
+    assert checked >= 6, f"only {checked} state machine definition(s) found"  # sample app, import and runner variants

@@ -11,6 +11,8 @@ from pinpoint_runtime.aws_clients import client
 from pinpoint_runtime.campaign_runner import BatchSender, CampaignRequest, FunctionInvoker, RunnerSettings, page_step
 
 SERVICE_NAME = "campaign-batch-sender"
+CHANNEL_TIMEOUT_SECONDS = 300
+"""A custom channel may run longer than a hook (a paced Connect channel takes minutes for 50 calls)."""
 logger = Logger(service=SERVICE_NAME)
 
 
@@ -24,7 +26,8 @@ def sender_for(request: CampaignRequest, settings: RunnerSettings, lambda_contex
         request,
         renderer=renderer_for_request(request, s3=client("s3")),
         delivery=delivery,
-        invoker=FunctionInvoker(),
+        invoker=FunctionInvoker(),  # hooks: Pinpoint's 15 s budget, at most 3 attempts
+        channel_invoker=FunctionInvoker(timeout=CHANNEL_TIMEOUT_SECONDS),
         hooks=settings.hooks,
         channels=settings.channels,
         ledger=delivery.ledger,

@@ -392,7 +392,8 @@ class BatchSender:
     ``renderer``: ``campaign_templates.MessageRenderer``-like (``render(channel, endpoint) -> dict``, raising
     ``RenderError``); ``delivery``: ``campaign_delivery.CampaignDelivery``-like (``deliver(context, items)`` ->
     outcomes for SMS/EMAIL, idempotent); ``ledger``: the same send ledger for CUSTOM sends (``claim``/``complete``);
-    ``event_writer``: EventStreamWriter for the outcomes the delivery does not record itself."""
+    ``event_writer``: EventStreamWriter for the outcomes the delivery does not record itself; ``invoker`` calls
+    hooks (15 s, 3 attempts), ``channel_invoker`` custom channels (default: ``invoker``)."""
 
     def __init__(
         self,
@@ -406,9 +407,12 @@ class BatchSender:
         ledger: Any = None,
         event_writer: Any = None,
         deadline: float | None = None,
+        channel_invoker: FunctionInvoker | None = None,
     ) -> None:
         self.request = request
         self.deadline = deadline
+        # hooks have Pinpoint's 15 s budget; a channel may take longer (e.g. paced outbound calls)
+        self.channel_invoker = channel_invoker or invoker
         self.context = request.context
         self.renderer = renderer
         self.delivery = delivery
@@ -509,7 +513,7 @@ class BatchSender:
             for start in range(0, len(group), MAX_ENDPOINTS_PER_CALL):
                 part = dict(group[start:start + MAX_ENDPOINTS_PER_CALL])
                 try:
-                    answer = self.invoker.invoke(function, custom_channel_event(self.context, data, part))
+                    answer = self.channel_invoker.invoke(function, custom_channel_event(self.context, data, part))
                     results = parse_channel_response(answer, list(part))
                 except (HookFailed, PayloadError) as error:
                     results = {i: (FAILURE, f"custom channel failed: {error}") for i in part}
