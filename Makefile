@@ -42,6 +42,10 @@ test: $(VENV)/.test-deps $(TOOLS)/.installed .venv-checkov/.installed
 bench: $(VENV)/.test-deps $(TOOLS)/.installed
 	$(VENV)/bin/python benchmarks/synth.py
 	$(VENV)/bin/python benchmarks/lake_scan.py
+	$(VENV)/bin/python benchmarks/keywords.py
+	$(VENV)/bin/python benchmarks/import_rows.py
+	$(VENV)/bin/python benchmarks/bridge.py
+	$(VENV)/bin/python benchmarks/send_rate.py
 
 ## Re-record the snapshots of the sample stacks after an intended change (review the diff before committing).
 snapshot-update: $(VENV)/.test-deps $(TOOLS)/.installed
