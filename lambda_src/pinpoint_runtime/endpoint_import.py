@@ -26,8 +26,14 @@ same endpoint, and two rows with the same number in different spellings land on 
 
 Validation is :func:`pinpoint_runtime.endpoint_store.validate_endpoint_request` (the EndpointStore's own checks);
 phone numbers are normalised to E.164 with an LRU cache and a pre-check that skips ``parse``/``format`` for
-strings already in E.164 (and NANPA national spellings when the default country uses +1); results are identical
-to the store's ``normalise_address``.
+strings already in E.164 (and NANPA national spellings when the default country uses +1), matched against one
+precompiled pattern per calling code; results are identical to the store's ``normalise_address``.
+
+:func:`validate_file` (counts and rejects only) takes CSV records in batches (:class:`_CsvCounter`): column-wise
+checks at C speed, one verdict per distinct (ChannelType, Address, has Id), no items or ids built; it is
+property-tested to accept and reject exactly like :func:`iter_endpoints`, with the same reasons and lines.
+:func:`validate_file_parallel` (the ``validate-import`` CLI) plans byte ranges and lets each worker process read
+and parse its own ranges.
 
 Splitting for parallel work: :func:`plan_import` reads a file once (raising every file-level
 :class:`ImportFileError` first) and returns an :class:`ImportPlan` of byte ranges cut at record boundaries found by
@@ -1123,6 +1129,7 @@ class _CsvCounter:
             good = None  # every row
         rows = records if good is None else [records[i] for i in good]
         keys: list[tuple] = []
+        positions: list[int] | None = None  # batch index of each key (None: the key's own position)
         if rows:
             columns = list(zip(*rows))
             size = len(rows)
@@ -1146,7 +1153,7 @@ class _CsvCounter:
                 positions = keep if good is None else [good[i] for i in keep]
                 keys = [keys[i] for i in keep]
             else:
-                positions = good  # type: ignore[assignment]
+                positions = good
             outcomes = self.outcomes
             missing = set(keys).difference(outcomes)
             if missing:
@@ -1181,7 +1188,6 @@ class _CsvCounter:
         if rejects is not None:
             found.sort(key=lambda pair: pair[0])
             rejects.extend(reject for _, reject in found)
-
 
     def _resolve(self, missing: set[tuple]) -> None:
         """The outcome of each (channel, address, has Id) key: the channel (or "(update by Id)") when valid, else
