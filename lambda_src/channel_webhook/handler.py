@@ -17,26 +17,16 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
 from pinpoint_runtime.campaign_payloads import channel_results
 from pinpoint_runtime.custom_channels import deadline_of, summarize, webhook_from_environment
+from pinpoint_runtime.process_state import PerProcess
 
 SERVICE_NAME = "custom-channel-webhook"
 logger = Logger(service=SERVICE_NAME)
-_channel: Any = None
-
-
-def current() -> Any:
-    """The channel built from the environment once per process (secret cache and rate limiter persist)."""
-    global _channel
-    if _channel is None:
-        _channel = webhook_from_environment(os.environ)
-    return _channel
-
-
-def reset() -> None:
-    """Forget the process's channel (tests change the environment between cases)."""
-    global _channel
-    _channel = None
+# The channel built from the environment once per process (secret cache and rate limiter persist).
+current = PerProcess(lambda: webhook_from_environment(os.environ))
+reset = current.reset  # tests change the environment between cases
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -14,25 +14,15 @@ import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
 from pinpoint_runtime.campaign_hooks import attribute_lookup_from_environment
+from pinpoint_runtime.process_state import PerProcess
 
 SERVICE_NAME = "campaign-hook-attribute-lookup"
 logger = Logger(service=SERVICE_NAME)
-_hook: Any = None
-
-
-def current() -> Any:
-    """The hook built from the environment once per process (its caches live across warm invocations)."""
-    global _hook
-    if _hook is None:
-        _hook = attribute_lookup_from_environment(os.environ)
-    return _hook
-
-
-def reset() -> None:
-    """Forget the process's hook (tests change the environment between cases)."""
-    global _hook
-    _hook = None
+# The hook built from the environment once per process (its caches live across warm invocations).
+current = PerProcess(lambda: attribute_lookup_from_environment(os.environ))
+reset = current.reset  # tests change the environment between cases
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
