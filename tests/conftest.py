@@ -89,3 +89,19 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def make_stack() -> Callable[..., cdk.Stack]:
     return new_stack
+
+
+def synth_variants_with_nag(variants: dict[str, Callable[[cdk.Stack], Any]], prefix: str) -> dict[str, Template]:
+    """Build each variant in its own stack of one app, synthesize with cdk-nag's AwsSolutions pack (synth fails on
+    any unacknowledged finding) and return the templates by variant name."""
+    from cdk_nag import AwsSolutionsChecks
+
+    app = new_app()
+    stacks = {}
+    for name, build in variants.items():
+        stack = cdk.Stack(app, f"{prefix}{name}", env=ENV)
+        build(stack)
+        stacks[name] = stack
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()
+    return {name: Template.from_stack(stack) for name, stack in stacks.items()}

@@ -9,7 +9,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
-from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import (
     CampaignHookAttributes,
@@ -21,7 +20,7 @@ from pinpoint_constructs import (
     SelfManagedOptOut,
     TwoWaySms,
 )
-from tests.conftest import ENV, new_app, new_stack, only
+from tests.conftest import new_stack, only, synth_variants_with_nag
 
 PARTNER_HOOK = "arn:aws:lambda:us-east-1:123456789012:function:partner-hook"
 
@@ -53,15 +52,7 @@ VARIANTS = {"Full": _full, "Minimal": _minimal}
 
 @pytest.fixture(scope="module")
 def templates() -> dict[str, Template]:
-    app = new_app()
-    stacks = {}
-    for name, build in VARIANTS.items():
-        stack = cdk.Stack(app, f"Campaign{name}", env=ENV)
-        build(stack)
-        stacks[name] = stack
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    app.synth()  # fails on any unacknowledged cdk-nag finding
-    return {name: Template.from_stack(stack) for name, stack in stacks.items()}
+    return synth_variants_with_nag(VARIANTS, "Campaign")  # fails on any unacknowledged cdk-nag finding
 
 
 def _definition(template: Template) -> dict[str, Any]:

@@ -10,10 +10,9 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import EndpointStore, EventStreamToS3, PropsConflictError, S3TriggeredImport
-from tests.conftest import ENV, new_app, new_stack, only
+from tests.conftest import ENV, new_stack, only, synth_variants_with_nag
 
 
 def _new_bucket(stack: cdk.Stack) -> dict[str, Any]:
@@ -50,15 +49,7 @@ VARIANTS = {"NewBucket": _new_bucket, "ExistingBucket": _existing_bucket}
 
 @pytest.fixture(scope="module")
 def templates() -> dict[str, Template]:
-    app = new_app()
-    stacks = {}
-    for name, build in VARIANTS.items():
-        stack = cdk.Stack(app, f"Import{name}", env=ENV)
-        build(stack)
-        stacks[name] = stack
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    app.synth()  # fails on any unacknowledged cdk-nag finding
-    return {name: Template.from_stack(stack) for name, stack in stacks.items()}
+    return synth_variants_with_nag(VARIANTS, "Import")  # fails on any unacknowledged cdk-nag finding
 
 
 def _definition(template: Template) -> dict[str, Any]:
