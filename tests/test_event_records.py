@@ -534,6 +534,7 @@ def test_kind_values_are_path_safe_and_cover_the_contract() -> None:
         "sms_buffered", "sms_success", "sms_failure", "sms_optout", "campaign_send", "journey_send", "session",
         "sms_inbound",
         "sms_optin",
+        "import_job",  # _import.started / succeeded / failed (S3TriggeredImport notifications)
         "custom", "unknown",
     }
     assert set(KIND_VALUES) == required
