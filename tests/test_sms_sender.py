@@ -367,3 +367,16 @@ def test_fake_strict_identities(fake: FakeSmsVoiceV2) -> None:
     number = strict.add_phone_number(OUR_NUMBER)
     strict.send_text_message(DestinationPhoneNumber=CUSTOMER, MessageBody="x", OriginationIdentity=OUR_NUMBER)
     assert strict.sent[0]["OriginationIdentity"] == OUR_NUMBER and number["PhoneNumber"] == OUR_NUMBER
+
+
+def test_a_short_code_keyword_is_sent_and_checked():
+    from pinpoint_runtime.sms_sender import SmsSender
+    from tests.sms_voice_fake import FakeSmsVoiceV2
+
+    fake = FakeSmsVoiceV2()
+    phone = fake.add_phone_number("+12065550100")
+    sender = SmsSender(origination_identity=phone["PhoneNumberArn"], client=fake)
+    sender.send_text("+12065550111", "Deals", message_type="PROMOTIONAL", keyword="DEALS")
+    assert fake.sent[-1]["Keyword"] == "DEALS"
+    with pytest.raises(ValueError, match="keyword"):
+        sender.send_text("+12065550111", "Deals", keyword="x" * 31)

@@ -471,6 +471,7 @@ class CampaignDelivery:
             if not allowed:
                 return Outcome(endpoint_id, "SMS", OPT_OUT, f"opted out in the registry ({message_type})"), False
         identity = rendered.get("OriginationNumber") or rendered.get("SenderId") or None
+        extra = {"keyword": rendered["Keyword"]} if rendered.get("Keyword") else {}
         try:
             result = self.sms_sender.send_text(  # type: ignore[union-attr]
                 number,
@@ -479,6 +480,7 @@ class CampaignDelivery:
                 context=_sms_context(context, endpoint_id),
                 origination_identity=identity,
                 deadline=deadline,
+                **extra,
             )
         except RecipientOptedOut as error:
             return Outcome(endpoint_id, "SMS", OPT_OUT, f"recipient opted out ({error.source})"), False

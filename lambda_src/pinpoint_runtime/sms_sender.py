@@ -123,6 +123,7 @@ class SmsSender:
         time_to_live: int | None = None,
         context: Mapping[str, str] | None = None,
         origination_identity: str | None = None,
+        keyword: str | None = None,
         dry_run: bool = False,
     ) -> str:
         """Send one text message to ``destination`` (E.164); return the service's ``MessageId``.
@@ -131,7 +132,8 @@ class SmsSender:
         whitespace; ``message_type`` ``TRANSACTIONAL`` or ``PROMOTIONAL``; ``time_to_live`` 5-259,200 seconds;
         ``context`` at most 5 str -> str entries (keys 1-100 characters without whitespace, values 1-800
         characters without leading or trailing whitespace). ``origination_identity`` overrides the sender's.
-        ``dry_run`` asks the service to validate without sending (not charged).
+        ``keyword`` (1-30 characters) is the registered keyword of a US short code program (Pinpoint's
+        ``SMSMessage.Keyword``). ``dry_run`` asks the service to validate without sending (not charged).
 
         Raises :class:`RecipientOptedOut` (policy or service) or :class:`SmsSendError`.
         """
@@ -155,6 +157,10 @@ class SmsSender:
             request["TimeToLive"] = time_to_live
         if context:
             request["Context"] = _checked_context(context)
+        if keyword is not None:
+            if not isinstance(keyword, str) or not 1 <= len(keyword) <= 30 or not keyword.strip():
+                raise ValueError("keyword must be 1-30 characters")
+            request["Keyword"] = keyword
         if dry_run:
             request["DryRun"] = True
         if self.may_send is not None and not self.may_send(destination, message_type):
