@@ -13,7 +13,8 @@ each implementation in its own subprocess and reports:
 * validate_file's time / the csv floor's time (target <= 20x), rows/s per core (target >= 100,000), and its peak
   RSS at ``--rows`` / at rows/10 (target <= 1.2x).
 
-``--repeat N`` runs each implementation N times and keeps the fastest run (the machine may be shared).
+``--repeat N`` runs each implementation N times and keeps the fastest run (the machine may be shared); the
+"cores" column (CPU seconds / wall seconds) shows how many cores a run actually got.
 """
 
 from __future__ import annotations
@@ -130,10 +131,13 @@ def main() -> None:
         cli: run("cli", big, str(args.workers), repeat=args.repeat),
         "reference style": run("reference", big, repeat=args.repeat),
     }
-    print(f"{'implementation':34} {'rows/s':>10} {'rows/CPU-s':>11} {'seconds':>8} {'CPU s':>7} {'peak MB':>8}")
+    print(f"{'implementation':34} {'rows/s':>10} {'rows/CPU-s':>11} {'seconds':>8} {'CPU s':>7} {'cores':>6} "
+          f"{'peak MB':>8}")
     for name, r in results.items():
         print(f"{name:34} {r['rows'] / r['seconds']:10,.0f} {r['rows'] / r['cpu']:11,.0f} {r['seconds']:8.2f} "
-              f"{r['cpu']:7.2f} {r['peak_kb'] / 1024:8.1f}")
+              f"{r['cpu']:7.2f} {r['cpu'] / r['seconds']:6.2f} {r['peak_kb'] / 1024:8.1f}")
+    print("(cores = CPU s / seconds: how many cores the run actually got; below the worker count means the machine "
+          "was busy with other work)")
     assert len({r["rows"] for r in results.values()}) == 1, "implementations disagree on the row count"
     ours, floor, ref, par = results["validate_file"], results["csv floor"], results["reference style"], results[cli]
     rate = ours["rows"] / ours["seconds"]

@@ -532,3 +532,30 @@ def test_mask_row_masks_personal_fields_at_any_depth():
     assert mask_row(item) == {"Id": "e1", "ChannelType": "SMS", "Address": "***", "User": {"UserId": "***"},
                               "Attributes": {"FirstName": "***", "Ride": ["Bus"]}}
     assert item["Address"] == "+12025550191"  # a copy
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from([("metric", "score"), ("locnum", "Latitude"), ("locnum", "Longitude"), ("user_id", None),
+                        ("id", None), ("address", None)]),
+       st.lists(st.one_of(st.just(""), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+                          st.sampled_from(["1e-131", "1e-130", "-1e-130", "9.9e125", "-9.9e125", "9.8e125", "90",
+                                           "-90.0", "180", "180.0001", "-0", "0.0", " 1 ", "1_0", "nan", "-inf",
+                                           " ", "\u3000", "a#b", "x" * 1025, "x" * 1024, "\t"]),
+                          st.text(max_size=4)), min_size=1, max_size=12))
+def test_column_checks_equal_per_cell_checks(code_key, cells):
+    """Each whole-column check of the counting path flags exactly the cells _fast rejects."""
+    from pinpoint_runtime import endpoint_import as ei
+
+    kind, key = code_key
+    code = {"metric": ei._C_METRIC, "locnum": ei._C_LOCNUM, "user_id": ei._C_USER_ID, "id": ei._C_ID,
+            "address": ei._C_ADDRESS}[kind]
+    if code == ei._C_ADDRESS:  # handled in _CsvCounter.count: the column test there is any(map(str.isspace, ...))
+        assert any(map(str.isspace, cells)) == any(value and not value.strip() for value in cells)
+        return
+    bad = ei._column_bad(code, key, tuple(cells))
+    for index, value in enumerate(cells):
+        if code in (ei._C_METRIC, ei._C_LOCNUM):
+            expected = bool(value) and not ei._number_ok(value, code, key)
+        else:  # Id / User.UserId
+            expected = bool(value) and (len(value) > 1024 or "#" in value or not value.strip())
+        assert (index in bad) == expected, (value, bad)

@@ -1139,7 +1139,7 @@ class _CsvCounter:
             if self.address is not None:
                 raw_addresses = columns[self.address]
                 addresses: Any = list(map(str.strip, raw_addresses))
-                if max(map(len, raw_addresses)) > MAX_ADDRESS_LENGTH or addresses.count("") != raw_addresses.count(""):
+                if max(map(len, raw_addresses)) > MAX_ADDRESS_LENGTH or any(map(str.isspace, raw_addresses)):
                     bad |= {i for i, value in enumerate(raw_addresses)
                             if value and (len(value) > MAX_ADDRESS_LENGTH or not addresses[i])}
             else:
@@ -1285,8 +1285,8 @@ def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
             return set()
         return {i for i, value in enumerate(cells) if value and value not in allowed}
     if code == _C_ID or code == _C_USER_ID:
-        if (max(map(len, cells)) <= 1024 and "#" not in "".join(cells)
-                and cells.count("") == list(map(str.strip, cells)).count("")):
+        # str.isspace is True exactly for the non-empty cells that strip() empties (both use Py_UNICODE_ISSPACE)
+        if max(map(len, cells)) <= 1024 and "#" not in "".join(cells) and not any(map(str.isspace, cells)):
             return set()
         return {i for i, value in enumerate(cells) if value and (len(value) > 1024 or "#" in value or not value.strip())}
     if code == _C_METRIC or code == _C_LOCNUM:
@@ -1298,10 +1298,10 @@ def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
         if numbers is not None:
             if not numbers:
                 return set()
-            if not any(map(math.isnan, numbers)):
-                magnitudes = list(map(abs, numbers))
-                if (max(magnitudes) < _DYNAMO_MAX and max(magnitudes) <= limit
-                        and min(filter(None, magnitudes), default=_DYNAMO_MIN) >= _DYNAMO_MIN):
+            if not any(map(math.isnan, numbers)):  # then min/max are exact; inf fails the bounds
+                low, high = min(numbers), max(numbers)
+                if (-limit <= low and high <= limit and -_DYNAMO_MAX < low and high < _DYNAMO_MAX
+                        and min(filter(None, map(abs, numbers)), default=_DYNAMO_MIN) >= _DYNAMO_MIN):
                     return set()
         return {i for i, value in enumerate(cells) if value and not _number_ok(value, code, key)}
     # _C_GENERIC: any value takes the reference path
