@@ -559,3 +559,40 @@ def test_column_checks_equal_per_cell_checks(code_key, cells):
         else:  # Id / User.UserId
             expected = bool(value) and (len(value) > 1024 or "#" in value or not value.strip())
         assert (index in bad) == expected, (value, bad)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parallel_shares_chunks_between_this_process_and_workers(tmp_path, workers):
+    from pinpoint_runtime import endpoint_import as ei
+
+    path = tmp_path / "share.csv"
+    rows = [f'SMS,+1202555{i % 10000:04d},"{i}\nx"' if i % 5 else f"EMAIL,bad{i},y" for i in range(6000)]
+    path.write_text("ChannelType,Address,Attributes.Note\n" + "\n".join(rows) + "\n\n\n")
+    serial_rejects, parallel_rejects = tmp_path / "s.csv", tmp_path / "p.csv"
+    serial = validate_file(path, rejects=serial_rejects)
+    counted_here = []
+    original = ei._CsvCounter.count
+
+    def count(self, starts, records, summary, rejects):
+        counted_here.append(len(records))
+        return original(self, starts, records, summary, rejects)
+
+    ei._CsvCounter.count = count
+    try:
+        parallel = ei.validate_file_parallel(path, workers=workers, rejects=parallel_rejects, chunk_rows=100)
+    finally:
+        ei._CsvCounter.count = original
+    assert parallel == serial and serial.rows == 6000 and serial.rejected == 1200
+    assert parallel_rejects.read_text() == serial_rejects.read_text()
+    assert 0 < sum(counted_here) < 6000  # some chunks validated here, the others by the workers
+
+
+def test_parallel_json_and_stream_sources(tmp_path):
+    from pinpoint_runtime.endpoint_import import validate_file_parallel
+
+    path = tmp_path / "drop.ndjson"
+    lines = [json.dumps({"ChannelType": "SMS", "Address": f"+1202555{i:04d}"}) if i % 3 else "{bad" for i in range(900)]
+    path.write_text("\n".join(lines) + "\n")
+    assert validate_file_parallel(path, workers=2, chunk_rows=50) == validate_file(path)
+    data = path.read_bytes()
+    assert validate_file_parallel(io.BytesIO(data), workers=2, file_format="JSON") == validate_file(path)

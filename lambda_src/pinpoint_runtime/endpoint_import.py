@@ -726,10 +726,7 @@ def _csv_error(error: csv.Error, line: int) -> ImportFileError:
 def _csv_batches(
     reader: Any, lines_before: int, previous_end: int, size: int
 ) -> Iterator[tuple[Any, list[list[str]]]]:
-    """Like :func:`_reader_records`, in lists: (start lines, cells) of up to ``size`` non-blank records. When the
-    batch used one physical line per record (the usual case) the start lines are a range; otherwise a record
-    spans 1 + (its cells' "\\n" count) lines: lines are split at "\\n" only, so every "\\n" in a cell ended a
-    physical line inside a quoted field, and the line end that ends the record is in no cell."""
+    """Like :func:`_reader_records`, in lists: (start lines, cells) of up to ``size`` non-blank records."""
     islice = itertools.islice
     while True:
         try:
@@ -739,24 +736,31 @@ def _csv_batches(
         if not batch:
             return
         end = lines_before + reader.line_num
-        if end - previous_end == len(batch) and [] not in batch:
-            starts: Any = range(previous_end + 1, end + 1)
-            records = batch
-        else:
-            starts, records = [], []
-            line = previous_end
-            for cells in batch:
-                if cells:
-                    starts.append(line + 1)
-                    records.append(cells)
-                    line += 1 + "".join(cells).count("\n")
-                else:
-                    line += 1
+        starts, records = _batch_starts(batch, previous_end, end)
         previous_end = end
         if records:
             yield starts, records
         if len(batch) < size:
             return
+
+
+def _batch_starts(batch: list[list[str]], previous_end: int, end: int) -> tuple[Any, list[list[str]]]:
+    """(start lines, non-blank records) of records read after line ``previous_end`` up to line ``end``. When the
+    batch used one physical line per record (the usual case) the start lines are a range; otherwise a record
+    spans 1 + (its cells' "\\n" count) lines: lines are split at "\\n" only, so every "\\n" in a cell ended a
+    physical line inside a quoted field, and the line end that ends the record is in no cell."""
+    if end - previous_end == len(batch) and [] not in batch:
+        return range(previous_end + 1, end + 1), batch
+    starts, records = [], []
+    line = previous_end
+    for cells in batch:
+        if cells:
+            starts.append(line + 1)
+            records.append(cells)
+            line += 1 + "".join(cells).count("\n")
+        else:
+            line += 1
+    return starts, records
 
 
 def _read_header(reader: Any) -> list[str]:
@@ -1452,11 +1456,12 @@ def validate_file_parallel(
     file_format: str | None = None,
     chunk_rows: int = 20_000,
 ) -> ImportSummary:
-    """:func:`validate_file` over ``workers`` processes. This process plans the file (:class:`_Planner`, the same
-    streaming pass as :func:`plan_import`, so file-level errors are raised as validate_file raises them) and
-    hands each worker byte ranges as they are found; each worker reads and parses its own ranges, so no rows are
-    pickled. Results come back in order, so the rejects file is in line order. ``workers <= 1`` or a source that
-    is not a path runs in-process."""
+    """:func:`validate_file` in ``workers`` processes: this one and ``workers - 1`` workers. This process reads
+    the file once, as :func:`plan_import` does (so file-level errors are raised as validate_file raises them),
+    cutting it into chunks of about ``chunk_rows`` records at record boundaries: while the workers have work
+    queued it validates the chunk it has just parsed itself; otherwise it hands the chunk's byte range to a worker,
+    which reads and parses it (no rows are pickled). Results are merged in file order, so the rejects file is in
+    line order. ``workers <= 1`` or a source that is not a path runs :func:`validate_file`."""
     if workers <= 1 or not isinstance(source, (str, os.PathLike)):
         return validate_file(
             source, default_country=default_country, rejects=rejects,
@@ -1472,18 +1477,21 @@ def validate_file_parallel(
         try:
             context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
             with context.Pool(
-                workers,
+                workers - 1,
                 initializer=_worker_init,
                 initargs=(os.fspath(source), planner.header, planner.format, default_country,
                           strip_pii_from_rejects, writer is not None),
-            ) as pool:
-                ranges = ((c.start, c.end, c.first_line) for c in planner.chunks())
-                for part, chunk_rejects in pool.imap(_worker_range, ranges):
-                    summary.rows += part.rows
-                    summary.valid += part.valid
-                    summary.rejected += part.rejected
-                    summary.channels.update(part.channels)
-                    summary.by_reason.update(part.by_reason)
+            ) as pool, _gc_paused():
+                if planner.format == "CSV":
+                    converter = _chunk_converter(planner.header, "CSV", default_country, strip_pii_from_rejects)
+                    parts = _share_csv(planner, _CsvCounter(converter), pool, workers - 1, chunk_rows,
+                                       writer is not None)
+                else:  # JSON: every chunk to the pool (in order)
+                    results = [pool.apply_async(_worker_range, ((c.start, c.end, c.first_line),))
+                               for c in planner.chunks()]
+                    parts = (result.get() for result in results)
+                for part, chunk_rejects in parts:
+                    _merge(summary, part)
                     if writer is not None:
                         for reject in chunk_rejects:
                             writer.write(reject)
@@ -1493,3 +1501,59 @@ def validate_file_parallel(
     finally:
         opened.close()
     return summary
+
+
+def _merge(summary: ImportSummary, part: ImportSummary) -> None:
+    summary.rows += part.rows
+    summary.valid += part.valid
+    summary.rejected += part.rejected
+    summary.channels.update(part.channels)
+    summary.by_reason.update(part.by_reason)
+
+
+def _share_csv(planner: _Planner, counter: _CsvCounter, pool: Any, pool_size: int, chunk_rows: int,
+               want_rejects: bool) -> Iterator[tuple[ImportSummary, list[Rejected]]]:
+    """(counts, rejects) of each chunk in file order: chunks parsed here are validated here while every worker
+    has two chunks queued, otherwise sent to the pool as byte ranges."""
+    from collections import deque
+
+    reader, islice = planner._reader, itertools.islice
+    start, previous_end = planner._start, planner._start_line  # byte and line where the next chunk starts
+    pending: deque = deque()  # per chunk in file order: (counts, rejects) or the pool's AsyncResult
+    at_end = False
+    while not at_end:
+        queued = sum(1 for entry in pending if not isinstance(entry, tuple) and not entry.ready())
+        own = queued >= 2 * pool_size
+        part, rejects = ImportSummary(), [] if want_rejects else None
+        first_line, count = previous_end + 1, 0
+        while count < chunk_rows:
+            want = min(chunk_rows - count, _BATCH_ROWS if own else _PLAN_SLICE)
+            try:
+                batch = list(islice(reader, want))
+            except csv.Error as error:
+                raise _csv_error(error, reader.line_num) from None
+            end_line = reader.line_num
+            if own:
+                starts, records = _batch_starts(batch, previous_end, end_line)
+                if records:
+                    counter.count(starts, records, part, rejects)
+                count += len(records)
+            else:
+                count += len(batch) - batch.count([])
+            previous_end = end_line
+            if len(batch) < want:
+                at_end = True
+                break
+        end = planner.size if at_end else planner._line_end(previous_end)
+        if count:
+            if own:
+                pending.append((part, rejects or []))
+            else:
+                pending.append(pool.apply_async(_worker_range, ((start, end, first_line),)))
+        start = end
+        while pending and (isinstance(pending[0], tuple) or pending[0].ready()):
+            entry = pending.popleft()
+            yield entry if isinstance(entry, tuple) else entry.get()
+    while pending:
+        entry = pending.popleft()
+        yield entry if isinstance(entry, tuple) else entry.get()
