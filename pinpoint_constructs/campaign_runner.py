@@ -198,7 +198,7 @@ class CampaignRunner(Construct):
         self.ledger_table.grant_read_write_data(sender)
         sender.add_environment("CAMPAIGN_LEDGER_TABLE", self.ledger_table.table_name)
         if endpoint_store is not None:
-            endpoint_store.bind(planner, write=False)
+            endpoint_store.bind(planner, by_key_only=True)  # segment members and endpoints by key
         if event_stream is not None:
             event_stream.add_producer(sender)
         if template_bucket is not None:

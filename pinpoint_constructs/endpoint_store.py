@@ -129,10 +129,26 @@ class EndpointStore(Construct):
                 applies_to=f"Resource::{nag_arn(self.table, self.table.table_arn)}/index/*",
             )
 
-    def bind(self, function: lambda_.Function, *, write: bool = True) -> iam.Grant:
+    def grant_read_by_key(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Read endpoints, segment records and segment members by key (``get_endpoint``, ``batch_get_endpoints``,
+        ``get_segment``, ``segment_endpoint_ids``): the table only, not its user index. No wildcard resource, so
+        it also suits a grantee in another stack (e.g. a campaign runner reading the audience stack's segments)."""
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable"],
+            resource_arns=[self.table.table_arn],
+        )
+        if self.table.encryption_key is not None:
+            self.table.encryption_key.grant_decrypt(grantee)
+        return grant
+
+    def bind(self, function: lambda_.Function, *, write: bool = True, by_key_only: bool = False) -> iam.Grant:
         """Give ``function`` the table (``ENDPOINT_STORE_TABLE``) so ``EndpointStore()`` works with no arguments,
-        with read or read/write access; with an ``event_stream``, ``put_events`` is forwarded there."""
+        with read or read/write access (``by_key_only``: :meth:`grant_read_by_key`); with an ``event_stream``,
+        ``put_events`` is forwarded there."""
         function.add_environment(ENV_TABLE, self.table_name)
-        if self.event_stream is not None:
+        if self.event_stream is not None and not by_key_only:
             self.event_stream.add_producer(function)
+        if by_key_only:
+            return self.grant_read_by_key(function)
         return self.grant_write(function) if write else self.grant_read(function)

@@ -59,12 +59,15 @@ def normalise_asset_hashes(template: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def sample_assembly(tmp_path_factory: pytest.TempPathFactory) -> cdk.cx_api.CloudAssembly:
-    """The sample app (app.py) synthesized once per test session (bundling skipped)."""
+    """The sample app (app.py) synthesized once per test session (bundling skipped), with cdk-nag registered
+    exactly as ``make synth`` does: synth fails on any unacknowledged finding, including findings that only
+    appear once cross-stack references are resolved."""
     import app as sample_app
 
     outdir = tmp_path_factory.mktemp("sample-cdk-out")
     application = cdk.App(context={**CDK_CONTEXT, "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
     sample_app.build_sample_app(application)
+    sample_app.check_with_cdk_nag(application)
     return application.synth()
 
 

@@ -132,3 +132,31 @@ def test_conflicts_reported_together() -> None:
         "Either provide table_props or existing_table_obj, but not both.",
         "encryption_key applies to a table the construct creates; it cannot be combined with existing_table_obj.",
     ]
+
+
+def test_read_by_key_grants_the_table_only_and_its_key_across_stacks() -> None:
+    """A function in another stack (the campaign runner's planner) reads segments and endpoints by key: no index
+    wildcard (cdk-nag could not acknowledge one through a cross-stack reference), the CMK when there is one."""
+    app = new_app()
+    audience = cdk.Stack(app, "Audience", env=ENV)
+    key = kms.Key(audience, "Key", enable_key_rotation=True)
+    store = EndpointStore(audience, "Endpoints", encryption_key=key)
+    campaigns = cdk.Stack(app, "Campaigns", env=ENV)
+    planner = PythonFunction(
+        campaigns, "Planner", function_folder="event_stream_normalizer", service_name="planner", description="x"
+    )
+    store.bind(planner.lambda_function, by_key_only=True)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    assembly = app.synth()  # fails on any unacknowledged finding
+    template = assembly.get_stack_by_name("Campaigns").template
+    statements = [
+        s for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    (table,) = [s for s in statements if "dynamodb:BatchGetItem" in s["Action"]]
+    assert sorted(table["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
+                                       "dynamodb:Query"]
+    assert "index" not in str(table["Resource"]) and "Fn::GetStackOutput" in str(table["Resource"])
+    assert any("kms:Decrypt" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) for s in statements)
+    variables = only({k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"})
+    assert "ENDPOINT_STORE_TABLE" in variables["Properties"]["Environment"]["Variables"]
