@@ -180,16 +180,18 @@ def test_quoted_line_breaks_stay_in_one_chunk():
 def test_block_boundaries_inside_quoted_fields():
     from pinpoint_runtime.endpoint_import import _Opened, _Planner
 
-    rows = [f'SMS,+1202555{i:04d},"note {i}\nsecond, line"' for i in range(300)]
+    rows = [f'SMS,+1202555{i:04d},"note {i}\nsecond, line"' for i in range(3000)]
     data = ("ChannelType,Address,Note\n" + "\n".join(rows) + "\n").encode()
-    for block_size in (5, 64, 1000):
+    for block_size, per_chunk in ((5, 7), (64, 7), (1000, 7), (1 << 16, 7), (1 << 16, 450), (1 << 18, 1000)):
         opened = _Opened(io.BytesIO(data), None)
-        planner = _Planner(opened, 7, block_size=block_size)
+        planner = _Planner(opened, per_chunk, block_size=block_size)
         chunks = list(planner.chunks())
-        assert sum(c.rows for c in chunks) == 300 == planner.rows
+        assert sum(c.rows for c in chunks) == 3000 == planner.rows
         for chunk in chunks:
             piece = data[chunk.start : chunk.end]
             assert piece.startswith(b"SMS,") and piece.endswith(b'line"\n')
+            assert chunk.first_line == data.count(b"\n", 0, chunk.start) + 1
+            assert piece.count(b"\n") == 2 * chunk.rows
 
 
 def test_empty_record_set_has_no_chunks():

@@ -935,6 +935,16 @@ class _Planner:
         wanted = line - lines_before
         done, position = self._cursor
         assert 0 <= done <= wanted
+        if wanted - done > 64:  # halve the span with counts (one pass over the block) instead of a find per line
+            low, high = position, len(data)
+            while high - low > 2048:
+                middle = (low + high) // 2
+                seen = data.count(b"\n", low, middle)
+                if done + seen >= wanted:
+                    high = middle
+                else:
+                    low, done = middle, done + seen
+            position = low
         find = data.find
         while done < wanted:
             newline = find(b"\n", position)
