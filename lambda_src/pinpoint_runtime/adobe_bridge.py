@@ -286,11 +286,12 @@ def _checked(name: str, value: Any) -> str:
 
 
 def _normalise_destination(raw: str, default_country: str) -> str:
-    from pinpoint_runtime.endpoint_store import EndpointValidationError, normalise_address  # noqa: PLC0415
+    from pinpoint_runtime.endpoint_import import normalise_phone  # noqa: PLC0415 - the fast, cached path
+    from pinpoint_runtime.endpoint_store import EndpointValidationError  # noqa: PLC0415
 
     try:
-        number = normalise_address("SMS", raw, "destinationNumber", default_country=default_country)
-    except EndpointValidationError as error:
+        number = normalise_phone(raw, default_country, "destinationNumber")
+    except EndpointValidationError:
         raise BridgeRequestError("destinationNumber", "is not a valid phone number") from None
     if not E164_PATTERN.fullmatch(number):
         raise BridgeRequestError("destinationNumber", "is not a valid phone number")
