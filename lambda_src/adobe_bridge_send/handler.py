@@ -7,8 +7,8 @@ with the request id. See :mod:`pinpoint_runtime.adobe_bridge` for the status cod
 
 Logs: one line per request with the outcome, the request id, the masked number and the journey ids; never the
 body, the number in clear or the API key (the event is not logged). Metrics (namespace ``PinpointConstructs``):
-``Requests``, and one count per outcome (``Accepted``, ``Sent``, ``Duplicates``, ``Invalid``, ``OptedOut``,
-``Throttled``, ``DependencyFailures``, ``SendFailures``).
+one count per outcome (``Accepted``, ``Sent``, ``Duplicates``, ``Invalid``, ``OptedOut``, ``Throttled``,
+``DependencyFailures``, ``SendFailures``); the request count itself is API Gateway's ``Count`` metric.
 
 Environment: see :meth:`pinpoint_runtime.adobe_bridge.BridgeSettings.from_environment`, plus
 ``BRIDGE_IDEMPOTENCY_TABLE``, ``SMS_ORIGINATION_IDENTITY``, ``SMS_CONFIGURATION_SET`` and, when an opt-out registry
@@ -99,7 +99,6 @@ def handle_event(event: dict[str, Any], bridge: BridgeService) -> dict[str, Any]
         fields.update(destination=mask_phone_number(request.destination), journey_id=request.journey_id,
                       action_id=request.action_id)  # fmt: skip
     logger.info("custom action request", extra=fields)
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
     name = _OUTCOME_METRICS.get(outcome.result) or ("SendFailures" if outcome.result.startswith("send_failed") else None)
     if name:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
