@@ -49,6 +49,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pinpoint_runtime.aws_clients import LazyClient
 from pinpoint_runtime.inbound_sms import E164_PATTERN, mask_phone_number
 
 ENV_DEFAULT_COUNTRY = "BRIDGE_DEFAULT_COUNTRY"
@@ -384,13 +385,7 @@ class IdempotencyStore:
         self._client = client
         self._clock = clock
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3  # noqa: PLC0415
-
-            self._client = boto3.client("dynamodb")
-        return self._client
+    client = LazyClient("dynamodb")
 
     def begin(self, key: str, fingerprint: str, request_id: str) -> Claim:
         """Claim ``key`` for a new request, or report what already holds it."""
@@ -616,13 +611,7 @@ class BridgeService:
         self.sender = sender
         self.may_send = may_send
 
-    @property
-    def sqs_client(self) -> Any:
-        if self._sqs_client is None:
-            import boto3  # noqa: PLC0415
-
-            self._sqs_client = boto3.client("sqs")
-        return self._sqs_client
+    sqs_client = LazyClient("sqs", "_sqs_client")
 
     def accept(self, body: str | bytes | None, headers: Mapping[str, str] | None) -> AcceptOutcome:
         try:

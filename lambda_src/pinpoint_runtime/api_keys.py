@@ -32,6 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pinpoint_runtime.aws_clients import LazyClient
+
 ENV_SECRET_ID = "API_KEY_SECRET_ID"
 ENV_CACHE_TTL_SECONDS = "API_KEY_CACHE_TTL_SECONDS"
 ENV_GRACE_PERIOD_SECONDS = "API_KEY_GRACE_PERIOD_SECONDS"
@@ -108,13 +110,7 @@ class ApiKeyVerifier:
             **kwargs,
         )
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - deferred so importing the runtime stays cheap
-
-            self._client = boto3.client("secretsmanager")
-        return self._client
+    client = LazyClient("secretsmanager")
 
     # ------------------------------------------------------------------------------------------- verify
 

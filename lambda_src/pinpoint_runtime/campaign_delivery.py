@@ -77,6 +77,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pinpoint_runtime.aws_clients import LazyClient
 from pinpoint_runtime.campaign_payloads import (
     DUPLICATE,
     FAILURE,
@@ -165,13 +166,7 @@ class SendLedger:
         self._client = client
         self._clock = clock
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb")
-        return self._client
+    client = LazyClient("dynamodb")
 
     def claim(self, key: str, *, channel: str | None = None) -> bool:
         """Record that ``key`` is being sent (status ``SENDING``); ``False`` when it was claimed before."""

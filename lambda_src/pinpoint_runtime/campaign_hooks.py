@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pinpoint_runtime.aws_clients import client as aws_client
 from pinpoint_runtime.campaign_payloads import endpoints_of, user_id_of
@@ -176,14 +176,13 @@ class AttributeLookup:
 
 
 # ----------------------------------------------------------------------------------------------- external templates
-class TemplateSource:
-    """Where template documents come from: :meth:`fetch(key)` returns the bytes or ``None`` when absent."""
+class TemplateSource(Protocol):
+    """Where template documents come from: :meth:`fetch(key)` returns the bytes or ``None`` when absent;
+    :meth:`describe` names the source for messages."""
 
-    def fetch(self, key: str) -> bytes | None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def fetch(self, key: str) -> bytes | None: ...
 
-    def describe(self) -> str:  # pragma: no cover - interface
-        raise NotImplementedError
+    def describe(self) -> str: ...
 
 
 class S3TemplateSource(TemplateSource):

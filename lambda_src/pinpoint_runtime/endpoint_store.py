@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from pinpoint_runtime.aws_clients import LazyClient
 from pinpoint_runtime.event_records import to_epoch_ms
 from pinpoint_runtime.event_stream import ENV_DELIVERY_STREAM, EventStreamWriter
 from pinpoint_runtime.retries import full_jitter_backoff
@@ -197,14 +198,8 @@ class EndpointStore:
         self._clock = clock
         self._sleep = sleep
 
-    @property
-    def client(self) -> Any:
-        """The boto3 DynamoDB client (created on first use when none was passed)."""
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb")
-        return self._client
+    # The boto3 DynamoDB client (created on first use when none was passed).
+    client = LazyClient("dynamodb")
 
     # ----------------------------------------------------------------------------------------- public API
 

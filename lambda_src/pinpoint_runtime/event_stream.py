@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from pinpoint_runtime.aws_clients import LazyClient
 from pinpoint_runtime.event_records import EVENT_VERSION, LIBRARY_SDK_NAME, to_epoch_ms
 from pinpoint_runtime.retries import full_jitter_backoff
 
@@ -149,14 +150,8 @@ class EventStreamWriter:
         self._sleep = sleep
         self._clock = clock
 
-    @property
-    def firehose_client(self) -> Any:
-        """The boto3 Firehose client (created on first use when none was passed)."""
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - deferred so importing the runtime stays cheap
-
-            self._client = boto3.client("firehose")
-        return self._client
+    # The boto3 Firehose client (created on first use when none was passed).
+    firehose_client = LazyClient("firehose")
 
     # ----------------------------------------------------------------------------------------- put_records
 

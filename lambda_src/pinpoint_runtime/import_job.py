@@ -42,6 +42,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote_plus
 
+from pinpoint_runtime.aws_clients import LazyClient
 from pinpoint_runtime.endpoint_import import (
     REJECTS_HEADER,
     ImportFileError,
@@ -267,13 +268,7 @@ class ImportNotifier:
         self._sns = sns_client
         self.event_writer = event_writer
 
-    @property
-    def sns(self) -> Any:
-        if self._sns is None:
-            import boto3
-
-            self._sns = boto3.client("sns")
-        return self._sns
+    sns = LazyClient("sns", "_sns")
 
     def publish(self, notification_type: str, message: Mapping[str, Any]) -> None:
         if notification_type not in NOTIFICATION_TYPES:
@@ -438,13 +433,7 @@ class PhoneLineTypes:
         self._cache: dict[str, str] = {}
         self.lookups = 0
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("pinpoint")
-        return self._client
+    client = LazyClient("pinpoint")
 
     def line_type(self, e164: str) -> str:
         cached = self._cache.get(e164)

@@ -65,6 +65,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from pinpoint_runtime.aws_clients import LazyClient
 from pinpoint_runtime.event_records import EVENT_VERSION
 from pinpoint_runtime.inbound_sms import E164_PATTERN, InboundSms, mask_phone_number
 from pinpoint_runtime.keywords import KeywordAction, KeywordEngine, KeywordRule
@@ -204,13 +205,7 @@ class OptOutRegistry:
         self.max_attempts = max_attempts
         self._client = client
 
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("dynamodb")
-        return self._client
+    client = LazyClient("dynamodb")
 
     # ----------------------------------------------------------------------------------------- reads
 
