@@ -403,9 +403,9 @@ class S3TriggeredImport(Construct):
             payload_response_only=True,
             result_path="$.failure",
         )
-        report_failure.add_retry(errors=["ClientError", "ImportRetryableError"], max_attempts=3,
-                                 interval=cdk.Duration.seconds(5), backoff_rate=2,
-                                 jitter_strategy=sfn.JitterType.FULL)
+        retry = {"errors": ["ClientError", "ImportRetryableError"], "max_attempts": 3,
+                 "interval": cdk.Duration.seconds(5), "backoff_rate": 2, "jitter_strategy": sfn.JitterType.FULL}
+        report_failure.add_retry(**retry)
         failed = sfn.Fail(self, "Import failed", error_path="$.failure.error", cause_path="$.failure.reason")
         report_failure.next(failed)
 
@@ -423,8 +423,7 @@ class S3TriggeredImport(Construct):
             payload_response_only=True,
             result_path="$.run",
         )
-        plan.add_retry(errors=["ClientError", "ImportRetryableError"], max_attempts=3,
-                       interval=cdk.Duration.seconds(5), backoff_rate=2, jitter_strategy=sfn.JitterType.FULL)
+        plan.add_retry(**retry)
         plan.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
 
         write_range = tasks.LambdaInvoke(
@@ -433,8 +432,7 @@ class S3TriggeredImport(Construct):
             lambda_function=writer,
             payload_response_only=True,
         )
-        write_range.add_retry(errors=RETRYABLE_RANGE_ERRORS, max_attempts=5, interval=cdk.Duration.seconds(5),
-                              backoff_rate=2, jitter_strategy=sfn.JitterType.FULL)
+        write_range.add_retry(**{**retry, "errors": RETRYABLE_RANGE_ERRORS, "max_attempts": 5})
         ranges = sfn.DistributedMap(
             self,
             "Import ranges",
@@ -468,8 +466,7 @@ class S3TriggeredImport(Construct):
             payload_response_only=True,
             result_path="$.summary",
         )
-        finish.add_retry(errors=["ClientError", "ImportRetryableError"], max_attempts=3,
-                         interval=cdk.Duration.seconds(5), backoff_rate=2, jitter_strategy=sfn.JitterType.FULL)
+        finish.add_retry(**retry)
         finish.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
         # The hook point of ``then_send``: a send to the imported segment would follow "Finish" here.
         return plan.next(ranges).next(finish).next(sfn.Succeed(self, "Imported"))
