@@ -9,7 +9,8 @@ format 1.0, with ``requestContext.authorizer``) and returns the handler's proxy 
 malformed response → 502, as API Gateway does). It does **not** apply API Gateway's JSON schema validation, so the
 handler's own validation is what the tests exercise.
 
-``dispatch`` runs one request in process (used by the benchmark); ``start``/``stop`` (or ``with``) serve HTTP.
+``dispatch`` runs one request in process: ``prepare`` (what API Gateway builds) then ``invoke`` (the two functions);
+the benchmark times both and ``invoke`` alone. ``start``/``stop`` (or ``with``) serve HTTP.
 """
 
 from __future__ import annotations
@@ -56,6 +57,16 @@ class GatewayResponse:
     body: bytes
 
 
+@dataclass
+class PreparedRequest:
+    """A routed, key-bearing request as API Gateway hands it to the two functions."""
+
+    authorizer_event: dict[str, Any]
+    authorizer_context: LambdaContext
+    event: dict[str, Any]
+    context: LambdaContext
+
+
 def _json(status: int, error: str, message: str, **headers: str) -> GatewayResponse:
     body = json.dumps({"error": error, "message": message}).encode()
     return GatewayResponse(status, {"Content-Type": "application/json", **headers}, body)
@@ -93,6 +104,16 @@ class LocalApiGateway:
         self, method: str, path: str, headers: Mapping[str, str], body: bytes | None, source_ip: str = "127.0.0.1"
     ) -> GatewayResponse:
         """One request through the gateway: routing, authorizer, proxy event, handler."""
+        prepared = self.prepare(method, path, headers, body, source_ip)
+        if isinstance(prepared, GatewayResponse):
+            return prepared
+        return self.invoke(prepared)
+
+    def prepare(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None, source_ip: str = "127.0.0.1"
+    ) -> PreparedRequest | GatewayResponse:
+        """What API Gateway does before calling a function: routing (404), the identity source check (401), the
+        authorizer's REQUEST event and the proxy event (without the authorizer's answer), with their contexts."""
         route, _, query = path.partition("?")
         if method != self.method or route != f"/{self.stage}{self.resource}":
             return _json(404, "not_found", "no such resource or method")
@@ -134,20 +155,6 @@ class LocalApiGateway:
             "stageVariables": None,
         }
 
-        with self._lock:
-            self.authorizer_calls += 1
-        try:
-            answer = self.authorizer(
-                {"type": "REQUEST", "methodArn": self.method_arn, **common, "requestContext": request_context},
-                LambdaContext("adobe-bridge-authorizer", aws_request_id=request_id),
-            )
-        except Exception as error:  # noqa: BLE001 - what API Gateway does with authorizer errors
-            if str(error) == "Unauthorized":
-                return _json(401, "unauthorized", "the API key header is missing")
-            return _json(500, "internal_error", "authorizer failure")
-        if not _allows(answer, self.method_arn):
-            return _json(403, "forbidden", "the API key is not valid")
-
         text: str | None
         encoded = False
         if body is None or body == b"":
@@ -157,19 +164,39 @@ class LocalApiGateway:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
                 text, encoded = base64.b64encode(body).decode(), True
+        return PreparedRequest(
+            authorizer_event={"type": "REQUEST", "methodArn": self.method_arn, **common,
+                              "requestContext": request_context},
+            authorizer_context=LambdaContext("adobe-bridge-authorizer", aws_request_id=request_id),
+            event={**common, "requestContext": request_context, "body": text, "isBase64Encoded": encoded},
+            context=LambdaContext("adobe-bridge-send", aws_request_id=request_id),
+        )  # fmt: skip
+
+    def invoke(self, prepared: PreparedRequest) -> GatewayResponse:
+        """The authorizer (401/403/500 as API Gateway answers them), then the handler with the authorizer's answer
+        in ``requestContext.authorizer`` (an exception or a malformed proxy response: 502)."""
+        with self._lock:
+            self.authorizer_calls += 1
+        try:
+            answer = self.authorizer(prepared.authorizer_event, prepared.authorizer_context)
+        except Exception as error:  # noqa: BLE001 - what API Gateway does with authorizer errors
+            if str(error) == "Unauthorized":
+                return _json(401, "unauthorized", "the API key header is missing")
+            return _json(500, "internal_error", "authorizer failure")
+        if not _allows(answer, self.method_arn):
+            return _json(403, "forbidden", "the API key is not valid")
+
         event = {
-            **common,
+            **prepared.event,
             "requestContext": {
-                **request_context,
+                **prepared.event["requestContext"],
                 "authorizer": {"principalId": answer.get("principalId"), **(answer.get("context") or {})},
             },
-            "body": text,
-            "isBase64Encoded": encoded,
         }
         with self._lock:
             self.handler_calls += 1
         try:
-            result = self.handler(event, LambdaContext("adobe-bridge-send", aws_request_id=request_id))
+            result = self.handler(event, prepared.context)
             status = int(result["statusCode"])
             response_headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
             payload = result.get("body") or ""

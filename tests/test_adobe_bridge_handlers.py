@@ -98,6 +98,36 @@ def test_every_status_the_bridge_answers_is_documented() -> None:
     assert gateway["THROTTLED"]["statusCode"] == "429"
 
 
+def render_gateway_template(template: str, message: str, validation: str) -> str:
+    """A gateway response template as API Gateway fills it (simple substitution, no VTL): ``messageString`` is the
+    message quoted and escaped; ``validationErrorString`` is the escaped text without quotes, which is why the
+    template puts it between quotes."""
+    rendered = template.replace("$context.error.messageString", json.dumps(message))
+    rendered = rendered.replace("$context.error.validationErrorString", json.dumps(validation)[1:-1])
+    assert "$context" not in rendered, f"a variable the test does not know: {rendered}"
+    return rendered
+
+
+def test_every_gateway_response_body_is_json_in_the_documented_error_shape() -> None:
+    import jsonschema_rs  # installed with schemathesis
+
+    document = load_openapi_document()
+    error_schema = document["components"]["schemas"]["Error"]
+    message = "Invalid request body"
+    validation = '[object has missing required properties (["messageBody"])]'  # quotes, brackets: must stay JSON
+    for response_type, entry in document["x-amazon-apigateway-gateway-responses"].items():
+        for template in entry.get("responseTemplates", {}).values():
+            body = json.loads(render_gateway_template(template, message, validation))
+            jsonschema_rs.validate(error_schema, body)
+            if "$context.error.messageString" in template:
+                assert body["message"] == message, response_type
+    body = json.loads(render_gateway_template(
+        document["x-amazon-apigateway-gateway-responses"]["BAD_REQUEST_BODY"]["responseTemplates"]["application/json"],
+        message, validation,
+    ))  # fmt: skip
+    assert body == {"error": "invalid_request", "message": message, "detail": validation}
+
+
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(
@@ -504,19 +534,27 @@ def test_the_send_handler_from_its_environment_logs_no_number_body_or_key(
     encoded = send_module.handler({**event, "body": "%%%", "isBase64Encoded": True}, LambdaContext("x"))
     assert encoded["statusCode"] == 400 and json.loads(encoded["body"])["field"] == "body"
 
-    requests = [r for r in caplog.records if r.getMessage() == "custom action request"]
-    assert [r.result for r in requests] == ["accepted", "invalid"]  # the base64 failure answers before parsing
-    assert requests[0].destination == "+*********82" and requests[0].journey_id == "2f8a1b4c-journey"
-    assert requests[1].field == "destinationNumber"
-    logged = "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records) + capsys.readouterr().out
+    out = capsys.readouterr().out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("message") == "custom action request"]
+    assert [r["result"] for r in requests] == ["accepted", "invalid", "invalid"]
+    assert requests[0]["destination"] == "+*********82" and requests[0]["journey_id"] == "2f8a1b4c-journey"
+    assert [r.get("field") for r in requests] == [None, "destinationNumber", "body"]
+    # each line is also the request's metric (embedded metric format), one count per outcome
+    assert [(r["Accepted" if i == 0 else "Invalid"], r["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"])
+            for i, r in enumerate(requests)] == [(1, "Accepted"), (1, "Invalid"), (1, "Invalid")]  # fmt: skip
+    assert {r["_aws"]["CloudWatchMetrics"][0]["Namespace"] for r in requests} == {"PinpointConstructs"}
+    logged = "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records) + out
     for secret in ("14255550182", "555-0182", "Your order 1234", "the-secret-key-value"):
         assert secret not in logged
 
 
-def test_an_unexpected_fault_is_a_json_500(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unexpected_fault_is_a_json_500(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     def broken() -> Any:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(send_module, "service", broken)
     response = send_module.handler({"body": "{}", "headers": {}}, LambdaContext("adobe-bridge-send"))
     assert response["statusCode"] == 500 and json.loads(response["body"])["error"] == "internal_error"
+    record = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"custom action request"' in line]
+    assert record[-1]["result"] == "fault" and record[-1]["Faults"] == 1
