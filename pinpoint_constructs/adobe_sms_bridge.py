@@ -43,7 +43,6 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from .core import PropsValidation, PythonFunction, QueueWithDeadLetterQueue, acknowledge
-from .core.acknowledgments import nag_arn
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
 from .self_managed_opt_out import SelfManagedOptOut

@@ -42,7 +42,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .core import PropsValidation, PythonFunction, acknowledge, consolidate_props
-from .core.acknowledgments import nag_arn, nag_resource
+from .core.acknowledgments import acknowledge_invoke_grant, nag_resource
 
 ATTRIBUTE_LOOKUP = "ATTRIBUTE_LOOKUP"
 EXTERNAL_TEMPLATES = "EXTERNAL_TEMPLATES"
@@ -219,24 +219,18 @@ class CampaignHookAttributes(Construct):
                 "CAP_PARTITION_KEY": table_partition_key,
             })
 
-        common: dict[str, Any] = {
-            "environment": environment,
-            "timeout": timeout,
-            "memory_size": memory_size,
-            "reserved_concurrent_executions": reserved_concurrent_executions,
-            "function_props": function_props,
-        }
-        if built_in is None:
-            self.python_function = PythonFunction(
-                self, "Function", code=handler, handler=handler_entry, service_name="campaign-hook-partner",
-                description="The partner's campaign hook (Pinpoint FILTER contract)", **common,
-            )
-        else:
-            self.python_function = PythonFunction(
-                self, "Function", function_folder=_FOLDERS[built_in],
-                service_name=f"campaign-hook-{built_in.lower().replace('_', '-')}",
-                description=f"Campaign hook (Pinpoint FILTER contract): built-in {built_in}", **common,
-            )
+        source: dict[str, Any] = (
+            {"code": handler, "handler": handler_entry, "service_name": "campaign-hook-partner",
+             "description": "The partner's campaign hook (Pinpoint FILTER contract)"}
+            if built_in is None
+            else {"function_folder": _FOLDERS[built_in],
+                  "service_name": f"campaign-hook-{built_in.lower().replace('_', '-')}",
+                  "description": f"Campaign hook (Pinpoint FILTER contract): built-in {built_in}"}
+        )  # fmt: skip
+        self.python_function = PythonFunction(
+            self, "Function", environment=environment, timeout=timeout, memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions, function_props=function_props, **source,
+        )
         self.function = self.python_function.lambda_function
         self._grant_built_in(built_in, template_prefix)
 
@@ -245,7 +239,7 @@ class CampaignHookAttributes(Construct):
         """Let ``grantee`` (the campaign runner) invoke the hook. aws-cdk-lib also grants the function's versions
         and aliases (``<arn>:*``); that cdk-nag finding is acknowledged on the grantee, narrowly."""
         grant = self.function.grant_invoke(grantee)
-        _acknowledge_invoke_grant(grantee, self.function)
+        acknowledge_invoke_grant(grantee.grant_principal, self.function, self.function.function_arn)
         return grant
 
     # ----------------------------------------------------------------------------------------------- parts
@@ -299,17 +293,6 @@ class CampaignHookAttributes(Construct):
                 "The hook reads template documents by key under the configured prefix only (s3:GetObject).",
                 applies_to=f"Resource::{nag_resource(self, objects)}",
             )
-
-
-def _acknowledge_invoke_grant(grantee: iam.IGrantable, function: lambda_.IFunction) -> None:
-    principal = grantee.grant_principal
-    if isinstance(principal, Construct):
-        acknowledge(
-            principal,
-            "AwsSolutions-IAM5",
-            "aws-cdk-lib's invoke grant covers the function's versions and aliases (':*'), nothing else.",
-            applies_to=f"Resource::{nag_arn(function, function.function_arn)}:*",
-        )
 
 
 __all__: Sequence[str] = ["CampaignHookAttributes"]

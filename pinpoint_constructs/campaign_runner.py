@@ -19,7 +19,6 @@ EventBridge Scheduler schedule) or ``pinpoint-constructs campaign start``.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping, Sequence
 
 import aws_cdk as cdk

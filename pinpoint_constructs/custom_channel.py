@@ -47,7 +47,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .core import PropsValidation, PythonFunction, acknowledge, consolidate_props
-from .core.acknowledgments import nag_arn, nag_resource
+from .core.acknowledgments import acknowledge_invoke_grant, nag_resource
 
 WEBHOOK = "WEBHOOK"
 CONNECT_VOICE = "CONNECT_VOICE"
@@ -267,24 +267,18 @@ class CustomChannel(Construct):
                 "INBOX_TTL_SECONDS": str(int((message_ttl or cdk.Duration.days(30)).to_seconds())),
             })
 
-        common: dict[str, Any] = {
-            "environment": environment,
-            "timeout": timeout,
-            "memory_size": memory_size,
-            "reserved_concurrent_executions": reserved_concurrent_executions,
-            "function_props": function_props,
-        }
-        if built_in is None:
-            self.python_function = PythonFunction(
-                self, "Function", code=handler, handler=handler_entry, service_name="custom-channel-partner",
-                description="The partner's custom channel (Pinpoint custom-channel contract)", **common,
-            )
-        else:
-            self.python_function = PythonFunction(
-                self, "Function", function_folder=_FOLDERS[built_in],
-                service_name=f"custom-channel-{built_in.lower().replace('_', '-')}",
-                description=f"Custom channel (Pinpoint custom-channel contract): built-in {built_in}", **common,
-            )
+        source: dict[str, Any] = (
+            {"code": handler, "handler": handler_entry, "service_name": "custom-channel-partner",
+             "description": "The partner's custom channel (Pinpoint custom-channel contract)"}
+            if built_in is None
+            else {"function_folder": _FOLDERS[built_in],
+                  "service_name": f"custom-channel-{built_in.lower().replace('_', '-')}",
+                  "description": f"Custom channel (Pinpoint custom-channel contract): built-in {built_in}"}
+        )  # fmt: skip
+        self.python_function = PythonFunction(
+            self, "Function", environment=environment, timeout=timeout, memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions, function_props=function_props, **source,
+        )
         self.function = self.python_function.lambda_function
         self._grant_built_in(built_in, connect_instance_id)
 
@@ -293,7 +287,7 @@ class CustomChannel(Construct):
         """Let ``grantee`` (the campaign runner) invoke the channel. aws-cdk-lib also grants the function's versions
         and aliases (``<arn>:*``); that cdk-nag finding is acknowledged on the grantee, narrowly."""
         grant = self.function.grant_invoke(grantee)
-        _acknowledge_invoke_grant(grantee, self.function)
+        acknowledge_invoke_grant(grantee.grant_principal, self.function, self.function.function_arn)
         return grant
 
     def grant_read_inbox(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -385,17 +379,6 @@ class CustomChannel(Construct):
                 "limited to contacts of the one Connect instance.",
                 applies_to=f"Resource::{nag_resource(self, contacts)}",
             )
-
-
-def _acknowledge_invoke_grant(grantee: iam.IGrantable, function: lambda_.IFunction) -> None:
-    principal = grantee.grant_principal
-    if isinstance(principal, Construct):
-        acknowledge(
-            principal,
-            "AwsSolutions-IAM5",
-            "aws-cdk-lib's invoke grant covers the function's versions and aliases (':*'), nothing else.",
-            applies_to=f"Resource::{nag_arn(function, function.function_arn)}:*",
-        )
 
 
 __all__: Sequence[str] = ["CustomChannel"]

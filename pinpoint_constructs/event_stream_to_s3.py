@@ -41,7 +41,7 @@ from pinpoint_runtime.event_stream import ENV_DELIVERY_STREAM
 
 from . import event_lake_schema as schema
 from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge
-from .core.acknowledgments import nag_arn
+from .core.acknowledgments import acknowledge_invoke_grant, nag_arn
 from .core.secure_bucket import check_secure_bucket_props
 
 EVENTS_PREFIX = "events/"
@@ -485,12 +485,7 @@ class EventStreamToS3(Construct):
                 applies_to=f"Action::{action}",
             )
         function = self.normalizer.lambda_function
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5",
-            "Lambda invoke permission covers the normaliser's versions and aliases (':*'), nothing else.",
-            applies_to=f"Resource::{nag_arn(function, function.function_arn)}:*",
-        )
+        acknowledge_invoke_grant(role, function, function.function_arn)
         if encryption_key is not None:
             for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
                 acknowledge(

@@ -27,7 +27,6 @@ Notifications go to an SNS topic (JSON message, message attribute ``notification
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
 import aws_cdk as cdk

@@ -35,7 +35,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .core import EncryptedTopic, PropsValidation, PythonFunction, QueueWithDeadLetterQueue, acknowledge
-from .core.acknowledgments import nag_arn
+from .core.acknowledgments import acknowledge_invoke_grant
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
 
@@ -287,12 +287,7 @@ class TwoWaySms(Construct):
         self.grant_send(function)
         if self.partner_function is not None:
             self.partner_function.grant_invoke(function)
-            acknowledge(
-                self.inbound_function.role,
-                "AwsSolutions-IAM5",
-                "aws-cdk-lib's invoke grant covers the partner function's versions and aliases (':*'), nothing else.",
-                applies_to=f"Resource::{nag_arn(self.partner_function, self.partner_function.function_arn)}:*",
-            )
+            acknowledge_invoke_grant(self.inbound_function.role, self.partner_function, self.partner_function.function_arn)
         if event_stream is not None:
             event_stream.add_producer(function)
 
@@ -413,12 +408,7 @@ def _acknowledge_provider(provider: cr.Provider, on_event: lambda_.IFunction) ->
         "aws-cdk-lib's custom resource provider framework uses AWSLambdaBasicExecutionRole for its own logs.",
         applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     )
-    acknowledge(
-        target,
-        "AwsSolutions-IAM5",
-        "aws-cdk-lib's provider framework may invoke the configurator's versions and aliases (':*').",
-        applies_to=f"Resource::{nag_arn(on_event, on_event.function_arn)}:*",
-    )
+    acknowledge_invoke_grant(target, on_event, on_event.function_arn)  # the provider framework invokes it
     acknowledge(
         target,
         "AwsSolutions-L1",

@@ -10,7 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import AdobeSmsBridge, EventStreamToS3, PropsConflictError, SelfManagedOptOut, TwoWaySms

@@ -8,7 +8,7 @@ dependency on cdk-nag; consumers running cdk-nag v3 see these acknowledgments.
 from __future__ import annotations
 
 import aws_cdk as cdk
-from constructs import IConstruct
+from constructs import Construct, IConstruct
 
 
 def acknowledge(construct: IConstruct, rule_id: str, reason: str, *, applies_to: str | None = None) -> None:
@@ -17,6 +17,20 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str, *, applies_to:
         raise ValueError("an acknowledgment needs a real reason")
     granular = f"{rule_id}[{applies_to}]" if applies_to else rule_id
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=granular, reason=reason))
+
+
+def acknowledge_invoke_grant(principal: object, function: IConstruct, function_arn: str) -> None:
+    """An invoke grant (``grant_invoke``, or Firehose's processor permission) also covers the function's versions
+    and aliases (``<arn>:*``), which cdk-nag reports as a wildcard (AwsSolutions-IAM5): acknowledge that one
+    resource on ``principal`` (a role or other grantee principal; nothing when it is not a construct of this app,
+    e.g. a service principal)."""
+    if isinstance(principal, Construct):
+        acknowledge(
+            principal,
+            "AwsSolutions-IAM5",
+            "An invoke grant covers the function's versions and aliases (':*') as well, nothing else.",
+            applies_to=f"Resource::{nag_arn(function, function_arn)}:*",
+        )
 
 
 def nag_arn(construct: IConstruct, arn: str) -> str:
