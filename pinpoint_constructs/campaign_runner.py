@@ -32,7 +32,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge
+from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge, consolidate_props
 from .core.acknowledgments import nag_resource
 from .endpoint_store import EndpointStore
 from .event_stream_to_s3 import EventStreamToS3
@@ -69,6 +69,9 @@ class CampaignRunner(Construct):
       max_concurrency: pages sent at the same time. @default 2.
       bucket_props / existing_bucket_obj: the work bucket (pages, outcomes, summaries).
       ledger_retention: how long sends are remembered for deduplication. @default 30 days.
+      ledger_table_props: partial ``dynamodb.TableProps`` of the send ledger merged over its defaults (on demand,
+        point-in-time recovery, AWS managed KMS key, retained), e.g. ``encryption=CUSTOMER_MANAGED`` with
+        ``encryption_key``; its key and TTL attribute are the construct's.
 
     Attributes: ``state_machine``, ``work_bucket``, ``ledger_table``, ``schedule_group_name``,
     ``scheduler_role``, ``planner_function``, ``page_sender_function``, ``reporter_function``, ``log_group``.
@@ -100,6 +103,7 @@ class CampaignRunner(Construct):
         bucket_props: s3.BucketProps | dict[str, Any] | None = None,
         existing_bucket_obj: s3.IBucket | None = None,
         ledger_retention: cdk.Duration | None = None,
+        ledger_table_props: dynamodb.TableProps | dict[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.node.set_context(_RESULT_WRITER_V2_FLAG, True)
@@ -152,14 +156,22 @@ class CampaignRunner(Construct):
         self.ledger_table = dynamodb.Table(
             self,
             "SendLedger",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expires_at",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
+            **consolidate_props(
+                self,
+                {
+                    "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
+                    "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
+                        point_in_time_recovery_enabled=True
+                    ),
+                    "encryption": dynamodb.TableEncryption.AWS_MANAGED,
+                    "removal_policy": cdk.RemovalPolicy.RETAIN,
+                },
+                ledger_table_props,
+                {
+                    "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+                    "time_to_live_attribute": "expires_at",
+                },
             ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
         # --- functions ----------------------------------------------------------------------------------

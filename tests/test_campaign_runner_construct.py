@@ -134,6 +134,31 @@ def test_the_ledger_remembers_sends_and_scheduled_runs_have_a_role_and_group(tem
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
+def test_the_ledger_takes_a_customer_managed_key_and_keeps_its_key_schema():
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_kms as kms
+
+    stack = new_stack()
+    key = kms.Key(stack, "LedgerKey", enable_key_rotation=True)
+    runner = CampaignRunner(stack, "Runner", ledger_table_props={
+        "encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": key,
+        "partition_key": dynamodb.Attribute(name="other", type=dynamodb.AttributeType.NUMBER),
+    })  # fmt: skip
+    template = Template.from_stack(stack)
+    ledger = template.to_json()["Resources"][stack.get_logical_id(runner.ledger_table.node.default_child)]
+    properties = ledger["Properties"]
+    key_id = stack.get_logical_id(key.node.default_child)
+    assert properties["SSESpecification"] == {"KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}, "SSEEnabled": True,
+                                              "SSEType": "KMS"}  # fmt: skip
+    assert properties["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]  # the construct's key wins
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    sender_role = stack.get_logical_id(runner.page_sender_function.lambda_function.role.node.default_child)
+    policies = [p for p in template.find_resources("AWS::IAM::Policy").values()
+                if {"Ref": sender_role} in p["Properties"]["Roles"]]  # fmt: skip
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert any(s["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]} and "kms:Decrypt" in s["Action"] for s in statements)
+
+
 def test_grant_start_lets_an_operator_start_schedule_and_read_runs():
     stack = new_stack()
     runner = CampaignRunner(stack, "Runner")
