@@ -250,6 +250,8 @@ def test_a_retried_batch_sends_nothing_twice(aws: dict[str, Any]) -> None:
     assert statuses(second) == {"a": DUPLICATE, "b": DUPLICATE, "c": DUPLICATE, "d": DUPLICATE, "e": OPT_OUT}
     assert [o.message_id for o in second[:2]] == [o.message_id for o in first[:2]]
     assert "status SUCCESS" in second[0].reason and "status OPT_OUT" in second[2].reason
+    assert [o.earlier_status for o in second] == [SUCCESS, SUCCESS, OPT_OUT, SUCCESS, None]
+    assert second[0].to_dict()["earlier_status"] == SUCCESS and "earlier_status" not in first[0].to_dict()
     assert len(world.sms.sent) == 2 and world.emails_sent() == 1
     # another treatment of the same campaign is a different message: it is sent
     other = world.delivery.deliver(CampaignContext("app1", "camp1", treatment_id="1"), items[:1])

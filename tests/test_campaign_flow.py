@@ -144,6 +144,16 @@ def _run(engine: dict[str, Any], run_id: str, *, campaign_id: str, retry_pages: 
     return report({"outcome": "succeeded", "run": run}, Context())
 
 
+def _expected_status(i: int) -> str:
+    """What endpoint e<i> of the world comes to on its first send."""
+    channel = ("SMS", "EMAIL", "CUSTOM", "PUSH")[i % 4] if i % 10 else "SMS"
+    if channel == "PUSH":
+        return "UNSUPPORTED_CHANNEL"
+    if channel == "CUSTOM":
+        return "SUCCESS"  # the custom channel decides about opt-outs itself (Pinpoint passed them on)
+    return "OPT_OUT" if i % 97 == 5 else "SUCCESS"
+
+
 def test_a_thousand_endpoints_each_end_with_exactly_one_outcome(engine):
     engine["sms"].sent.clear()
     calls_before = engine["lambdas"].calls["hook"]
@@ -157,11 +167,7 @@ def test_a_thousand_endpoints_each_end_with_exactly_one_outcome(engine):
     assert len(by_id) == 1000 and set(by_id.values()) == {1}
     status = {o["endpoint_id"]: o["status"] for o in outcomes}
     for i in range(1000):
-        channel = ("SMS", "EMAIL", "CUSTOM", "PUSH")[i % 4] if i % 10 else "SMS"
-        expected = "UNSUPPORTED_CHANNEL" if channel == "PUSH" else "OPT_OUT" if i % 97 == 5 else "SUCCESS"
-        if channel == "CUSTOM" and i % 97 == 5:
-            expected = "SUCCESS"  # the custom channel decides about opt-outs itself (Pinpoint passed them on)
-        assert status[f"e{i}"] == expected, (i, channel, [o for o in outcomes if o["endpoint_id"] == f"e{i}"])
+        assert status[f"e{i}"] == _expected_status(i), (i, [o for o in outcomes if o["endpoint_id"] == f"e{i}"])
     sms_sent = list(engine["sms"].sent)
     assert len(sms_sent) == sum(1 for o in outcomes if o["channel"] == "SMS" and o["status"] == "SUCCESS") > 250
     # the hook's attributes reached the rendered message; endpoints without them rendered with an empty value
@@ -183,3 +189,8 @@ def test_a_retried_page_sends_nothing_twice(engine):
     assert inbox and len(inbox) == sum(1 for i in range(1000) if i % 10 and i % 4 == 2)  # once each
     # the retry's outcomes replaced the first attempt's: what was sent shows as DUPLICATE, never a second send
     assert summary["counts"].get("DUPLICATE", 0) > 0 and summary["endpoints"] == 1000
+    # ... and the summary says what those earlier attempts did: every message that left is counted as delivered
+    earlier = summary["duplicates_by_earlier_status"]
+    assert sum(earlier.values()) == summary["counts"]["DUPLICATE"] and earlier.get("SUCCESS", 0) > 0
+    assert summary["delivered"] == sum(1 for i in range(1000) if _expected_status(i) == "SUCCESS")
+    assert summary["delivered"] == summary["sent"] + earlier["SUCCESS"]

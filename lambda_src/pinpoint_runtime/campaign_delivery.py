@@ -446,7 +446,8 @@ class CampaignDelivery:
                            "claimed concurrently by another attempt; not sent by this one")
         message_id = (previous or {}).get("message_id") or None
         return Outcome(item.endpoint_id, channel, DUPLICATE,
-                       f"already processed by an earlier attempt (status {status}); not resent", message_id)
+                       f"already processed by an earlier attempt (status {status}); not resent", message_id,
+                       earlier_status=str(status))  # fmt: skip
 
     # -------------------------------------------------------------------------------------------- SMS
 

@@ -97,6 +97,8 @@ class Outcome:
     status: str
     reason: str | None = None
     message_id: str | None = None
+    # DUPLICATE only: the status the earlier attempt recorded (SUCCESS: that attempt delivered the message)
+    earlier_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}

@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from pinpoint_runtime.campaign_payloads import (
+    DUPLICATE,
     FAILURE,
     FILTERED,
     HOOK_MAX_ATTEMPTS,
@@ -385,6 +386,11 @@ class PageResult:
     def counts(self) -> Counter:
         return Counter(outcome.status for outcome in self.outcomes)
 
+    def earlier_counts(self) -> Counter:
+        """DUPLICATE outcomes by the status the earlier attempt recorded (after a page retry, SUCCESS ones were
+        delivered by this run's first attempt)."""
+        return Counter(o.earlier_status for o in self.outcomes if o.status == DUPLICATE and o.earlier_status)
+
 
 class BatchSender:
     """Sends one page: hooks, rendering, delivery and custom channels for each batch of <= 50 endpoints.
@@ -525,8 +531,6 @@ class BatchSender:
 
     def ledger_outcome(self, key: str, endpoint_id: str) -> Outcome | None:
         """Claim the send; None when this attempt may send, else the DUPLICATE/FAILURE outcome."""
-        from pinpoint_runtime.campaign_payloads import DUPLICATE
-
         if self.ledger.claim(key, channel="CUSTOM"):
             return None
         state = (self.ledger.get(key) or {}).get("status")
@@ -534,7 +538,7 @@ class BatchSender:
             return Outcome(endpoint_id, "CUSTOM", FAILURE,
                            "an earlier attempt was interrupted while sending; not resent to avoid a duplicate")
         return Outcome(endpoint_id, "CUSTOM", DUPLICATE,
-                       f"already processed by an earlier attempt (status {state}); not resent")
+                       f"already processed by an earlier attempt (status {state}); not resent", earlier_status=state)
 
     def _record_events(self, outcomes: list[Outcome]) -> None:
         if self.event_writer is None or not outcomes:
@@ -589,7 +593,8 @@ def page_step(
                   Body=lines.getvalue().encode(), ContentType="application/x-ndjson")
     counts = dict(result.counts())
     s3.put_object(Bucket=settings.work_bucket, Key=settings.work_key(run["run_id"], f"counts/{index:06d}.json"),
-                  Body=json.dumps({"index": index, "endpoints": len(endpoints), "counts": counts}).encode(),
+                  Body=json.dumps({"index": index, "endpoints": len(endpoints), "counts": counts,
+                                   "duplicates_by_earlier_status": dict(result.earlier_counts())}).encode(),
                   ContentType="application/json")
     return {"index": index, "endpoints": len(endpoints), "outcomes": len(result.outcomes)}
 
@@ -602,6 +607,7 @@ def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
     run = event["run"]
     run_id = str(run["run_id"])
     counts: Counter = Counter()
+    earlier: Counter = Counter()
     seen: set[int] = set()
     outcomes = 0
     paginator = s3.get_paginator("list_objects_v2")
@@ -610,6 +616,7 @@ def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
             part = json.loads(s3.get_object(Bucket=settings.work_bucket, Key=obj["Key"])["Body"].read())
             seen.add(int(part["index"]))
             counts.update(part["counts"])
+            earlier.update(part.get("duplicates_by_earlier_status") or {})
             outcomes += sum(part["counts"].values())
     missing = sorted(set(range(int(run["pages"]))) - seen)
     if missing or outcomes != int(run["endpoints"]):
@@ -625,6 +632,10 @@ def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
         "endpoints": outcomes,
         "counts": dict(sorted(counts.items())),
         "sent": counts.get(SUCCESS, 0),
+        # DUPLICATE outcomes by what the earlier attempt (a retried page, or an earlier run of the same campaign
+        # and treatment) recorded; "delivered" counts the messages of this campaign and treatment that left
+        "duplicates_by_earlier_status": dict(sorted(earlier.items())),
+        "delivered": counts.get(SUCCESS, 0) + earlier.get(SUCCESS, 0),
         "duplicate_ids_skipped": run.get("duplicate_ids_skipped", 0),
         "outcomes": f"s3://{settings.work_bucket}/{settings.work_key(run_id, 'outcomes/')}",
         "started_at": run.get("started_at"),
