@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -231,6 +232,18 @@ def test_mixed_batch_gets_one_outcome_per_endpoint(aws: dict[str, Any]) -> None:
     assert {tag["Name"]: tag["Value"] for tag in request["EmailTags"]} == {
         "campaign_id": "camp1", "treatment_id": "0", "endpoint_id": "email-ok"}
     assert request["Content"]["Simple"]["Body"]["Html"]["Data"] == "<p>Sale</p>"
+    # an endpoint id SES would not take as a tag value reaches the lake's client_id unchanged
+    dotted = world.delivery.deliver(CONTEXT, [email_item("user.42@example.com", "bo@example.net")])
+    assert statuses(dotted) == {"user.42@example.com": SUCCESS}
+    tags = {tag["Name"]: [tag["Value"]] for tag in world.ses.requests[-1]["EmailTags"]}
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v[0]) for v in tags.values())
+    from pinpoint_runtime.event_records import normalize_record
+
+    ses_event = {"eventType": "Send", "send": {}, "mail": {"timestamp": "2026-11-22T10:00:00.000Z",
+                 "messageId": "m-1", "sendingAccountId": "123456789012", "tags": tags}}  # fmt: skip
+    normalized = normalize_record(ses_event, arrival_timestamp_ms=1795378597000, application_id="app1",
+                                  account_id="123456789012")  # fmt: skip
+    assert normalized.record["client"]["client_id"] == "user.42@example.com"
     # ledger: every send attempt recorded with its outcome; local rejections are not
     recorded = {item[0]: world.ledger.get(CONTEXT.idempotency_key(item[0])) for item in items}
     assert {k: (v or {}).get("status") for k, v in recorded.items()} == {

@@ -16,9 +16,12 @@ from pinpoint_runtime.event_records import (
     EVENT_KINDS,
     KIND_VALUES,
     LIBRARY_SDK_NAME,
+    SES_TAG_ENCODED_PREFIX,
     SOURCES,
     MalformedRecord,
     NormalizedEvent,
+    decode_ses_tag_value,
+    encode_ses_tag_value,
     kind_for,
     normalize_record,
     partition_date,
@@ -265,6 +268,38 @@ def test_ses_tags_become_attributes_and_endpoint_id_becomes_client_id() -> None:
         "configuration_set": "Marketing",
         "feedback": "received",  # the event's own feedback wins over a tag of the same name
     }
+
+
+@settings(max_examples=400)
+@given(st.text(max_size=120))
+def test_ids_survive_ses_tags_exactly(identifier: str) -> None:
+    value = encode_ses_tag_value(identifier)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value)  # what SES accepts as a message tag value
+    if len(identifier.encode("utf-8", "surrogatepass")) <= 186:  # fits 256 characters once encoded
+        assert decode_ses_tag_value(value) == identifier
+
+
+@given(st.from_regex(r"[A-Za-z0-9_-]{1,256}", fullmatch=True))
+def test_ids_that_are_valid_tag_values_are_written_as_they_are(identifier: str) -> None:
+    expected = identifier if not identifier.startswith(SES_TAG_ENCODED_PREFIX) else encode_ses_tag_value(identifier)
+    assert encode_ses_tag_value(identifier) == expected and decode_ses_tag_value(expected) == identifier
+
+
+def test_an_id_too_long_to_encode_is_kept_lossily_and_bad_encodings_are_left_alone() -> None:
+    long_id = "user." + "x" * 250
+    assert encode_ses_tag_value(long_id) == ("user_" + "x" * 250)[:256]
+    assert decode_ses_tag_value(SES_TAG_ENCODED_PREFIX + "%%%") == SES_TAG_ENCODED_PREFIX + "%%%"
+    assert decode_ses_tag_value(SES_TAG_ENCODED_PREFIX + "_w") == SES_TAG_ENCODED_PREFIX + "_w"  # not UTF-8
+
+
+def test_encoded_id_tags_reach_the_lake_decoded() -> None:
+    tags = {"campaign_id": [encode_ses_tag_value("Spring sale 2026")], "treatment_id": ["0"],
+            "endpoint_id": [encode_ses_tag_value("user.42@example.com")],
+            "partner_tag": [SES_TAG_ENCODED_PREFIX + "dXNlcg"]}  # fmt: skip
+    event = normalize(ses_record("Send", "send", {}, tags=tags))
+    assert event.record["client"]["client_id"] == "user.42@example.com"
+    assert event.record["attributes"]["campaign_id"] == "Spring sale 2026"
+    assert event.record["attributes"]["partner_tag"] == SES_TAG_ENCODED_PREFIX + "dXNlcg"  # not ours: as sent
 
 
 def test_ses_unparseable_body_timestamp_falls_back_to_mail_and_is_kept_raw() -> None:

@@ -20,7 +20,8 @@ endpoint, at most one message per campaign, treatment and endpoint, and ``_campa
    ``{campaign_id, treatment_id, endpoint_id}`` (the lake normaliser turns ``endpoint_id`` into ``client_id``).
    ``RecipientOptedOut`` -> ``OPT_OUT``; other ``SmsSendError`` -> ``FAILURE`` with the error code;
    EMAIL: SES v2 ``SendEmail`` (simple content, configuration set, ``EmailTags`` ``campaign_id``,
-   ``treatment_id``, ``endpoint_id``), paced at the configured messages per second with the same limiter,
+   ``treatment_id``, ``endpoint_id``, through ``event_records.encode_ses_tag_value`` so the lake gets them back
+   exactly), paced at the configured messages per second with the same limiter,
    ``TooManyRequestsException`` / ``LimitExceededException`` retried with full-jitter backoff;
 4. **THROTTLED** means "not attempted, retry the batch later": the send could not start before ``deadline`` (the
    rate would have made it wait past it) or was still throttled after every attempt. Its claim is released, so a
@@ -90,6 +91,7 @@ from pinpoint_runtime.campaign_payloads import (
     Outcome,
     campaign_send_event,
 )
+from pinpoint_runtime.event_records import encode_ses_tag_value
 from pinpoint_runtime.inbound_sms import E164_PATTERN, mask_phone_number
 from pinpoint_runtime.retries import full_jitter_backoff
 from pinpoint_runtime.sms_rate_limiter import (
@@ -127,7 +129,6 @@ MAX_EMAIL_ADDRESS_CHARACTERS = 320
 
 _LOGGER = logging.getLogger(__name__)
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
-_SES_TAG_INVALID = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class LedgerError(RuntimeError):
@@ -516,9 +517,9 @@ class CampaignDelivery:
             "Destination": {"ToAddresses": [item.endpoint["Address"]]},
             "Content": {"Simple": _simple_content(rendered)},
             "EmailTags": [
-                {"Name": "campaign_id", "Value": _ses_tag(context.campaign_id)},
-                {"Name": "treatment_id", "Value": _ses_tag(context.treatment_id)},
-                {"Name": "endpoint_id", "Value": _ses_tag(endpoint_id)},
+                {"Name": "campaign_id", "Value": encode_ses_tag_value(context.campaign_id)},
+                {"Name": "treatment_id", "Value": encode_ses_tag_value(context.treatment_id)},
+                {"Name": "endpoint_id", "Value": encode_ses_tag_value(endpoint_id)},
             ],
         }
         if self.email_configuration_set:
@@ -630,12 +631,6 @@ def _sms_context(context: CampaignContext, endpoint_id: str) -> dict[str, str]:
         if value:
             out[key] = value
     return out
-
-
-def _ses_tag(value: str) -> str:
-    """An SES message tag value: ASCII letters, digits, ``_`` and ``-`` only, at most 256 characters (other
-    characters become ``_``)."""
-    return (_SES_TAG_INVALID.sub("_", str(value)) or "_")[:256]
 
 
 def _simple_content(rendered: Mapping[str, Any]) -> dict[str, Any]:

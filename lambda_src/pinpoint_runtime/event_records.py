@@ -26,6 +26,8 @@ floats, and the JSON has no NaN or Infinity.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import re
@@ -474,6 +476,42 @@ _SES_TYPE_KEYS = frozenset({"eventType", "notificationType", "mail"})
 _UNSUBSCRIBE_LINK_TAG = "unsubscribeLinkTag"
 _SES_CONFIGURATION_SET_TAG = "ses:configuration-set"
 _ENDPOINT_ID_KEY = "endpoint_id"
+# Message tags whose values are ids the library encodes for SES (see encode_ses_tag_value)
+ENCODED_SES_TAGS = frozenset({"campaign_id", "treatment_id", _ENDPOINT_ID_KEY})
+SES_TAG_ENCODED_PREFIX = "b64u-"
+SES_TAG_MAX_LENGTH = 256
+_SES_TAG_PLAIN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SES_TAG_INVALID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def encode_ses_tag_value(value: object) -> str:
+    """An id as an SES message tag value (ASCII letters, digits, ``_`` and ``-`` only, at most 256 characters),
+    reversibly: the id itself when it fits those rules, else ``b64u-`` + its unpadded URL-safe base64 (UTF-8), which
+    the lake normaliser decodes (:func:`decode_ses_tag_value`), so an endpoint id like ``user.42@example.com``
+    reaches the lake's ``client_id`` unchanged. Only an id whose encoding would pass 256 characters (over ~187
+    bytes) is stored lossily (other characters as ``_``)."""
+    text = str(value)
+    if _SES_TAG_PLAIN.fullmatch(text) and not text.startswith(SES_TAG_ENCODED_PREFIX):
+        return text
+    encoded = SES_TAG_ENCODED_PREFIX + base64.urlsafe_b64encode(text.encode("utf-8", "surrogatepass")).decode(
+        "ascii"
+    ).rstrip("=")
+    if len(encoded) <= SES_TAG_MAX_LENGTH:
+        return encoded
+    return (_SES_TAG_INVALID.sub("_", text) or "_")[:SES_TAG_MAX_LENGTH]
+
+
+def decode_ses_tag_value(value: str) -> str:
+    """The id :func:`encode_ses_tag_value` encoded; any other value (including one that merely starts with the
+    prefix) unchanged: a value is decoded only when encoding the result gives it back exactly."""
+    if not value.startswith(SES_TAG_ENCODED_PREFIX):
+        return value
+    payload = value[len(SES_TAG_ENCODED_PREFIX) :]
+    try:
+        decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode("utf-8", "surrogatepass")
+    except (binascii.Error, ValueError):
+        return value
+    return decoded if encode_ses_tag_value(decoded) == value else value
 
 
 def _ses_key(ses_type: str) -> str:
@@ -490,7 +528,7 @@ def _from_ses(data: dict[str, Any], ses_type: str, context: _Context) -> dict[st
     event_timestamp = _first_ms(body.get("timestamp"), mail.get("timestamp"), context.arrival_timestamp_ms)
     tags = mail.get("tags") if isinstance(mail.get("tags"), dict) else {}
     account = _first_name(mail.get("sendingAccountId"), context.account_id) or ""
-    client_id = _first_name(_first_tag_value(tags.get(_ENDPOINT_ID_KEY)), account) or ""
+    client_id = _first_name(_ses_id_tag(tags, _ENDPOINT_ID_KEY), account) or ""
     record = _envelope(event_type, event_timestamp, context, client_id=client_id, account_id=account)
     record["attributes"] = _ses_attributes(tags, mapping, body)
     mail_event: dict[str, Any] = {"mail": _ses_mail(mail)}
@@ -535,14 +573,20 @@ def _first_tag_value(values: object) -> str | None:
     return _to_str(values)
 
 
+def _ses_id_tag(tags: dict[str, Any], name: str) -> str | None:
+    value = _first_tag_value(tags.get(name))
+    return decode_ses_tag_value(value) if value is not None else None
+
+
 def _ses_attributes(tags: dict[str, Any], mapping: _SesMapping | None, body: dict[str, Any]) -> dict[str, str]:
-    """Message tags (not ``ses:*``) as attributes, then configuration_set and feedback (which win)."""
+    """Message tags (not ``ses:*``) as attributes (the library's id tags decoded), then configuration_set and
+    feedback (which win)."""
     attributes: dict[str, str] = {}
     for name, values in tags.items():
         value = _first_tag_value(values)
         if value is None or name.startswith("ses:") or name == _ENDPOINT_ID_KEY:
             continue
-        attributes[name] = value
+        attributes[name] = decode_ses_tag_value(value) if name in ENCODED_SES_TAGS else value
     configuration_set = _first_tag_value(tags.get(_SES_CONFIGURATION_SET_TAG))
     if configuration_set is not None:
         attributes["configuration_set"] = configuration_set
