@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -68,19 +69,24 @@ class InProcessLambda:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
         self.failures: dict[str, list[Exception]] = {}  # function -> errors to raise on the next calls
+        # moto's interpreter runs Map iterations in threads, but moto's backends are not thread-safe (a Query that
+        # iterates a table while another thread writes it raises "dictionary changed size during iteration").
+        # Deployed, each invocation is its own process against a concurrent service; here they take turns.
+        self._one_at_a_time = threading.Lock()
 
     def __call__(self, backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any,
                  response_headers: Any) -> bytes:
         name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
         name = name.split(":")[0]
         event = json.loads(body) if isinstance(body, (str, bytes)) and body else (body or {})
-        self.calls.append((name, event))
         module = importlib.import_module(f"{FUNCTIONS[name]}.handler")
         try:
-            planned = self.failures.get(name)
-            if planned:
-                raise planned.pop(0)
-            result = module.handler(event, LambdaContext(name))
+            with self._one_at_a_time:
+                self.calls.append((name, event))
+                planned = self.failures.get(name)
+                if planned:
+                    raise planned.pop(0)
+                result = module.handler(event, LambdaContext(name))
         except Exception as error:  # noqa: BLE001 - answered as Lambda answers an unhandled error
             response_headers["x-amz-function-error"] = "Unhandled"
             payload = {
