@@ -12,27 +12,17 @@ Environment: INBOX_TABLE_NAME, INBOX_KEY_TYPE, INBOX_TTL_SECONDS.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaign_payloads import channel_results
-from pinpoint_runtime.custom_channels import deadline_of, inapp_inbox_from_environment, summarize
-from pinpoint_runtime.process_state import PerProcess
+from pinpoint_runtime.custom_channels import ChannelEntryPoint, inapp_inbox_from_environment
 
 SERVICE_NAME = "custom-channel-inapp-inbox"
 logger = Logger(service=SERVICE_NAME)
-# The channel built from the environment once per process (secret cache and rate limiter persist).
-current = PerProcess(lambda: inapp_inbox_from_environment(os.environ))
-reset = current.reset  # tests change the environment between cases
+entry_point = ChannelEntryPoint(inapp_inbox_from_environment, logger)
+current, reset = entry_point.current, entry_point.reset  # tests change the environment between cases
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    payload = event if isinstance(event, dict) else {}
-    results = current().deliver(payload, deadline=deadline_of(context))
-    logger.info(
-        "Custom channel done",
-        extra={"campaign_id": payload.get("CampaignId") or payload.get("JourneyId"), "results": summarize(results)},
-    )
-    return channel_results(results)
+    return entry_point(event, context)

@@ -10,26 +10,17 @@ Environment: LOOKUP_TABLE_NAME, LOOKUP_KEY_TYPE, LOOKUP_PARTITION_KEY, LOOKUP_AT
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaign_hooks import attribute_lookup_from_environment
-from pinpoint_runtime.process_state import PerProcess
+from pinpoint_runtime.campaign_hooks import HookEntryPoint, attribute_lookup_from_environment
 
 SERVICE_NAME = "campaign-hook-attribute-lookup"
 logger = Logger(service=SERVICE_NAME)
-# The hook built from the environment once per process (its caches live across warm invocations).
-current = PerProcess(lambda: attribute_lookup_from_environment(os.environ))
-reset = current.reset  # tests change the environment between cases
+entry_point = HookEntryPoint(attribute_lookup_from_environment, logger)
+current, reset = entry_point.current, entry_point.reset  # tests change the environment between cases
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    received = len(event.get("Endpoints") or {}) if isinstance(event, dict) else 0
-    result = current().apply(event if isinstance(event, dict) else {})
-    logger.info(
-        "Campaign hook done",
-        extra={"campaign_id": (event or {}).get("CampaignId"), "endpoints_in": received, "endpoints_out": len(result)},
-    )
-    return result
+    return entry_point(event, context)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -41,10 +42,12 @@ from pinpoint_runtime.campaign_payloads import (
     FAILURE,
     SUCCESS,
     PayloadError,
+    channel_results,
     endpoints_of,
     parse_channel_response,
     user_id_of,
 )
+from pinpoint_runtime.process_state import PerProcess
 from pinpoint_runtime.https_client import (
     HttpResponse,
     HttpsClient,
@@ -608,7 +611,29 @@ def summarize(results: Results) -> dict[str, int]:
     return counts
 
 
+class ChannelEntryPoint:
+    """What a built-in custom channel's Lambda handler does: build the channel from the environment once per
+    process (``current``; ``reset`` for tests that change the environment), deliver the Pinpoint custom-channel
+    payload until one second before the invocation times out, answer :func:`channel_results`, and log counts per
+    status only (never addresses, data or secrets) through ``logger`` (the function's Powertools Logger)."""
+
+    def __init__(self, build: Callable[[Mapping[str, str]], Any], logger: Any) -> None:
+        self.current = PerProcess(lambda: build(os.environ))
+        self.reset = self.current.reset
+        self.logger = logger
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        payload = event if isinstance(event, dict) else {}
+        results = self.current().deliver(payload, deadline=deadline_of(context))
+        self.logger.info(
+            "Custom channel done",
+            extra={"campaign_id": payload.get("CampaignId") or payload.get("JourneyId"), "results": summarize(results)},
+        )
+        return channel_results(results)
+
+
 __all__ = [
+    "ChannelEntryPoint",
     "IDEMPOTENCY_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
