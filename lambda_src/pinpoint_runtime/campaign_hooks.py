@@ -25,7 +25,6 @@ un-augmented or uncapped messages.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
@@ -35,7 +34,7 @@ from typing import Any, Protocol
 
 from pinpoint_runtime.aws_clients import client as aws_client
 from pinpoint_runtime.campaign_payloads import endpoints_of, user_id_of
-from pinpoint_runtime.process_state import PerProcess
+from pinpoint_runtime.process_state import EnvironmentBuiltEntryPoint
 from pinpoint_runtime.retries import full_jitter_backoff
 
 KEY_ENDPOINT_ID = "ENDPOINT_ID"
@@ -567,16 +566,11 @@ def frequency_cap_from_environment(environ: Mapping[str, str]) -> FrequencyCap:
     )
 
 
-class HookEntryPoint:
+class HookEntryPoint(EnvironmentBuiltEntryPoint):
     """What a built-in campaign hook's Lambda handler does: build the hook from the environment once per process
     (``current``; ``reset`` for tests that change the environment; its caches live across warm invocations), apply
     it to the FILTER payload (the answer replaces the batch), and log counts only (no addresses, attributes or
     template text) through ``logger`` (the function's Powertools Logger)."""
-
-    def __init__(self, build: Callable[[Mapping[str, str]], Any], logger: Any) -> None:
-        self.current = PerProcess(lambda: build(os.environ))
-        self.reset = self.current.reset
-        self.logger = logger
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         payload = event if isinstance(event, dict) else {}

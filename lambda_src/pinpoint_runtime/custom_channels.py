@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -47,7 +46,7 @@ from pinpoint_runtime.campaign_payloads import (
     parse_channel_response,
     user_id_of,
 )
-from pinpoint_runtime.process_state import PerProcess
+from pinpoint_runtime.process_state import EnvironmentBuiltEntryPoint
 from pinpoint_runtime.https_client import (
     HttpResponse,
     HttpsClient,
@@ -611,16 +610,11 @@ def summarize(results: Results) -> dict[str, int]:
     return counts
 
 
-class ChannelEntryPoint:
+class ChannelEntryPoint(EnvironmentBuiltEntryPoint):
     """What a built-in custom channel's Lambda handler does: build the channel from the environment once per
     process (``current``; ``reset`` for tests that change the environment), deliver the Pinpoint custom-channel
     payload until one second before the invocation times out, answer :func:`channel_results`, and log counts per
     status only (never addresses, data or secrets) through ``logger`` (the function's Powertools Logger)."""
-
-    def __init__(self, build: Callable[[Mapping[str, str]], Any], logger: Any) -> None:
-        self.current = PerProcess(lambda: build(os.environ))
-        self.reset = self.current.reset
-        self.logger = logger
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         payload = event if isinstance(event, dict) else {}

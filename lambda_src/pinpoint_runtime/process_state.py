@@ -3,8 +3,9 @@ rate limiters), with a reset for tests that change the environment between cases
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -24,3 +25,13 @@ class PerProcess(Generic[T]):
 
     def reset(self) -> None:
         self._value = None
+
+
+class EnvironmentBuiltEntryPoint:
+    """Base of a built-in function's entry point: ``current()`` is the object ``build(os.environ)`` made once per
+    process, ``reset()`` forgets it, ``logger`` is the function's (Powertools) logger."""
+
+    def __init__(self, build: Callable[[Mapping[str, str]], Any], logger: Any) -> None:
+        self.current: PerProcess[Any] = PerProcess(lambda: build(os.environ))
+        self.reset = self.current.reset
+        self.logger = logger
