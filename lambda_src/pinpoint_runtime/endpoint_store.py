@@ -203,14 +203,21 @@ class EndpointStore:
 
     # ----------------------------------------------------------------------------------------- public API
 
-    def update_endpoints_batch(self, *, ApplicationId: str, EndpointBatchRequest: Mapping[str, Any]) -> dict:
+    def update_endpoints_batch(
+        self, *, ApplicationId: str, EndpointBatchRequest: Mapping[str, Any], add_to_segment: str | None = None
+    ) -> dict:
         """Pinpoint ``UpdateEndpointsBatch``: create or merge up to 100 endpoints (each item needs ``Id``).
 
         Every item is validated (and the per-user limit checked) before anything is written; one invalid item
         raises :class:`EndpointValidationError` naming ``EndpointBatchRequest.Item[i].<field>`` and nothing is
         written. Returns ``{"MessageBody": {"Message": "Accepted", "RequestID": <uuid>}}``.
+
+        ``add_to_segment`` (a library extension, what an import with ``define_segment`` does): the endpoints also
+        become members of that static segment, in the same batch writes (no per-endpoint update, unlike a
+        separate :meth:`add_to_segment` call).
         """
         app = _key_part(ApplicationId, "ApplicationId")
+        segment_id = _key_part(add_to_segment, "add_to_segment") if add_to_segment is not None else None
         if not isinstance(EndpointBatchRequest, Mapping):
             raise EndpointValidationError("EndpointBatchRequest", "must be an object")
         items = EndpointBatchRequest.get("Item")
@@ -228,7 +235,12 @@ class EndpointStore:
             endpoint_id = _key_part(item.get("Id"), f"{prefix}.Id")
             entries.append((prefix, endpoint_id, _clean_request(item, prefix, _BATCH_ITEM_FIELDS)))
         request_id = str(uuid.uuid4())
-        self._write_endpoints(self._prepare(app, entries, request_id))
+        items = self._prepare(app, entries, request_id, segment_id=segment_id)
+        requests = [{"PutRequest": {"Item": item}} for item in items]
+        if segment_id is not None:
+            requests += [_membership_put(app, segment_id, endpoint_id)
+                         for endpoint_id in dict.fromkeys(endpoint_id for _, endpoint_id, _ in entries)]  # fmt: skip
+        self._batch_write(requests)
         return _message_body(request_id)
 
     def update_endpoint(self, *, ApplicationId: str, EndpointId: str, EndpointRequest: Mapping[str, Any]) -> dict:
@@ -346,12 +358,7 @@ class EndpointStore:
                 ExpressionAttributeNames={"#segments": "segments"},
                 ExpressionAttributeValues={":s": {"SS": [segment_id]}},
             )
-        self._batch_write(
-            [
-                {"PutRequest": {"Item": {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": f"ENDPOINT#{i}"}}}}
-                for i in ids
-            ]
-        )
+        self._batch_write([_membership_put(app, segment_id, endpoint_id) for endpoint_id in ids])
         return {"SegmentId": segment_id, "EndpointIds": ids}
 
     def batch_get_endpoints(self, *, ApplicationId: str, EndpointIds: Iterable[str]) -> dict[str, dict]:
@@ -434,8 +441,11 @@ class EndpointStore:
 
     # ----------------------------------------------------------------------------------------- preparation
 
-    def _prepare(self, app: str, entries: list[tuple[str, str, dict]], request_id: str) -> list[dict]:
-        """Merge validated requests into the stored endpoints; returns the items to write (no writes here)."""
+    def _prepare(
+        self, app: str, entries: list[tuple[str, str, dict]], request_id: str, *, segment_id: str | None = None
+    ) -> list[dict]:
+        """Merge validated requests into the stored endpoints (and, with ``segment_id``, into that segment's
+        membership set); returns the items to write (no writes here)."""
         now = _iso(self._clock())
         existing = self._get_items(app, list(dict.fromkeys(endpoint_id for _, endpoint_id, _ in entries)))
         states: dict[str, dict] = {}
@@ -456,6 +466,8 @@ class EndpointStore:
             endpoint["CohortId"] = str(int(hashlib.sha256(endpoint_id.encode()).hexdigest(), 16) % 100)
             self._finish(endpoint, prefix, request)
             extras = {k: v for k, v in (previous or {}).items() if k in ("segments", "expires_at")}
+            if segment_id is not None:
+                extras["segments"] = {*(extras.get("segments") or ()), segment_id}
             states[endpoint_id] = {**extras, "endpoint": endpoint}
             prefixes[endpoint_id] = prefix
         self._check_user_limits(app, states, prefixes, existing)
@@ -857,6 +869,11 @@ def _delete_requests(app: str, endpoint_id: str, item: Mapping[str, Any]) -> lis
         key = {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": f"ENDPOINT#{endpoint_id}"}}
         requests.append({"DeleteRequest": {"Key": key}})
     return requests
+
+
+def _membership_put(app: str, segment_id: str, endpoint_id: str) -> dict:
+    """The BatchWriteItem request of one static segment membership item."""
+    return {"PutRequest": {"Item": {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": f"ENDPOINT#{endpoint_id}"}}}}
 
 
 def _to_item(app: str, state: Mapping[str, Any]) -> dict:

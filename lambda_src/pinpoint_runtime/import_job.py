@@ -517,19 +517,15 @@ def range_step(
     pending: list[tuple[int, dict]] = []
 
     def flush() -> None:
-        written, refused = write_endpoints(store, settings.application_id, pending, settings.strip_pii_from_rejects)
+        written, refused = write_endpoints(store, settings.application_id, pending, settings.strip_pii_from_rejects,
+                                           segment_id=segment["id"] if segment else None)  # fmt: skip
         for reject in refused:
             rejects.write(reject)
         result.rejected += len(refused)
         result.imported += len(written)
         for item in written:
             result.channels[item.get("ChannelType") or "(update by Id)"] += 1
-        if segment and written:
-            store.add_to_segment(
-                ApplicationId=settings.application_id,
-                SegmentId=segment["id"],
-                EndpointIds=[item["Id"] for item in written],
-            )
+        if segment and written:  # members already: written with the endpoints
             segment_lines.extend(json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n" for item in written)
         pending.clear()
 
@@ -597,17 +593,19 @@ def range_step(
 
 
 def write_endpoints(
-    store: Any, application_id: str, entries: list[tuple[int, dict]], strip_pii: bool
+    store: Any, application_id: str, entries: list[tuple[int, dict]], strip_pii: bool, *, segment_id: str | None = None
 ) -> tuple[list[dict], list[Rejected]]:
-    """``update_endpoints_batch`` for up to 100 (line, item) pairs. The store validates a batch as a whole, so
-    an item it refuses (named ``EndpointBatchRequest.Item[i].<field>``) becomes a reject and the rest is sent
-    again: one bad row never stops the others. Returns (written items, rejects)."""
+    """``update_endpoints_batch`` for up to 100 (line, item) pairs (members of ``segment_id`` in the same writes
+    when given). The store validates a batch as a whole, so an item it refuses (named
+    ``EndpointBatchRequest.Item[i].<field>``) becomes a reject and the rest is sent again: one bad row never stops
+    the others. Returns (written items, rejects)."""
     pending = list(entries)
     refused: list[Rejected] = []
     while pending:
         try:
+            extra = {"add_to_segment": segment_id} if segment_id is not None else {}
             store.update_endpoints_batch(
-                ApplicationId=application_id, EndpointBatchRequest={"Item": [item for _, item in pending]}
+                ApplicationId=application_id, EndpointBatchRequest={"Item": [item for _, item in pending]}, **extra
             )
             break
         except EndpointValidationError as error:
