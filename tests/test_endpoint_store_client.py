@@ -333,6 +333,35 @@ def test_a_batch_written_into_a_segment_makes_members_in_the_same_batch_writes(s
 # ------------------------------------------------------------------------------------------ users
 
 
+def test_the_per_user_limit_looks_users_up_side_by_side_and_names_the_same_item(dynamodb) -> None:
+    import threading
+
+    store = EndpointStore(TABLE, client=dynamodb, clock=lambda: NOW, sleep=Sleeps(), user_lookup_threads=4)
+    store.update_endpoints_batch(ApplicationId=APP, EndpointBatchRequest={"Item": [
+        {"Id": f"full-{i}", **sms(f"+120655502{i:02d}", User={"UserId": "full"})} for i in range(10)]})  # fmt: skip
+    real_query = dynamodb.query
+    two_at_once = threading.Barrier(2, timeout=10)  # breaks (and the test fails) unless two queries overlap
+    threads: set[str] = set()
+    lookups = itertools.count()
+
+    def query(**kwargs: Any) -> dict:
+        threads.add(threading.current_thread().name)
+        if kwargs.get("IndexName") and next(lookups) < 2:  # the first two user lookups meet at the barrier
+            two_at_once.wait()
+        return real_query(**kwargs)
+
+    store.client.query = query
+    items = [{"Id": f"ep-{i}", **sms(f"+120655501{i:02d}", User={"UserId": f"u{i}"})} for i in range(20)]
+    store.update_endpoints_batch(ApplicationId=APP, EndpointBatchRequest={"Item": items})
+    assert len(threads) >= 2 and all(name.startswith("user-lookup") for name in threads)
+    # over the limit: the item named is the first offending one in batch order, whatever order the lookups end in
+    over = [*items[:5], {"Id": "full-new", **sms("+12065550399", User={"UserId": "full"})}, *items[5:]]
+    for _ in range(3):
+        with pytest.raises(EndpointValidationError) as raised:
+            store.update_endpoints_batch(ApplicationId=APP, EndpointBatchRequest={"Item": over})
+        assert raised.value.field == "EndpointBatchRequest.Item[5].User.UserId"
+
+
 def test_get_and_delete_user_endpoints_erases_segment_membership(store, dynamodb) -> None:
     for i in range(3):
         store.update_endpoint(
