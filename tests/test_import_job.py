@@ -165,7 +165,8 @@ class RefusingStore:
     def __init__(self, bad_ids: set[str]) -> None:
         self.bad_ids, self.batches = bad_ids, []
 
-    def update_endpoints_batch(self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any]) -> dict:
+    def update_endpoints_batch(self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any],
+                               add_to_segment: str | None = None) -> dict:
         items = EndpointBatchRequest["Item"]
         for index, item in enumerate(items):
             if item["Id"] in self.bad_ids:
@@ -265,7 +266,8 @@ class NullStore:
     def __init__(self) -> None:
         self.items = 0
 
-    def update_endpoints_batch(self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any]) -> dict:
+    def update_endpoints_batch(self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any],
+                               add_to_segment: str | None = None) -> dict:
         self.items += len(EndpointBatchRequest["Item"])
         return {}
 

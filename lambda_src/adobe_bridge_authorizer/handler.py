@@ -24,6 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from pinpoint_runtime.adobe_bridge import header_value
 from pinpoint_runtime.api_keys import ApiKeyVerifier
 
 SERVICE_NAME = "adobe-bridge-authorizer"
@@ -48,7 +49,7 @@ def authorize(
     event: Mapping[str, Any], key_verifier: ApiKeyVerifier, header_name: str, request_id: str | None = None
 ) -> dict[str, Any]:
     """The authorizer's answer for one REQUEST event (raises ``Exception("Unauthorized")`` for a missing key)."""
-    presented = _header(event.get("headers"), header_name)
+    presented = header_value(event.get("headers"), header_name)
     if not presented:
         raise Exception("Unauthorized")  # noqa: TRY002 - API Gateway maps exactly this message to 401
     method_arn = str(event.get("methodArn") or "")
@@ -78,13 +79,3 @@ def _policy(principal: str, effect: str, method_arn: str, context: dict[str, str
     if context:
         answer["context"] = context
     return answer
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    if not headers:
-        return None
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None

@@ -51,6 +51,7 @@ from typing import Any
 
 from pinpoint_runtime.aws_clients import LazyClient
 from pinpoint_runtime.inbound_sms import E164_PATTERN, mask_phone_number
+from pinpoint_runtime.opt_out import plain_item
 
 ENV_DEFAULT_COUNTRY = "BRIDGE_DEFAULT_COUNTRY"
 ENV_DEFAULT_MESSAGE_TYPE = "BRIDGE_DEFAULT_MESSAGE_TYPE"
@@ -492,7 +493,7 @@ class IdempotencyStore:
             TableName=self.table_name, Key={"id": {"S": key}}, ConsistentRead=True
         ))  # fmt: skip
         item = response.get("Item")
-        return _plain(item) if item else None
+        return plain_item(item) if item else None
 
     # ---------------------------------------------------------------------------------------------- calls
 
@@ -527,7 +528,7 @@ class IdempotencyStore:
             code = str(error.response.get("Error", {}).get("Code", "Unknown"))
             if code == "ConditionalCheckFailedException":
                 item = error.response.get("Item")
-                return _plain(item) if item else {}
+                return plain_item(item) if item else {}
             raise BridgeDependencyError(f"idempotency table {operation} failed: {code}", code=code) from None
         return None
 
@@ -545,14 +546,6 @@ class IdempotencyStore:
             ) from None
 
 
-def _plain(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    plain: dict[str, Any] = {}
-    for name, value in item.items():
-        if "S" in value:
-            plain[name] = value["S"]
-        elif "N" in value:
-            plain[name] = int(value["N"])
-    return plain
 
 
 # ------------------------------------------------------------------------------------------------ accept
@@ -624,7 +617,7 @@ class BridgeService:
             payload = load_request_json(body)
             request = parse_send_request(payload, self.settings)
             header_key = check_idempotency_key(
-                _header(headers, self.settings.idempotency_header), self.settings.idempotency_header
+                header_value(headers, self.settings.idempotency_header), self.settings.idempotency_header
             )
         except BridgeRequestError as error:
             return AcceptOutcome(error_response(400, "invalid_request", str(error), field=error.field), "invalid")
@@ -775,7 +768,8 @@ def _send_failure(error: Any) -> HttpResponse:
     return error_response(422, "sms_rejected", f"the SMS service rejected the message: {label}")
 
 
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A request header's value, the name matched case-insensitively (API Gateway passes names as sent)."""
     if not headers:
         return None
     wanted = name.lower()

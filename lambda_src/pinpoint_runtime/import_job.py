@@ -603,9 +603,10 @@ def write_endpoints(
     refused: list[Rejected] = []
     while pending:
         try:
-            extra = {"add_to_segment": segment_id} if segment_id is not None else {}
             store.update_endpoints_batch(
-                ApplicationId=application_id, EndpointBatchRequest={"Item": [item for _, item in pending]}, **extra
+                ApplicationId=application_id,
+                EndpointBatchRequest={"Item": [item for _, item in pending]},
+                add_to_segment=segment_id,
             )
             break
         except EndpointValidationError as error:

@@ -243,7 +243,7 @@ class OptOutRegistry:
         }
         while True:
             response = self._call("Query", number, lambda: self.client.query(**request))
-            entries.extend(_plain(item) for item in response.get("Items", []))
+            entries.extend(plain_item(item) for item in response.get("Items", []))
             if "LastEvaluatedKey" not in response:
                 return entries
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -372,7 +372,8 @@ class OptOutRegistry:
             ) from None
 
 
-def _plain(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def plain_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A DynamoDB item's S, N (as int) and BOOL attributes as plain values (other types are left out)."""
     plain: dict[str, Any] = {}
     for name, value in item.items():
         if "S" in value:
@@ -385,7 +386,7 @@ def _plain(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _status_from_item(item: Mapping[str, Mapping[str, Any]]) -> OptOutStatus:
-    data = _plain(item)
+    data = plain_item(item)
     return OptOutStatus(
         phone_number=data["phone_number"],
         state=OptOutState(data["state"]),

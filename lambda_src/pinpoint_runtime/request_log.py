@@ -20,6 +20,7 @@ The caller decides what goes into the fields; nothing here masks values (the bri
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -117,9 +118,12 @@ class RequestLog:
         return level <= logging.INFO
 
 
-def _powertools_timestamp(now: float, _seconds: list[Any] = [None, ""]) -> str:  # noqa: B006 - a 1-entry cache
+@functools.lru_cache(maxsize=1)
+def _utc_second(second: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+
+
+def _powertools_timestamp(now: float) -> str:
     """Powertools Logger's default timestamp: ``2026-11-22 19:55:01,123+0000`` (UTC in Lambda)."""
     second = int(now)
-    if _seconds[0] != second:
-        _seconds[:] = [second, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))]
-    return f"{_seconds[1]},{int((now - second) * 1000):03d}+0000"
+    return f"{_utc_second(second)},{int((now - second) * 1000):03d}+0000"
