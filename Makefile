@@ -2,6 +2,8 @@
 #   .venv/          Python virtual environment (the library in editable mode, cdk-nag, test tools)
 #   .venv-checkov/  checkov in its own environment (it pins an older boto3)
 #   .tools/         Node.js 22 and the AWS CDK CLI and asl-validator, from the npm registry
+# Every Python package comes from the committed locks (locks/python.txt, locks/checkov.txt: pip constraints, the
+# tools' whole dependency trees, pip and setuptools included); `make lock` refreshes them on purpose.
 # Nothing needs an AWS account or Docker.
 
 SHELL := /bin/bash
@@ -26,7 +28,11 @@ export CDK_CLI_NOTICES := false
 export PINPOINT_CONSTRUCTS_CHECKOV := $(CURDIR)/.venv-checkov/bin/checkov
 export PINPOINT_CONSTRUCTS_ASL_VALIDATOR := $(CURDIR)/$(TOOLS)/node_modules/.bin/asl-validator
 
-.PHONY: synth test bench snapshot-update clean
+PYTHON_LOCK := locks/python.txt
+CHECKOV_LOCK := locks/checkov.txt
+PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: synth test bench snapshot-update lock clean
 
 ## The main job: synthesize every sample stack with cdk-nag (AwsSolutions) and print a short summary.
 synth: $(VENV)/.synth-deps $(TOOLS)/.installed
@@ -53,14 +59,15 @@ snapshot-update: $(VENV)/.test-deps $(TOOLS)/.installed
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 
-$(VENV)/.synth-deps: $(VENV)/bin/python requirements.txt pyproject.toml
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+# The project is installed without build isolation, so that its build backend is the locked setuptools too.
+$(VENV)/.synth-deps: $(VENV)/bin/python requirements.txt pyproject.toml $(PYTHON_LOCK)
+	$(VENV)/bin/$(PIP_INSTALL) -c $(PYTHON_LOCK) pip setuptools
+	$(VENV)/bin/$(PIP_INSTALL) -c $(PYTHON_LOCK) --no-build-isolation -r requirements.txt
 	touch $@
 
 $(VENV)/.test-deps: $(VENV)/.synth-deps
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/$(PIP_INSTALL) -c $(PYTHON_LOCK) --no-build-isolation -e '.[test]'
 	touch $@
 
 $(TOOLS)/.installed: Makefile
@@ -69,10 +76,28 @@ $(TOOLS)/.installed: Makefile
 	$(NODE_BIN)/node --version
 	touch $@
 
-.venv-checkov/.installed: Makefile
+.venv-checkov/.installed: Makefile $(CHECKOV_LOCK)
 	$(PYTHON) -m venv .venv-checkov
-	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	.venv-checkov/bin/$(PIP_INSTALL) -c $(CHECKOV_LOCK) pip setuptools
+	.venv-checkov/bin/$(PIP_INSTALL) -c $(CHECKOV_LOCK) checkov==$(CHECKOV_VERSION)
 	touch $@
 
+## Refresh the locks on purpose: resolve the newest releases that the pins in pyproject.toml, requirements.txt and
+## CHECKOV_VERSION allow, in throw-away environments, and write them to locks/. Run `make test` before committing.
+lock:
+	rm -rf .venv-lock .venv-lock-checkov
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/$(PIP_INSTALL) --upgrade pip setuptools
+	.venv-lock/bin/$(PIP_INSTALL) -r requirements.txt
+	.venv-lock/bin/$(PIP_INSTALL) -e '.[test]'
+	{ echo "# pip constraints for .venv (make synth, make test): written by 'make lock' on $$(uname -sm), $$(.venv-lock/bin/python -V)"; \
+	  .venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -v '^pinpoint[-_]constructs' | LC_ALL=C sort -f; } > $(PYTHON_LOCK)
+	$(PYTHON) -m venv .venv-lock-checkov
+	.venv-lock-checkov/bin/$(PIP_INSTALL) --upgrade pip setuptools
+	.venv-lock-checkov/bin/$(PIP_INSTALL) checkov==$(CHECKOV_VERSION)
+	{ echo "# pip constraints for .venv-checkov (make test): written by 'make lock' on $$(uname -sm), $$(.venv-lock-checkov/bin/python -V)"; \
+	  .venv-lock-checkov/bin/python -m pip freeze --all | LC_ALL=C sort -f; } > $(CHECKOV_LOCK)
+	rm -rf .venv-lock .venv-lock-checkov build *.egg-info
+
 clean:
-	rm -rf cdk.out build dist .venv .venv-checkov .tools
+	rm -rf cdk.out build dist .venv .venv-checkov .venv-lock .venv-lock-checkov .tools

@@ -19,6 +19,8 @@ Stacks:
 
 from __future__ import annotations
 
+import os
+
 from typing import Any
 
 import aws_cdk as cdk
@@ -201,7 +203,10 @@ def check_with_cdk_nag(app: cdk.App) -> None:
 
 
 def main() -> None:
-    app = cdk.App()
+    # No construct stack traces in the assembly's metadata: the CLI prints the first frame of each annotation's
+    # trace, which for a Python app is a line of the jsii runtime (``../tmpXXXX/lib/program.js:1:5591``), not
+    # of app.py. CDK_DEBUG=1 keeps them for debugging.
+    app = cdk.App(stack_traces=bool(os.environ.get("CDK_DEBUG")))
     build_sample_app(app)
     check_with_cdk_nag(app)
     app.synth()

@@ -11,6 +11,13 @@ from typing import Any, Callable
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
+from hypothesis import settings
+
+# Property-based tests are reproducible by default: the same examples on every machine and every run, and no
+# example database left in the checkout to change the next run. HYPOTHESIS_PROFILE=explore draws new examples.
+settings.register_profile("repeatable", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")

@@ -24,6 +24,7 @@ import pytest
 pytestmark = pytest.mark.packaging
 
 REPO = Path(__file__).resolve().parent.parent
+PYTHON_LOCK = REPO / "locks" / "python.txt"
 
 #: pip's output when the index cannot be reached at all (DNS, refused/unreachable, time-outs, proxy); a missing
 #: version or a bad pin is NOT a network error and fails the test.
@@ -118,8 +119,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, source / name)
     dist = root / "dist"
-    _run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],
-         cwd=root, env=env, what="building the wheel (pip installs setuptools)", installs_from_pypi=True)  # fmt: skip
+    # --no-isolation: the build backend is the test environment's setuptools, which comes from the lock
+    _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(source)],
+         cwd=root, env=env, what="building the wheel")  # fmt: skip
     wheels = list(dist.glob("pinpoint_constructs-*.whl"))
     assert len(wheels) == 1, wheels
 
@@ -129,9 +131,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     python = venv / "bin" / "python"
     # --no-compile: byte-compiling all of aws-cdk-lib would take a minute; our own packages are compiled as a
     # normal install does, so that the bundling must leave the installed __pycache__ folders out of the assets.
+    # The dependencies resolve within the wheel's own ranges, held to the versions of the lock (what the last green
+    # run had), so that a new release on PyPI cannot change this test's result unannounced.
     _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "2",
-          "--no-compile", str(wheels[0])], cwd=root, env=env, what="pip install of the wheel",
-         installs_from_pypi=True)  # fmt: skip
+          "--no-compile", "-c", str(PYTHON_LOCK), str(wheels[0])], cwd=root, env=env,
+         what="pip install of the wheel", installs_from_pypi=True)  # fmt: skip
     site_packages = Path(
         _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
              cwd=root, env=env, what="locating site-packages").stdout.strip()
