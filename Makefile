@@ -30,7 +30,9 @@ export PINPOINT_CONSTRUCTS_ASL_VALIDATOR := $(CURDIR)/$(TOOLS)/node_modules/.bin
 
 PYTHON_LOCK := locks/python.txt
 CHECKOV_LOCK := locks/checkov.txt
-PIP_INSTALL = python -m pip install --quiet --disable-pip-version-check
+# setuptools prints an information-only notice on every editable install ("be careful with folders ... with the
+# same name as your package"); the layout is intended (lambda_src/ maps to two package names), so it is silenced.
+PIP_INSTALL = PYTHONWARNINGS='ignore:Editable installation' $(1)/bin/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: synth test bench snapshot-update lock clean
 
@@ -62,12 +64,12 @@ $(VENV)/bin/python:
 
 # The project is installed without build isolation, so that its build backend is the locked setuptools too.
 $(VENV)/.synth-deps: $(VENV)/bin/python requirements.txt pyproject.toml $(PYTHON_LOCK)
-	$(VENV)/bin/$(PIP_INSTALL) -c $(PYTHON_LOCK) pip setuptools
-	$(VENV)/bin/$(PIP_INSTALL) -c $(PYTHON_LOCK) --no-build-isolation -r requirements.txt
+	$(call PIP_INSTALL,$(VENV)) -c $(PYTHON_LOCK) pip setuptools
+	$(call PIP_INSTALL,$(VENV)) -c $(PYTHON_LOCK) --no-build-isolation -r requirements.txt
 	touch $@
 
 $(VENV)/.test-deps: $(VENV)/.synth-deps
-	$(VENV)/bin/$(PIP_INSTALL) -c $(PYTHON_LOCK) --no-build-isolation -e '.[test]'
+	$(call PIP_INSTALL,$(VENV)) -c $(PYTHON_LOCK) --no-build-isolation -e '.[test]'
 	touch $@
 
 $(TOOLS)/.installed: Makefile
@@ -78,8 +80,8 @@ $(TOOLS)/.installed: Makefile
 
 .venv-checkov/.installed: Makefile $(CHECKOV_LOCK)
 	$(PYTHON) -m venv .venv-checkov
-	.venv-checkov/bin/$(PIP_INSTALL) -c $(CHECKOV_LOCK) pip setuptools
-	.venv-checkov/bin/$(PIP_INSTALL) -c $(CHECKOV_LOCK) checkov==$(CHECKOV_VERSION)
+	$(call PIP_INSTALL,.venv-checkov) -c $(CHECKOV_LOCK) pip setuptools
+	$(call PIP_INSTALL,.venv-checkov) -c $(CHECKOV_LOCK) checkov==$(CHECKOV_VERSION)
 	touch $@
 
 ## Refresh the locks on purpose: resolve the newest releases that the pins in pyproject.toml, requirements.txt and
@@ -87,14 +89,14 @@ $(TOOLS)/.installed: Makefile
 lock:
 	rm -rf .venv-lock .venv-lock-checkov
 	$(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/$(PIP_INSTALL) --upgrade pip setuptools
-	.venv-lock/bin/$(PIP_INSTALL) -r requirements.txt
-	.venv-lock/bin/$(PIP_INSTALL) -e '.[test]'
+	$(call PIP_INSTALL,.venv-lock) --upgrade pip setuptools
+	$(call PIP_INSTALL,.venv-lock) -r requirements.txt
+	$(call PIP_INSTALL,.venv-lock) -e '.[test]'
 	{ echo "# pip constraints for .venv (make synth, make test): written by 'make lock' on $$(uname -sm), $$(.venv-lock/bin/python -V)"; \
 	  .venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -v '^pinpoint[-_]constructs' | LC_ALL=C sort -f; } > $(PYTHON_LOCK)
 	$(PYTHON) -m venv .venv-lock-checkov
-	.venv-lock-checkov/bin/$(PIP_INSTALL) --upgrade pip setuptools
-	.venv-lock-checkov/bin/$(PIP_INSTALL) checkov==$(CHECKOV_VERSION)
+	$(call PIP_INSTALL,.venv-lock-checkov) --upgrade pip setuptools
+	$(call PIP_INSTALL,.venv-lock-checkov) checkov==$(CHECKOV_VERSION)
 	{ echo "# pip constraints for .venv-checkov (make test): written by 'make lock' on $$(uname -sm), $$(.venv-lock-checkov/bin/python -V)"; \
 	  .venv-lock-checkov/bin/python -m pip freeze --all | LC_ALL=C sort -f; } > $(CHECKOV_LOCK)
 	rm -rf .venv-lock .venv-lock-checkov build *.egg-info
