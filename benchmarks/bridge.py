@@ -61,8 +61,8 @@ from moto import mock_aws  # noqa: E402
 
 from adobe_bridge_authorizer import handler as authorizer_module  # noqa: E402
 from adobe_bridge_send import handler as send_module  # noqa: E402
-from tests.adobe_bridge_env import API_KEY, make_env  # noqa: E402
-from tests.adobe_http_adapter import LocalApiGateway  # noqa: E402
+from tests.support.adobe_bridge_env import API_KEY, make_env  # noqa: E402
+from tests.support.adobe_http_adapter import LocalApiGateway  # noqa: E402
 
 
 class MemoryDynamoDB:

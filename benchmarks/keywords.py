@@ -55,7 +55,7 @@ for _path in (ROOT, LAMBDA_SRC):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pinpoint_runtime.keywords import (
+from pinpoint_runtime.sms.keywords import (
     AWS_OPT_OUT_KEYWORDS,
     KeywordAction,
     KeywordEngine,

@@ -16,7 +16,7 @@ What it does
 
    Bulk records are built directly in the normalised Pinpoint event-stream shape (calling the normaliser on a
    million records would take minutes). Every ``--verify-every``-th event is also built as the raw SES / SMS v2 /
-   Pinpoint record and run through the real ``pinpoint_runtime.event_records.normalize_record``; the script fails
+   Pinpoint record and run through the real ``pinpoint_runtime.events.records.normalize_record``; the script fails
    if the result (record, source, kind, dt) differs from the directly built one, so the bulk data has exactly the
    shape the Firehose transformation writes.
 
@@ -66,7 +66,7 @@ import pyarrow.parquet as pq  # noqa: E402
 import sqlglot  # noqa: E402
 
 from pinpoint_constructs import event_lake_schema as lake  # noqa: E402
-from pinpoint_runtime import event_records  # noqa: E402
+from pinpoint_runtime.events import records as event_records  # noqa: E402
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 ACCOUNT = "111122223333"

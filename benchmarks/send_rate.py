@@ -46,10 +46,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambda_src"))
 
 from botocore.exceptions import ClientError  # noqa: E402
-from pinpoint_runtime.campaign_delivery import CampaignDelivery, InMemoryLedger  # noqa: E402
-from pinpoint_runtime.campaign_payloads import DUPLICATE, SUCCESS, CampaignContext  # noqa: E402
-from pinpoint_runtime.sms_rate_limiter import RateLimitedSmsSender, count_message_parts  # noqa: E402
-from pinpoint_runtime.sms_sender import SmsSender  # noqa: E402
+from pinpoint_runtime.campaigns.delivery import CampaignDelivery, InMemoryLedger  # noqa: E402
+from pinpoint_runtime.campaigns.payloads import DUPLICATE, SUCCESS, CampaignContext  # noqa: E402
+from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender, count_message_parts  # noqa: E402
+from pinpoint_runtime.sms.sender import SmsSender  # noqa: E402
 
 IDENTITY = "+12065550100"
 BATCH = 50

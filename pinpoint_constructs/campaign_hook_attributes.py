@@ -4,7 +4,7 @@ Pinpoint called a campaign hook Lambda with up to 50 endpoints before each send 
 the batch (hooks filter by leaving endpoints out and augment by changing them). Pinpoint's campaigns are gone;
 ``CampaignRunner`` calls the function this construct exposes in the same way (synchronously, 15 s budget, at most
 3 attempts), so a hook written for Pinpoint ports unchanged. The contract is
-``pinpoint_runtime.campaign_payloads.hook_event`` / ``parse_hook_response``.
+``pinpoint_runtime.campaigns.payloads.hook_event`` / ``parse_hook_response``.
 
 The function is the partner's (``handler``: a Lambda function, or ``lambda_.Code`` built with the library's
 defaults) or a built-in (``built_in``):

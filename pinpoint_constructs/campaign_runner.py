@@ -13,7 +13,7 @@ CUSTOM through a :class:`CustomChannel` or partner function with Pinpoint's cust
 with exactly one outcome, recorded as a Pinpoint ``_campaign.send`` event in the lake when an
 :class:`EventStreamToS3` is given, and the run ends with a summary (counts per status).
 
-Start a run with ``pinpoint_runtime.campaign_runner.CampaignRunnerClient`` (now, or at a time through a one-time
+Start a run with ``pinpoint_runtime.campaigns.runner.CampaignRunnerClient`` (now, or at a time through a one-time
 EventBridge Scheduler schedule) or ``pinpoint-constructs campaign start``.
 """
 

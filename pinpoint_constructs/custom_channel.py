@@ -3,7 +3,7 @@ campaign engine delivers CUSTOM endpoints through.
 
 Pinpoint invoked a custom-channel Lambda with the campaign's ``CustomMessage.Data`` and up to 50 endpoints and
 ignored its answer. ``CampaignRunner`` invokes the function this construct exposes with the same payload
-(``pinpoint_runtime.campaign_payloads.custom_channel_event``), so Pinpoint-era channel functions port unchanged, and
+(``pinpoint_runtime.campaigns.payloads.custom_channel_event``), so Pinpoint-era channel functions port unchanged, and
 reads per-endpoint results when the function answers them: ``{"Results": {endpoint id: {"Status": "SUCCESS" |
 "FAILURE", "Reason": ...}}}`` (nothing = all delivered). Every built-in answers them, one per endpoint, and one
 endpoint's failure never aborts the others.

@@ -2,7 +2,7 @@
 
 Amazon Pinpoint's endpoints and users ended with its engagement features; partner code still calls
 ``update_endpoints_batch``, ``update_endpoint``, ``get_user_endpoints`` and ``put_events``. This construct is
-their home: one DynamoDB table, and the client ``pinpoint_runtime.endpoint_store.EndpointStore`` whose methods
+their home: one DynamoDB table, and the client ``pinpoint_runtime.audience.store.EndpointStore`` whose methods
 take the boto3 Pinpoint request shapes and return Pinpoint's response shapes.
 
 Table (the client's contract): partition key ``pk``, sort key ``sk``; endpoints at

@@ -3,7 +3,7 @@
 Pure Python data (no ``aws_cdk`` import) so that tests and benchmarks can use it without synthesising a stack.
 
 * ``EVENT_COLUMNS`` / ``PARTITION_KEYS``: the Glue table ``events`` (Hive type strings). Every record in the lake is
-  in the Pinpoint event-stream shape written by ``pinpoint_runtime.event_records.normalize_record`` and stored under
+  in the Pinpoint event-stream shape written by ``pinpoint_runtime.events.records.normalize_record`` and stored under
   ``events/source=<source>/kind=<kind>/dt=<YYYY-MM-DD>/``.
 * ``VIEWS``: one Athena (Trino) view per Pinpoint event type, mirroring the views of the Digital User Engagement
   Events Database, with its defects fixed:

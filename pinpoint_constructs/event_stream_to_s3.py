@@ -11,7 +11,7 @@ Sources (each method does all the wiring and IAM, with ``aws:SourceAccount``/``a
 * :meth:`EventStreamToS3.add_ses_configuration_set`: SES configuration-set events;
 * :meth:`EventStreamToS3.grant_put_events` / :meth:`EventStreamToS3.add_producer`: application/custom events
   in the Pinpoint ``PutEvents`` shape and the library's own delivery events, written with
-  ``pinpoint_runtime.event_stream.EventStreamWriter``.
+  ``pinpoint_runtime.events.stream.EventStreamWriter``.
 
 Nothing is lost: records that are not JSON objects land under ``errors/processing-failed/``; records of an
 unknown shape or without an event type land in the ``source=unknown/kind=unknown`` partition with the raw
@@ -36,8 +36,8 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import custom_resources as cr
 from constructs import Construct
-from pinpoint_runtime.event_records import KIND_VALUES, SOURCES
-from pinpoint_runtime.event_stream import ENV_DELIVERY_STREAM
+from pinpoint_runtime.events.records import KIND_VALUES, SOURCES
+from pinpoint_runtime.events.stream import ENV_DELIVERY_STREAM
 
 from . import event_lake_schema as schema
 from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge
@@ -359,7 +359,7 @@ class EventStreamToS3(Construct):
 
     def add_producer(self, function: lambda_.Function) -> iam.Grant:
         """Grant ``function`` and tell it the stream name (``PINPOINT_EVENT_STREAM_NAME``) so that
-        ``EventStreamWriter()`` in ``pinpoint_runtime.event_stream`` works with no arguments."""
+        ``EventStreamWriter()`` in ``pinpoint_runtime.events.stream`` works with no arguments."""
         function.add_environment(ENV_DELIVERY_STREAM, self.delivery_stream.delivery_stream_name)
         return self.grant_put_events(function)
 

@@ -2,7 +2,7 @@
 
 Amazon Pinpoint's import jobs ended with its engagement features. This construct keeps their file contract (the
 Pinpoint import CSV with dotted columns and repeated headers for multi-valued attributes, or newline-delimited
-JSON; see ``pinpoint_runtime.endpoint_import``) and writes into an :class:`EndpointStore`:
+JSON; see ``pinpoint_runtime.audience.endpoint_import``) and writes into an :class:`EndpointStore`:
 
 * The import bucket (created, or an existing one) sends "Object Created" events to EventBridge; on an existing
   bucket EventBridge delivery is switched on through CDK's notifications resource, which keeps the bucket's

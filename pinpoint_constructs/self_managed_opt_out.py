@@ -6,14 +6,14 @@ every inbound message (keywords included) reaches the two-way SNS topic. This co
 * attaches an opt-out list (``AWS::SMSVOICE::OptOutList``, or an existing one) and turns
   ``SelfManagedOptOutsEnabled`` on for the :class:`TwoWaySms` origination identity (its own one when none is
   given);
-* runs the keyword engine (``pinpoint_runtime.keywords``) in the inbound function: whole-message matches after
+* runs the keyword engine (``pinpoint_runtime.sms.keywords``) in the inbound function: whole-message matches after
   trimming and case folding (never substrings: "WEEKEND" is not END, "stop by tomorrow" is not STOP), AWS's
   opt-out keywords plus STOPALL, opt-in keywords (START, UNSTOP, YES), HELP and custom keywords with actions;
-* acts (``pinpoint_runtime.opt_out.OptOutProcessor``): PutOptedOutNumber / DeleteOptedOutNumber (respecting the
+* acts (``pinpoint_runtime.sms.opt_out.OptOutProcessor``): PutOptedOutNumber / DeleteOptedOutNumber (respecting the
   once-per-30-days removal limit, with a logged reason), CTIA-style confirmation replies, the opt-out registry
   (DynamoDB: current state and an append-only history for audit) and an EventBridge event on every opt-out and
   opt-in;
-* keeps transactional messages possible after STOP: ``pinpoint_runtime.opt_out.may_send(number, message_type)``
+* keeps transactional messages possible after STOP: ``pinpoint_runtime.sms.opt_out.may_send(number, message_type)``
   blocks promotional messages after any opt-out and transactional ones only after STOPALL (or a keyword
   configured as opt-out-all). Every send path of the library calls it; :meth:`bind_may_send` wires other code.
 
@@ -34,7 +34,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
-from pinpoint_runtime.keywords import KeywordEngine, KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordRule, ProgramInfo
 
 from .core import PropsValidation
 from .core.props import consolidate_props
@@ -190,6 +190,6 @@ class SelfManagedOptOut(Construct):
         return self.registry_table.grant_read_data(grantee)
 
     def bind_may_send(self, function: lambda_.Function) -> iam.Grant:
-        """Wire ``pinpoint_runtime.opt_out.may_send`` into ``function``: registry read access and its name."""
+        """Wire ``pinpoint_runtime.sms.opt_out.may_send`` into ``function``: registry read access and its name."""
         function.add_environment(ENV_REGISTRY_TABLE, self.registry_table.table_name)
         return self.grant_read_registry(function)

@@ -13,7 +13,7 @@ DynamoDB with a TTL), writes an ``_sms.inbound`` event to the event lake when on
 engine answer keywords when :class:`SelfManagedOptOut` is attached, then hands the parsed message to the partner's
 function (``handler``) or the built-in auto-responder. Malformed messages go to the dead-letter queue with a reason.
 
-Reply path: ``pinpoint_runtime.sms_sender.reply(inbound, text)`` sends with SendTextMessage from the same
+Reply path: ``pinpoint_runtime.sms.sender.reply(inbound, text)`` sends with SendTextMessage from the same
 origination identity, with the configuration set (events reach EventStreamToS3 when one is given);
 :meth:`TwoWaySms.grant_send` lets other code send.
 """

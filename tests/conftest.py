@@ -23,8 +23,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 REPO = Path(__file__).resolve().parent.parent
-#: Event records as AWS documents them (copied from the project's shared data): SES, SMS v2, Pinpoint-shaped.
-SAMPLE_EVENTS_DIR = REPO / "tests" / "data" / "events"
+#: Test data copied from the project's shared data: imports, event records as AWS documents them, payloads.
+TEST_DATA = REPO / "tests" / "data"
+#: Event records as AWS documents them: SES, SMS v2, Pinpoint-shaped.
+SAMPLE_EVENTS_DIR = TEST_DATA / "events"
 CDK_CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 

@@ -9,7 +9,7 @@ itself answers 401 when the header is missing and caches the answer per key valu
 * a valid key → an Allow policy for the called method, principal ``adobe-journey-optimizer``;
 * the secret cannot be read → the exception propagates → API Gateway answers 500 (a real fault; AJO retries).
 
-The comparison and caching are :class:`pinpoint_runtime.api_keys.ApiKeyVerifier` (HMAC digests compared with
+The comparison and caching are :class:`pinpoint_runtime.bridge.api_keys.ApiKeyVerifier` (HMAC digests compared with
 ``hmac.compare_digest``, secret cached for ``API_KEY_CACHE_TTL_SECONDS``). Environment: ``API_KEY_SECRET_ID``
 (the secret's ARN, never its value), ``API_KEY_HEADER``, ``API_KEY_CACHE_TTL_SECONDS``,
 ``API_KEY_GRACE_PERIOD_SECONDS``, ``API_KEY_JSON_FIELD``. The key never reaches a log line: the event is not
@@ -24,8 +24,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.adobe_bridge import header_value
-from pinpoint_runtime.api_keys import ApiKeyVerifier
+from pinpoint_runtime.bridge.service import header_value
+from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
 
 SERVICE_NAME = "adobe-bridge-authorizer"
 ENV_HEADER = "API_KEY_HEADER"

@@ -3,11 +3,11 @@
 Event source: the bridge's send queue (``ReportBatchItemFailures``; at most ``BRIDGE_CONSUMER_CONCURRENCY``
 concurrent invocations). Each copy sends at ``BRIDGE_MESSAGE_PARTS_PER_SECOND / BRIDGE_CONSUMER_CONCURRENCY``
 message parts per second per origination identity through
-:class:`pinpoint_runtime.sms_rate_limiter.RateLimitedSmsSender` (throttling retried with full-jitter backoff), so
+:class:`pinpoint_runtime.sms.rate_limiter.RateLimitedSmsSender` (throttling retried with full-jitter backoff), so
 all copies together stay at or under the configured rate. The limiter lives as long as the container, so pacing
 carries over from batch to batch.
 
-Per record (:class:`pinpoint_runtime.adobe_bridge.BridgeConsumer`): claim the request's idempotency record
+Per record (:class:`pinpoint_runtime.bridge.service.BridgeConsumer`): claim the request's idempotency record
 (``SENDING``; a record already ``SENT`` means SQS delivered the job twice: skipped), ask the opt-out registry
 (when bound), send with the request's ``Context``, record ``SENT`` / ``OPTED_OUT`` / ``FAILED``.
 
@@ -29,8 +29,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pinpoint_runtime.adobe_bridge import BridgeConsumer, ConfigurationSetSenders, IdempotencyStore
-from pinpoint_runtime.sms_rate_limiter import RateLimitedSmsSender
+from pinpoint_runtime.bridge.service import BridgeConsumer, ConfigurationSetSenders, IdempotencyStore
+from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender
 
 SERVICE_NAME = "adobe-bridge-consumer"
 METRICS_NAMESPACE = "PinpointConstructs"
@@ -65,11 +65,11 @@ def per_process_rate() -> float:
 
 
 def build_consumer() -> BridgeConsumer:
-    from pinpoint_runtime.sms_sender import SmsSender  # noqa: PLC0415
+    from pinpoint_runtime.sms.sender import SmsSender  # noqa: PLC0415
 
     may_send = None
     if os.environ.get("OPT_OUT_REGISTRY_TABLE"):
-        from pinpoint_runtime.opt_out import may_send  # noqa: PLC0415
+        from pinpoint_runtime.sms.opt_out import may_send  # noqa: PLC0415
     sender = ConfigurationSetSenders(SmsSender(may_send=may_send))
     ttl = int(os.environ.get("BRIDGE_IDEMPOTENCY_TTL_SECONDS", "3600"))
     return BridgeConsumer(

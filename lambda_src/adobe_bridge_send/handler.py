@@ -3,9 +3,9 @@
 Behind the API key authorizer. Validates the request (400 naming the field), normalises the destination to
 E.164, claims the idempotency key, checks the opt-out registry (409), then either queues the send for the
 rate-limited consumer (``BRIDGE_DELIVERY_MODE=QUEUE``, the default) or sends at once (``INLINE``) and answers 202
-with the request id. See :mod:`pinpoint_runtime.adobe_bridge` for the status codes and idempotency.
+with the request id. See :mod:`pinpoint_runtime.bridge.service` for the status codes and idempotency.
 
-Logs and metrics: one line per request (:class:`pinpoint_runtime.request_log.RequestLog`: Powertools Logger's keys
+Logs and metrics: one line per request (:class:`pinpoint_runtime.core.request_log.RequestLog`: Powertools Logger's keys
 and, in the same JSON object, the embedded-metric directive Powertools Metrics would print) with the outcome, the
 request id, the masked number and the journey ids; never the body, the number in clear or the API key (the event
 is not logged). Metrics (namespace ``PinpointConstructs``, dimension ``service``): one count per outcome
@@ -13,7 +13,7 @@ is not logged). Metrics (namespace ``PinpointConstructs``, dimension ``service``
 ``SendFailures``, and ``Faults`` for a 500); the request count itself is API Gateway's ``Count`` metric. Faults go through the Powertools
 Logger. Not Powertools' decorators on this path: they cost ~0.3 ms of a ~0.5 ms request (benchmarks/bridge.py).
 
-Environment: see :meth:`pinpoint_runtime.adobe_bridge.BridgeSettings.from_environment`, plus
+Environment: see :meth:`pinpoint_runtime.bridge.service.BridgeSettings.from_environment`, plus
 ``BRIDGE_IDEMPOTENCY_TABLE``, ``SMS_ORIGINATION_IDENTITY``, ``SMS_CONFIGURATION_SET`` and, when an opt-out registry
 is bound, ``OPT_OUT_REGISTRY_TABLE``.
 """
@@ -27,7 +27,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.adobe_bridge import (
+from pinpoint_runtime.bridge.service import (
     MODE_INLINE,
     BridgeService,
     BridgeSettings,
@@ -35,8 +35,8 @@ from pinpoint_runtime.adobe_bridge import (
     IdempotencyStore,
     error_response,
 )
-from pinpoint_runtime.inbound_sms import mask_phone_number
-from pinpoint_runtime.request_log import RequestLog
+from pinpoint_runtime.sms.inbound import mask_phone_number
+from pinpoint_runtime.core.request_log import RequestLog
 
 SERVICE_NAME = "adobe-bridge-send"
 METRICS_NAMESPACE = "PinpointConstructs"
@@ -64,12 +64,12 @@ _service: BridgeService | None = None
 
 def build_service() -> BridgeService:
     """The deployed configuration, from the environment."""
-    from pinpoint_runtime.sms_sender import SmsSender  # noqa: PLC0415
+    from pinpoint_runtime.sms.sender import SmsSender  # noqa: PLC0415
 
     settings = BridgeSettings.from_environment()
     may_send = None
     if os.environ.get("OPT_OUT_REGISTRY_TABLE"):
-        from pinpoint_runtime.opt_out import may_send  # noqa: PLC0415
+        from pinpoint_runtime.sms.opt_out import may_send  # noqa: PLC0415
     sender = ConfigurationSetSenders(SmsSender(may_send=may_send)) if settings.mode == MODE_INLINE else None
     return BridgeService(
         settings=settings,

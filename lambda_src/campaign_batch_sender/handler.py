@@ -1,5 +1,5 @@
 """One item of a campaign run's Distributed Map: a page of endpoints through the hooks, rendering, SMS/EMAIL
-delivery and custom channels, one outcome per endpoint (``pinpoint_runtime.campaign_runner.page_step``)."""
+delivery and custom channels, one outcome per endpoint (``pinpoint_runtime.campaigns.runner.page_step``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.aws_clients import client
-from pinpoint_runtime.campaign_runner import BatchSender, CampaignRequest, FunctionInvoker, RunnerSettings, page_step
+from pinpoint_runtime.core.aws_clients import client
+from pinpoint_runtime.campaigns.runner import BatchSender, CampaignRequest, FunctionInvoker, RunnerSettings, page_step
 
 SERVICE_NAME = "campaign-batch-sender"
 CHANNEL_TIMEOUT_SECONDS = 300
@@ -18,8 +18,8 @@ logger = Logger(service=SERVICE_NAME)
 
 def sender_for(request: CampaignRequest, settings: RunnerSettings, lambda_context: Any = None) -> BatchSender:
     """The page sender of one run, configured from the environment the CampaignRunner construct sets."""
-    from pinpoint_runtime.campaign_delivery import deadline_from_lambda_context, delivery_from_environment
-    from pinpoint_runtime.campaign_templates import renderer_for_request
+    from pinpoint_runtime.campaigns.delivery import deadline_from_lambda_context, delivery_from_environment
+    from pinpoint_runtime.campaigns.templates import renderer_for_request
 
     delivery = delivery_from_environment()
     return BatchSender(

@@ -1,9 +1,9 @@
 """Custom channel of ``CustomChannel``: one in-app inbox message per endpoint (or user) in DynamoDB, idempotent
-(:class:`pinpoint_runtime.custom_channels.InAppInbox`).
+(:class:`pinpoint_runtime.campaigns.channels.builtins.InAppInbox`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
-(:func:`pinpoint_runtime.campaign_payloads.channel_results`), one result per endpoint. Work stops one second before
+(:func:`pinpoint_runtime.campaigns.payloads.channel_results`), one result per endpoint. Work stops one second before
 the invocation times out; endpoints not attempted by then are failures with that reason. Logs carry counts per
 status only (no addresses, data or secrets).
 
@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.custom_channels import ChannelEntryPoint, inapp_inbox_from_environment
+from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, inapp_inbox_from_environment
 
 SERVICE_NAME = "custom-channel-inapp-inbox"
 logger = Logger(service=SERVICE_NAME)

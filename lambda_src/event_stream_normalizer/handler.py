@@ -1,7 +1,7 @@
 """Firehose data-transformation Lambda of ``EventStreamToS3``: every record -> one Pinpoint event-stream record.
 
 For each Firehose record the handler decodes the base64 data and calls
-:func:`pinpoint_runtime.event_records.normalize_record`. It answers with exactly one output per input
+:func:`pinpoint_runtime.events.records.normalize_record`. It answers with exactly one output per input
 ``recordId``:
 
 * ``Ok``: ``data`` is the Pinpoint-shaped record as compact JSON plus ``"\\n"``, ``metadata.partitionKeys`` holds
@@ -32,7 +32,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pinpoint_runtime.event_records import MalformedRecord, NormalizedEvent, normalize_record
+from pinpoint_runtime.events.records import MalformedRecord, NormalizedEvent, normalize_record
 
 SERVICE_NAME = "event-stream-normalizer"
 METRICS_NAMESPACE = "PinpointConstructs"

@@ -1,5 +1,5 @@
 """One item of the import's Distributed Map: a byte range of the object validated and written to the
-EndpointStore (see ``pinpoint_runtime.import_job.range_step``). Only counts are returned; rejects, segment list
+EndpointStore (see ``pinpoint_runtime.audience.import_workflow.range_step``). Only counts are returned; rejects, segment list
 and counts of the range are stored in S3."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.aws_clients import client
-from pinpoint_runtime.endpoint_store import EndpointStore
-from pinpoint_runtime.import_job import ImportSettings, PhoneLineTypes, range_step
+from pinpoint_runtime.core.aws_clients import client
+from pinpoint_runtime.audience.store import EndpointStore
+from pinpoint_runtime.audience.import_workflow import ImportSettings, PhoneLineTypes, range_step
 
 SERVICE_NAME = "import-chunk-writer"
 logger = Logger(service=SERVICE_NAME)

@@ -1,6 +1,6 @@
 """Steps "Finish" and "Report failure" of the import workflow (``{"outcome": "succeeded" | "failed", ...}``):
 the sums, rejects.csv, the segment list and record, summary.json and the ``succeeded`` notification; or the
-``failed`` notification with the reason. See ``pinpoint_runtime.import_job.finish_step`` / ``failure_step``."""
+``failed`` notification with the reason. See ``pinpoint_runtime.audience.import_workflow.finish_step`` / ``failure_step``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.aws_clients import client
-from pinpoint_runtime.endpoint_store import EndpointStore
-from pinpoint_runtime.import_job import ImportSettings, failure_step, finish_step, notifier_from_environment
+from pinpoint_runtime.core.aws_clients import client
+from pinpoint_runtime.audience.store import EndpointStore
+from pinpoint_runtime.audience.import_workflow import ImportSettings, failure_step, finish_step, notifier_from_environment
 
 SERVICE_NAME = "import-reporter"
 logger = Logger(service=SERVICE_NAME)

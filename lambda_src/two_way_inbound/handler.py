@@ -8,7 +8,7 @@ data-class and JMESPath imports, more than this whole loop is worth.)
 
 Per record:
 
-1. :func:`pinpoint_runtime.inbound_sms.parse_sqs_record` (SNS envelope or raw delivery). A malformed message is
+1. :func:`pinpoint_runtime.sms.inbound.parse_sqs_record` (SNS envelope or raw delivery). A malformed message is
    sent to ``DEAD_LETTER_QUEUE_URL`` unchanged, with message attributes ``reason`` (fixed text) and
    ``source_message_id``, and counts as handled (retrying cannot fix it). Without a DLQ URL it is a batch item
    failure, so the queue's redrive policy still keeps it.
@@ -55,8 +55,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pinpoint_runtime.inbound_sms import MAX_BODY_CHARACTERS, InboundSms, MalformedInboundMessage, parse_sqs_record
-from pinpoint_runtime.sms_sender import MESSAGE_TYPES, RecipientOptedOut, SmsSender, SmsSendError
+from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS, InboundSms, MalformedInboundMessage, parse_sqs_record
+from pinpoint_runtime.sms.sender import MESSAGE_TYPES, RecipientOptedOut, SmsSender, SmsSendError
 
 SERVICE_NAME = "two-way-inbound"
 METRICS_NAMESPACE = "PinpointConstructs"
@@ -143,13 +143,13 @@ class InboundMessageHandler:
         may_send = None
         opt_out_processor = None
         if env.get(ENV_OPT_OUT_LIST_NAME):
-            from pinpoint_runtime import opt_out  # noqa: PLC0415 - only when SelfManagedOptOut is attached
+            from pinpoint_runtime.sms import opt_out  # noqa: PLC0415 - only when SelfManagedOptOut is attached
 
             opt_out_processor = opt_out.OptOutProcessor.from_environment()
             may_send = opt_out.may_send
         event_writer = None
         if env.get(ENV_EVENT_STREAM_NAME):
-            from pinpoint_runtime.event_stream import EventStreamWriter  # noqa: PLC0415
+            from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
 
             event_writer = EventStreamWriter()
         if not env.get(ENV_IDEMPOTENCY_TABLE):

@@ -1,0 +1,1 @@
+"""The campaign engine: requests and payloads, the workflow steps, rendering, the send ledger and delivery."""

@@ -1,0 +1,1 @@
+"""Built-in custom channels with Pinpoint's custom-channel contract."""

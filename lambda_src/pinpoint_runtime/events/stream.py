@@ -1,0 +1,530 @@
+"""Producer API of the event lake: write Pinpoint event-stream records to its Firehose stream.
+
+:class:`EventStreamWriter` is what producer Lambdas (and partners) use instead of Amazon Pinpoint's event
+ingestion:
+
+* :meth:`EventStreamWriter.put_records` writes records as newline-delimited compact JSON with ``PutRecordBatch``
+  (at most 500 records and 4 MiB per call), retrying records Firehose reports as failed;
+* :meth:`EventStreamWriter.put_events` accepts Pinpoint's ``put_events`` request, validates every event the way
+  Pinpoint does and answers with Pinpoint's ``EventsResponse`` shape, so partner code written for Pinpoint ports
+  unchanged;
+* :meth:`EventStreamWriter.put_delivery_events` writes the library's own delivery events, marked with
+  ``application.sdk.name == LIBRARY_SDK_NAME`` (partition ``source=library``).
+
+boto3 is imported only when a client has to be created.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from pinpoint_runtime.core.aws_clients import LazyClient
+from pinpoint_runtime.events.records import EVENT_VERSION, LIBRARY_SDK_NAME, to_epoch_ms
+from pinpoint_runtime.core.retries import full_jitter_backoff
+
+ENV_DELIVERY_STREAM = "PINPOINT_EVENT_STREAM_NAME"
+"""Environment variable the ``EventStreamToS3`` construct sets on producer functions (the stream name)."""
+
+ENV_APPLICATION_ID = "APPLICATION_ID"
+"""Environment variable holding the default application id (``application.app_id``)."""
+
+ENV_ACCOUNT_ID = "AWS_ACCOUNT_ID"
+"""Environment variable holding the account id written to ``awsAccountId`` when none is passed."""
+
+MAX_BATCH_RECORDS = 500
+"""Firehose ``PutRecordBatch`` limit: records per call."""
+
+MAX_BATCH_BYTES = 4 * 1024 * 1024
+"""Firehose ``PutRecordBatch`` limit: bytes per call (4 MiB)."""
+
+MAX_RECORD_BYTES = 1000 * 1024
+"""Firehose limit: bytes per record (1,000 KiB), also Pinpoint's per-event limit."""
+
+MAX_EVENTS_PER_REQUEST = 100
+"""Pinpoint ``put_events`` limit: events (and BatchItem entries) per request."""
+
+MAX_EVENT_KEYS = 40
+"""Pinpoint ``put_events`` limit: attribute plus metric keys per event."""
+
+MAX_KEY_LENGTH = 50
+"""Pinpoint ``put_events`` limit: characters per attribute (and metric) name."""
+
+MAX_ATTRIBUTE_VALUE_LENGTH = 200
+"""Pinpoint ``put_events`` limit: characters per attribute value."""
+
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "RequestLimitExceeded",
+    }
+)
+"""Whole-call ``PutRecordBatch`` errors that are retried; per-record ``ErrorCode`` entries are always retried."""
+
+BACKOFF_BASE_SECONDS = 0.1
+BACKOFF_CAP_SECONDS = 5.0
+
+_ACCEPTED = {"StatusCode": 202, "Message": "Accepted"}
+_EVENT_STRING_FIELDS = ("AppPackageName", "AppTitle", "AppVersionCode", "ClientSdkVersion", "SdkName")
+
+
+class EventStreamDeliveryError(RuntimeError):
+    """Some records were not delivered to Firehose after all attempts (or hit a non-retryable error).
+
+    ``delivered`` counts the records that did get through, ``failed_records`` holds the encoded records that did
+    not (so callers can dead-letter them), ``error_codes`` counts the last error code seen per failed record.
+    The message carries counts and codes only, never record contents.
+    """
+
+    def __init__(
+        self,
+        stream_name: str,
+        *,
+        delivered: int,
+        failed_records: list[bytes],
+        error_codes: Mapping[str, int],
+        max_attempts: int,
+    ) -> None:
+        self.stream_name = stream_name
+        self.delivered = delivered
+        self.failed_records = tuple(failed_records)
+        self.failed_count = len(failed_records)
+        self.error_codes = dict(error_codes)
+        codes = ", ".join(f"{code} x{count}" for code, count in sorted(self.error_codes.items()))
+        super().__init__(
+            f"{self.failed_count} record(s) not delivered to Firehose stream {stream_name!r} "
+            f"after up to {max_attempts} attempt(s) ({delivered} delivered); error codes: {codes}"
+        )
+
+
+class _PermanentBatchError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class EventStreamWriter:
+    """Write Pinpoint event-stream records to the event lake's Firehose stream (DirectPut).
+
+    ``delivery_stream_name`` defaults to ``os.environ[ENV_DELIVERY_STREAM]``; ``application_id`` to env
+    ``APPLICATION_ID``; ``account_id`` (written to ``awsAccountId`` by :meth:`put_events`) to env
+    ``AWS_ACCOUNT_ID``, else ``""``. ``max_attempts`` bounds the calls per batch; ``sleep`` and ``clock`` are
+    injectable for tests. The Firehose client is created lazily when none is passed.
+    """
+
+    def __init__(
+        self,
+        delivery_stream_name: str | None = None,
+        *,
+        firehose_client: Any = None,
+        application_id: str | None = None,
+        account_id: str | None = None,
+        max_attempts: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        name = delivery_stream_name or os.environ.get(ENV_DELIVERY_STREAM)
+        if not name:
+            raise ValueError(
+                f"no Firehose delivery stream: pass delivery_stream_name or set the {ENV_DELIVERY_STREAM} "
+                "environment variable (EventStreamToS3 sets it on producer functions)"
+            )
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.delivery_stream_name = name
+        self.application_id = application_id if application_id is not None else os.environ.get(ENV_APPLICATION_ID)
+        self.account_id = account_id if account_id is not None else os.environ.get(ENV_ACCOUNT_ID, "")
+        self.max_attempts = max_attempts
+        self._client = firehose_client
+        self._sleep = sleep
+        self._clock = clock
+
+    # The boto3 Firehose client (created on first use when none was passed).
+    firehose_client = LazyClient("firehose")
+
+    # ----------------------------------------------------------------------------------------- put_records
+
+    def put_records(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Write records as compact JSON lines and return how many were delivered (all of them, or it raises).
+
+        Every record is encoded and size-checked before anything is sent: one over 1,000 KiB raises
+        ``ValueError`` naming it and nothing is written. Records go out in ``PutRecordBatch`` calls of at most
+        500 records and 4 MiB; records Firehose reports with an ``ErrorCode`` (and whole calls failing with
+        throttling or ``ServiceUnavailableException``) are retried with exponential backoff and full jitter, up
+        to ``max_attempts`` calls per batch. Raises :class:`EventStreamDeliveryError` if any record is still
+        undelivered.
+        """
+        payloads = [_encode_record(index, record) for index, record in enumerate(records)]
+        outcome = self._deliver(payloads)
+        failed = [(payload, code) for payload, code in zip(payloads, outcome) if code is not None]
+        if failed:
+            raise EventStreamDeliveryError(
+                self.delivery_stream_name,
+                delivered=len(payloads) - len(failed),
+                failed_records=[payload for payload, _ in failed],
+                error_codes=Counter(code for _, code in failed),
+                max_attempts=self.max_attempts,
+            )
+        return len(payloads)
+
+    def put_delivery_events(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Write the library's own delivery events (partition ``source=library``); returns the count delivered.
+
+        Each record is copied with ``application.sdk.name`` set to ``LIBRARY_SDK_NAME`` and ``application.app_id``
+        defaulted to the writer's application id, then written with :meth:`put_records`.
+        """
+        return self.put_records(self._mark_delivery_event(record) for record in records)
+
+    def _mark_delivery_event(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        marked = dict(record)
+        application = marked.get("application")
+        application = dict(application) if isinstance(application, Mapping) else {}
+        sdk = application.get("sdk")
+        sdk = dict(sdk) if isinstance(sdk, Mapping) else {}
+        sdk["name"] = LIBRARY_SDK_NAME
+        application["sdk"] = sdk
+        if not application.get("app_id") and self.application_id:
+            application["app_id"] = self.application_id
+        marked["application"] = application
+        return marked
+
+    # ----------------------------------------------------------------------------------------- delivery
+
+    def _deliver(self, payloads: list[bytes]) -> list[str | None]:
+        """Send every payload; return, per payload, None if delivered else the last error code."""
+        outcome: list[str | None] = [None] * len(payloads)
+        for indices in _batches([len(payload) for payload in payloads]):
+            for index, code in self._send_batch(indices, payloads).items():
+                outcome[index] = code
+        return outcome
+
+    def _send_batch(self, indices: list[int], payloads: list[bytes]) -> dict[int, str]:
+        """One batch with retries of the failed records; returns {payload index: error code} still failing."""
+        pending = indices
+        failures: dict[int, str] = {}
+        for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                self._sleep(_backoff(attempt - 1))
+            try:
+                codes = self._put_record_batch([payloads[index] for index in pending])
+            except _PermanentBatchError as error:
+                return dict.fromkeys(pending, error.code)
+            failures = {index: code for index, code in zip(pending, codes) if code is not None}
+            if not failures:
+                return {}
+            pending = list(failures)
+        return failures
+
+    def _put_record_batch(self, batch: list[bytes]) -> list[str | None]:
+        """One PutRecordBatch call; per record the ErrorCode, or None when Firehose accepted it."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415 - the constructs import this module at synth
+
+        try:
+            response = self.firehose_client.put_record_batch(
+                DeliveryStreamName=self.delivery_stream_name,
+                Records=[{"Data": payload} for payload in batch],
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code") or "Unknown"
+            if code in RETRYABLE_ERROR_CODES:
+                return [code] * len(batch)
+            raise _PermanentBatchError(code) from error
+        if not response.get("FailedPutCount"):
+            return [None] * len(batch)
+        responses = response.get("RequestResponses") or []
+        codes = [entry.get("ErrorCode") for entry in responses]
+        return codes + ["MissingRequestResponse"] * (len(batch) - len(codes))
+
+    # ----------------------------------------------------------------------------------------- put_events
+
+    def put_events(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Pinpoint ``put_events``: validate each event like Pinpoint, write the valid ones, answer like Pinpoint.
+
+        ``request`` is the boto3 kwargs ``{"ApplicationId": ..., "EventsRequest": {"BatchItem": {...}}}`` or just
+        the ``EventsRequest``. A structurally invalid request (no application id, BatchItem not an object, more
+        than 100 entries or events, an entry without an ``Events`` object) raises ``ValueError``, as Pinpoint
+        answers such requests with a 400 BadRequestException. Invalid events get ``StatusCode`` 400 and a
+        ``Message`` naming the field and are not written; valid ones become Pinpoint event-stream records
+        (source ``app``) and get 202 ``Accepted`` (500 if Firehose still refused them after all retries).
+        """
+        application_id, batch = self._events_request(request)
+        results: dict[str, Any] = {}
+        payloads: list[bytes] = []
+        slots: list[tuple[str, str]] = []
+        for endpoint_id, (endpoint, events) in batch.items():
+            responses: dict[str, Any] = {}
+            for event_id, event in events.items():
+                payload, problem = self._event_payload(application_id, endpoint_id, endpoint, event)
+                if payload is None:
+                    responses[event_id] = {"StatusCode": 400, "Message": problem}
+                    continue
+                payloads.append(payload)
+                slots.append((endpoint_id, event_id))
+                responses[event_id] = dict(_ACCEPTED)
+            results[endpoint_id] = {"EndpointItemResponse": dict(_ACCEPTED), "EventsItemResponse": responses}
+        for (endpoint_id, event_id), code in zip(slots, self._deliver(payloads)):
+            if code is not None:
+                results[endpoint_id]["EventsItemResponse"][event_id] = {
+                    "StatusCode": 500,
+                    "Message": f"Not delivered to the event stream ({code})",
+                }
+        return {"EventsResponse": {"Results": results}}
+
+    def _events_request(self, request: Mapping[str, Any]) -> tuple[str, dict[str, tuple[dict, dict]]]:
+        """Validate the request envelope; return (application id, {endpoint id: (endpoint, events)})."""
+        if not isinstance(request, Mapping):
+            raise ValueError("put_events request must be an object")
+        events_request = request.get("EventsRequest", request)
+        application_id = request.get("ApplicationId") or self.application_id
+        if not isinstance(application_id, str) or not application_id.strip():
+            raise ValueError(f"ApplicationId is required (pass it in the request or set {ENV_APPLICATION_ID})")
+        batch_item = events_request.get("BatchItem") if isinstance(events_request, Mapping) else None
+        if not isinstance(batch_item, Mapping) or not batch_item:
+            raise ValueError("EventsRequest.BatchItem is required and must be a non-empty object")
+        if len(batch_item) > MAX_EVENTS_PER_REQUEST:
+            raise ValueError(f"EventsRequest.BatchItem has {len(batch_item)} entries; the limit is 100")
+        batch = {str(endpoint_id): _batch_entry(endpoint_id, item) for endpoint_id, item in batch_item.items()}
+        total = sum(len(events) for _, events in batch.values())
+        if total > MAX_EVENTS_PER_REQUEST:
+            raise ValueError(f"EventsRequest has {total} events; the limit is {MAX_EVENTS_PER_REQUEST}")
+        return application_id, batch
+
+    def _event_payload(
+        self, application_id: str, endpoint_id: str, endpoint: Mapping[str, Any], event: object
+    ) -> tuple[bytes | None, str | None]:
+        """(encoded record, None) for a valid event, else (None, the 400 message)."""
+        problem = event_problem(event)
+        if problem is not None:
+            return None, problem
+        record = self._event_record(application_id, endpoint_id, endpoint, event)  # type: ignore[arg-type]
+        payload = (json.dumps(record, separators=(",", ":")) + "\n").encode("utf-8")
+        if len(payload) > MAX_RECORD_BYTES:
+            return None, f"Event is {len(payload):,} bytes encoded; the limit is {MAX_RECORD_BYTES:,} bytes"
+        return payload, None
+
+    def _event_record(
+        self, application_id: str, endpoint_id: str, endpoint: Mapping[str, Any], event: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A valid Pinpoint ``Event`` as the Pinpoint event-stream record Pinpoint would have streamed."""
+        demographic = endpoint.get("Demographic")
+        demographic = demographic if isinstance(demographic, Mapping) else {}
+        return {
+            "event_type": event["EventType"],
+            "event_timestamp": to_epoch_ms(event["Timestamp"]),
+            "arrival_timestamp": int(self._clock() * 1000),
+            "event_version": EVENT_VERSION,
+            "application": _application(application_id, event, demographic),
+            "client": {"client_id": endpoint_id},
+            "device": _device(demographic),
+            "session": _session(event.get("Session")),
+            "attributes": dict(event.get("Attributes") or {}),
+            "metrics": {name: float(value) for name, value in (event.get("Metrics") or {}).items()},
+            "awsAccountId": self.account_id,
+        }
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _encode_record(index: int, record: Mapping[str, Any]) -> bytes:
+    """Compact JSON + newline, or ValueError naming the record (not JSON, or over 1,000 KiB)."""
+    label = _record_label(index, record)
+    if not isinstance(record, Mapping):
+        raise ValueError(f"{label} must be a dict, not {type(record).__name__}")
+    try:
+        text = json.dumps(record, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{label} is not JSON-serialisable: {error}") from error
+    payload = (text + "\n").encode("utf-8")
+    if len(payload) > MAX_RECORD_BYTES:
+        raise ValueError(
+            f"{label} is {len(payload):,} bytes encoded; a Firehose record may be at most "
+            f"{MAX_RECORD_BYTES:,} bytes (1,000 KiB)"
+        )
+    return payload
+
+
+def _record_label(index: int, record: object) -> str:
+    event_type = record.get("event_type") if isinstance(record, Mapping) else None
+    return f"record {index} (event_type {event_type!r})" if isinstance(event_type, str) else f"record {index}"
+
+
+def _batches(sizes: list[int]) -> Iterator[list[int]]:
+    """Group payload indices, in order, into batches of at most 500 records and 4 MiB."""
+    batch: list[int] = []
+    batch_bytes = 0
+    for index, size in enumerate(sizes):
+        if batch and (len(batch) == MAX_BATCH_RECORDS or batch_bytes + size > MAX_BATCH_BYTES):
+            yield batch
+            batch, batch_bytes = [], 0
+        batch.append(index)
+        batch_bytes += size
+    if batch:
+        yield batch
+
+
+
+
+def _batch_entry(endpoint_id: object, item: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Validate one BatchItem entry; return (Endpoint, Events)."""
+    if not isinstance(item, Mapping):
+        raise ValueError(f"BatchItem[{endpoint_id!r}] must be an object")
+    endpoint = item.get("Endpoint") or {}
+    events = item.get("Events")
+    if not isinstance(endpoint, Mapping):
+        raise ValueError(f"BatchItem[{endpoint_id!r}].Endpoint must be an object")
+    if not isinstance(events, Mapping):
+        raise ValueError(f"BatchItem[{endpoint_id!r}].Events is required and must be an object")
+    return dict(endpoint), {str(event_id): event for event_id, event in events.items()}
+
+
+def event_problem(event: object) -> str | None:
+    """Why Pinpoint would reject this ``Event`` with a 400 (a message naming the field), or None if valid.
+
+    Rules: ``EventType`` and ``Timestamp`` (ISO 8601) required; at most 40 attribute plus metric keys;
+    names at most 50 characters; attribute values strings of at most 200 characters; metric values numbers;
+    ``Session`` needs ``Id`` and ``StartTimestamp``; the app and SDK fields are strings.
+    """
+    if not isinstance(event, Mapping):
+        return "Event must be an object"
+    checks = (_event_type_problem, _timestamp_problem, _string_fields_problem, _attributes_problem)
+    checks += (_metrics_problem, _key_count_problem, _session_problem)
+    return next((problem for problem in (check(event) for check in checks) if problem is not None), None)
+
+
+def _event_type_problem(event: Mapping[str, Any]) -> str | None:
+    event_type = event.get("EventType")
+    if not isinstance(event_type, str) or not event_type.strip():
+        return "EventType is required"
+    return None
+
+
+def _timestamp_problem(event: Mapping[str, Any], field: str = "Timestamp") -> str | None:
+    value = event.get(field)
+    if value is None:
+        return f"{field} is required"
+    if not isinstance(value, str) or to_epoch_ms(value) is None:
+        return f"{field} must be an ISO 8601 date-time"
+    return None
+
+
+def _string_fields_problem(event: Mapping[str, Any]) -> str | None:
+    for field in _EVENT_STRING_FIELDS:
+        if event.get(field) is not None and not isinstance(event[field], str):
+            return f"{field} must be a string"
+    return None
+
+
+def _attributes_problem(event: Mapping[str, Any]) -> str | None:
+    attributes = event.get("Attributes") or {}
+    if not isinstance(attributes, Mapping):
+        return "Attributes must be a map of strings"
+    for key, value in attributes.items():
+        if len(str(key)) > MAX_KEY_LENGTH:
+            return f"Attributes key {key!r} is {len(str(key))} characters; the limit is {MAX_KEY_LENGTH}"
+        if not isinstance(value, str):
+            return f"Attributes[{key!r}] must be a string"
+        if len(value) > MAX_ATTRIBUTE_VALUE_LENGTH:
+            return f"Attributes[{key!r}] is {len(value)} characters; the limit is {MAX_ATTRIBUTE_VALUE_LENGTH}"
+    return None
+
+
+def _metrics_problem(event: Mapping[str, Any]) -> str | None:
+    metrics = event.get("Metrics") or {}
+    if not isinstance(metrics, Mapping):
+        return "Metrics must be a map of numbers"
+    for key, value in metrics.items():
+        if len(str(key)) > MAX_KEY_LENGTH:
+            return f"Metrics key {key!r} is {len(str(key))} characters; the limit is {MAX_KEY_LENGTH}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return f"Metrics[{key!r}] must be a number"
+    return None
+
+
+def _key_count_problem(event: Mapping[str, Any]) -> str | None:
+    count = len(event.get("Attributes") or {}) + len(event.get("Metrics") or {})
+    if count > MAX_EVENT_KEYS:
+        return f"Attributes and Metrics have {count} keys; the limit is {MAX_EVENT_KEYS}"
+    return None
+
+
+def _session_problem(event: Mapping[str, Any]) -> str | None:
+    session = event.get("Session")
+    if session is None:
+        return None
+    if not isinstance(session, Mapping):
+        return "Session must be an object"
+    if not isinstance(session.get("Id"), str) or not session["Id"].strip():
+        return "Session.Id is required"
+    problem = _timestamp_problem(session, "StartTimestamp")
+    if problem is None and session.get("StopTimestamp") is not None:
+        problem = _timestamp_problem(session, "StopTimestamp")
+    return f"Session.{problem}" if problem else None
+
+
+def _compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in mapping.items() if value is not None}
+
+
+def _text(mapping: Mapping[str, Any], key: str) -> str | None:
+    value = mapping.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _application(application_id: str, event: Mapping[str, Any], demographic: Mapping[str, Any]) -> dict[str, Any]:
+    sdk = _compact({"name": _text(event, "SdkName"), "version": _text(event, "ClientSdkVersion")})
+    optional = {
+        "package_name": _text(event, "AppPackageName"),
+        "title": _text(event, "AppTitle"),
+        "version_name": _text(demographic, "AppVersion"),
+        "version_code": _text(event, "AppVersionCode"),
+    }
+    return {"app_id": application_id, "sdk": sdk, **_compact(optional)}
+
+
+def _device(demographic: Mapping[str, Any]) -> dict[str, Any]:
+    platform = _compact({"name": _text(demographic, "Platform"), "version": _text(demographic, "PlatformVersion")})
+    device: dict[str, Any] = {"platform": platform}
+    locale = _text(demographic, "Locale")
+    if locale is not None:
+        device["locale"] = _locale(locale)
+    device.update(_compact({"make": _text(demographic, "Make"), "model": _text(demographic, "Model")}))
+    return device
+
+
+def _locale(code: str) -> dict[str, str]:
+    """``en_US`` -> ``{"code": "en_US", "language": "en", "country": "US"}``."""
+    parts = [part for part in re.split(r"[_-]", code) if part]
+    locale = {"code": code}
+    if parts:
+        locale["language"] = parts[0]
+    if len(parts) > 1:
+        locale["country"] = parts[1]
+    return locale
+
+
+def _session(session: object) -> dict[str, Any]:
+    if not isinstance(session, Mapping):
+        return {}
+    return _compact(
+        {
+            "session_id": session.get("Id"),
+            "start_timestamp": to_epoch_ms(session.get("StartTimestamp")),
+            "stop_timestamp": to_epoch_ms(session.get("StopTimestamp")),
+        }
+    )
+
+
+def _backoff(retry: int) -> float:
+    return full_jitter_backoff(retry, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS)
