@@ -69,7 +69,7 @@ $(VENV)/.synth-deps: $(VENV)/bin/python requirements.txt pyproject.toml $(PYTHON
 	touch $@
 
 $(VENV)/.test-deps: $(VENV)/.synth-deps
-	$(call PIP_INSTALL,$(VENV)) -c $(PYTHON_LOCK) --no-build-isolation -e '.[test]'
+	$(call PIP_INSTALL,$(VENV)) -c $(PYTHON_LOCK) --no-build-isolation -e '.[test,lint]'
 	touch $@
 
 $(TOOLS)/.installed: Makefile
@@ -91,7 +91,7 @@ lock:
 	$(PYTHON) -m venv .venv-lock
 	$(call PIP_INSTALL,.venv-lock) --upgrade pip setuptools
 	$(call PIP_INSTALL,.venv-lock) -r requirements.txt
-	$(call PIP_INSTALL,.venv-lock) -e '.[test]'
+	$(call PIP_INSTALL,.venv-lock) -e '.[test,lint]'
 	{ echo "# pip constraints for .venv (make synth, make test): written by 'make lock' on $$(uname -sm), $$(.venv-lock/bin/python -V)"; \
 	  .venv-lock/bin/python -m pip freeze --all --exclude-editable | grep -v '^pinpoint[-_]constructs' | LC_ALL=C sort -f; } > $(PYTHON_LOCK)
 	$(PYTHON) -m venv .venv-lock-checkov

@@ -20,7 +20,6 @@ Stacks:
 from __future__ import annotations
 
 import os
-
 from typing import Any
 
 import aws_cdk as cdk
@@ -54,9 +53,7 @@ class EventsSampleStack(cdk.Stack):
 class SmsSampleStack(cdk.Stack):
     """Two-way SMS on a simulator number, with compliant self-managed opt-outs."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, events: EventsSampleStack, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, events: EventsSampleStack, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.two_way = TwoWaySms(
             self,
@@ -79,9 +76,7 @@ class SmsSampleStack(cdk.Stack):
 class AudienceSampleStack(cdk.Stack):
     """Endpoints and users on DynamoDB, filled by dropping Pinpoint import files into S3."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, events: EventsSampleStack, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, events: EventsSampleStack, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.endpoint_store = EndpointStore(self, "Endpoints", event_stream=events.event_lake)
         self.endpoint_import = S3TriggeredImport(
@@ -133,8 +128,9 @@ class CampaignSampleStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
         ses_identity = self.node.try_get_context("ses_identity")
         webhook_url = self.node.try_get_context("campaign_webhook_url") or "https://webhook.example.com/pinpoint"
-        self.attribute_hook = CampaignHookAttributes(self, "AttributeLookup", built_in="ATTRIBUTE_LOOKUP",
-                                                     key_type="USER_ID")
+        self.attribute_hook = CampaignHookAttributes(
+            self, "AttributeLookup", built_in="ATTRIBUTE_LOOKUP", key_type="USER_ID"
+        )
         self.inbox = CustomChannel(self, "InAppInbox", built_in="INAPP_INBOX")
         self.webhook = CustomChannel(self, "Webhook", built_in="WEBHOOK", webhook_url=webhook_url)
         self.runner = CampaignRunner(

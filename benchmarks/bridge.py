@@ -56,13 +56,13 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from botocore.exceptions import ClientError  # noqa: E402
-from moto import mock_aws  # noqa: E402
+from botocore.exceptions import ClientError
+from moto import mock_aws
 
-from adobe_bridge_authorizer import handler as authorizer_module  # noqa: E402
-from adobe_bridge_send import handler as send_module  # noqa: E402
-from tests.support.adobe_bridge_env import API_KEY, make_env  # noqa: E402
-from tests.support.adobe_http_adapter import LocalApiGateway  # noqa: E402
+from adobe_bridge_authorizer import handler as authorizer_module
+from adobe_bridge_send import handler as send_module
+from tests.support.adobe_bridge_env import API_KEY, make_env
+from tests.support.adobe_http_adapter import LocalApiGateway
 
 
 class MemoryDynamoDB:
@@ -76,7 +76,7 @@ class MemoryDynamoDB:
         old = self.items.get(key)
         now = int(ExpressionAttributeValues[":now"]["N"])
         if old is not None and not (
-            int(old["expiration"]["N"]) < now
+            int(old["expires_at"]["N"]) < now
             or (old["status"]["S"] == "IN_PROGRESS" and int(old.get("lock_until", {"N": "0"})["N"]) < now)
         ):
             raise ClientError({"Error": {"Code": "ConditionalCheckFailedException"}, "Item": old}, "PutItem")

@@ -34,8 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def generate(path: Path, rows: int, seed: int = 7) -> None:
     rng = random.Random(seed)
-    pool = [f"{rng.choice([201, 202, 206, 212, 305, 415, 425, 512, 617, 718])}{rng.randint(2000000, 9999999)}"
-            for _ in range(max(1000, rows // 4))]
+    pool = [
+        f"{rng.choice([201, 202, 206, 212, 305, 415, 425, 512, 617, 718])}{rng.randint(2000000, 9999999)}"
+        for _ in range(max(1000, rows // 4))
+    ]
     with open(path, "w", newline="", encoding="utf-8") as f:
         f.write("ChannelType,Address,User.UserId,FirstName,Location.Country,Metrics.score\n")
         for i in range(rows):
@@ -56,7 +58,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
             f.write(f'{channel},{address},u{i},"Name, {i % 97}",US,{i % 10}\n')
 
 
-CHILD = r'''
+CHILD = r"""
 import contextlib, csv, io, json, resource, sys, time
 kind, path = sys.argv[1], sys.argv[2]
 start = resource.getrusage(resource.RUSAGE_SELF)
@@ -94,14 +96,17 @@ print(json.dumps({
     "rows": rows, "seconds": elapsed, "peak_kb": max(me.ru_maxrss, children.ru_maxrss),
     "cpu": me.ru_utime + me.ru_stime - start.ru_utime - start.ru_stime + children.ru_utime + children.ru_stime,
 }))
-'''
+"""
 
 
 def run(kind: str, path: Path, *extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambda_src'}{os.pathsep}{ROOT}{os.pathsep}"
-           f"{os.environ.get('PYTHONPATH', '')}"}
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path), *extra], check=True,
-                         capture_output=True, text=True, env=env).stdout
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{ROOT / 'lambda_src'}{os.pathsep}{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(path), *extra], check=True, capture_output=True, text=True, env=env
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -129,40 +134,61 @@ def main() -> None:
     t = time.perf_counter()
     generate(big, args.rows)
     generate(small, args.rows // 10)
-    print(f"file: {args.rows:,} rows, {big.stat().st_size / 1e6:.1f} MB (generated in "
-          f"{time.perf_counter() - t:.1f}s); CPUs: {os.cpu_count()}; load average before: "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"file: {args.rows:,} rows, {big.stat().st_size / 1e6:.1f} MB (generated in "
+        f"{time.perf_counter() - t:.1f}s); CPUs: {os.cpu_count()}; load average before: "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     cli = f"validate-import CLI ({args.workers} workers)"
-    results = run_all({
-        "csv floor": ("floor", big),
-        "validate_file": ("ours", big),
-        cli: ("cli", big, str(args.workers)),
-        "validate_file, rows/10 (memory)": ("ours", small),
-        "reference style": ("reference", big),
-    }, args.repeat)
+    results = run_all(
+        {
+            "csv floor": ("floor", big),
+            "validate_file": ("ours", big),
+            cli: ("cli", big, str(args.workers)),
+            "validate_file, rows/10 (memory)": ("ours", small),
+            "reference style": ("reference", big),
+        },
+        args.repeat,
+    )
     small_ours = results.pop("validate_file, rows/10 (memory)")
-    print(f"{'implementation':34} {'rows/s':>10} {'rows/CPU-s':>11} {'seconds':>8} {'CPU s':>7} {'cores':>6} "
-          f"{'peak MB':>8}")
+    print(
+        f"{'implementation':34} {'rows/s':>10} {'rows/CPU-s':>11} {'seconds':>8} {'CPU s':>7} {'cores':>6} "
+        f"{'peak MB':>8}"
+    )
     for name, r in results.items():
-        print(f"{name:34} {r['rows'] / r['seconds']:10,.0f} {r['rows'] / r['cpu']:11,.0f} {r['seconds']:8.2f} "
-              f"{r['cpu']:7.2f} {r['cpu'] / r['seconds']:6.2f} {r['peak_kb'] / 1024:8.1f}")
-    print("(cores = CPU s / seconds: how many cores the run actually got; below the worker count means the machine "
-          "was busy with other work)")
+        print(
+            f"{name:34} {r['rows'] / r['seconds']:10,.0f} {r['rows'] / r['cpu']:11,.0f} {r['seconds']:8.2f} "
+            f"{r['cpu']:7.2f} {r['cpu'] / r['seconds']:6.2f} {r['peak_kb'] / 1024:8.1f}"
+        )
+    print(
+        "(cores = CPU s / seconds: how many cores the run actually got; below the worker count means the machine "
+        "was busy with other work)"
+    )
     assert len({r["rows"] for r in results.values()}) == 1, "implementations disagree on the row count"
     ours, floor, ref, par = results["validate_file"], results["csv floor"], results["reference style"], results[cli]
     rate = ours["rows"] / ours["seconds"]
-    print(f"validate_file: {rate:,.0f} rows/s on 1 core ({ours['rows'] / ours['cpu']:,.0f} rows/CPU-s); "
-          f"target >= 100,000 rows/s per core")
+    print(
+        f"validate_file: {rate:,.0f} rows/s on 1 core ({ours['rows'] / ours['cpu']:,.0f} rows/CPU-s); "
+        f"target >= 100,000 rows/s per core"
+    )
     par_rate = par["rows"] / par["seconds"]
-    print(f"{cli}: {par_rate:,.0f} rows/s = {par_rate / args.workers:,.0f} rows/s per core "
-          f"({par['rows'] / par['cpu']:,.0f} rows/CPU-s, planning included); {par_rate / rate:.2f}x validate_file")
-    print(f"validate_file / csv floor time: {ours['seconds'] / floor['seconds']:.1f}x "
-          f"(CPU: {ours['cpu'] / floor['cpu']:.1f}x); target <= 20x")
-    print(f"validate_file vs reference style: {ref['seconds'] / ours['seconds']:.1f}x faster, "
-          f"peak memory {ours['peak_kb'] / ref['peak_kb']:.2f}x of the reference's")
-    print(f"validate_file peak RSS {args.rows:,} rows / {args.rows // 10:,} rows: "
-          f"{ours['peak_kb'] / 1024:.1f} / {small_ours['peak_kb'] / 1024:.1f} MB = "
-          f"{ours['peak_kb'] / small_ours['peak_kb']:.2f}x (target <= 1.2x)")
+    print(
+        f"{cli}: {par_rate:,.0f} rows/s = {par_rate / args.workers:,.0f} rows/s per core "
+        f"({par['rows'] / par['cpu']:,.0f} rows/CPU-s, planning included); {par_rate / rate:.2f}x validate_file"
+    )
+    print(
+        f"validate_file / csv floor time: {ours['seconds'] / floor['seconds']:.1f}x "
+        f"(CPU: {ours['cpu'] / floor['cpu']:.1f}x); target <= 20x"
+    )
+    print(
+        f"validate_file vs reference style: {ref['seconds'] / ours['seconds']:.1f}x faster, "
+        f"peak memory {ours['peak_kb'] / ref['peak_kb']:.2f}x of the reference's"
+    )
+    print(
+        f"validate_file peak RSS {args.rows:,} rows / {args.rows // 10:,} rows: "
+        f"{ours['peak_kb'] / 1024:.1f} / {small_ours['peak_kb'] / 1024:.1f} MB = "
+        f"{ours['peak_kb'] / small_ours['peak_kb']:.2f}x (target <= 1.2x)"
+    )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -51,7 +51,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -60,13 +60,13 @@ for _path in (ROOT, ROOT / "lambda_src"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-import duckdb  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-import sqlglot  # noqa: E402
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlglot
 
-from pinpoint_constructs import event_lake_schema as lake  # noqa: E402
-from pinpoint_runtime.events import records as event_records  # noqa: E402
+from pinpoint_constructs import event_lake_schema as lake
+from pinpoint_runtime.events import records as event_records
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 ACCOUNT = "111122223333"
@@ -77,7 +77,7 @@ ORIGINATION = "+12065550100"
 REPORT = next(q for q in lake.NAMED_QUERIES if q.name == "campaign_report_30_days")
 REPORT_DAYS = 30
 DAY_MS = 86_400_000
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 EMAIL_CAMPAIGNS = [(f"cmp-email-{i:02d}", ("0", "1") if i % 3 else ("0",)) for i in range(8)]
 SMS_CAMPAIGNS = [(f"cmp-sms-{i:02d}", ("0", "1")) for i in range(4)]
@@ -190,8 +190,12 @@ class Generator:
                 "bounceType": "Permanent",
                 "bounceSubType": "General",
                 "bouncedRecipients": [
-                    {"emailAddress": address, "action": "failed", "status": "5.1.1",
-                     "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+                    {
+                        "emailAddress": address,
+                        "action": "failed",
+                        "status": "5.1.1",
+                        "diagnosticCode": "smtp; 550 5.1.1 user unknown",
+                    }
                 ],
                 "feedbackId": self._next_id("0100018f-fb"),
                 "reportingMTA": "dsn; a8-12.smtp-out.amazonses.com",
@@ -261,12 +265,20 @@ class Generator:
         timestamp = None if ses_type == "Send" else event_ms
         # --- normalised record, as normalize_record builds it from the SES record below
         facet = {
-            "send": "send", "delivery": "delivery", "open": "open", "click": "click", "bounce": "bounce",
-            "complaint": "complaint", "reject": "reject",
+            "send": "send",
+            "delivery": "delivery",
+            "open": "open",
+            "click": "click",
+            "bounce": "bounce",
+            "complaint": "complaint",
+            "reject": "reject",
         }[body_key]
         link_tags = body.get("linkTags") or {}
         event_type = {
-            "Send": "_email.send", "Delivery": "_email.delivered", "Open": "_email.open", "Complaint": "_email.complaint",
+            "Send": "_email.send",
+            "Delivery": "_email.delivered",
+            "Open": "_email.open",
+            "Complaint": "_email.complaint",
             "Reject": "_email.rejected",
         }.get(ses_type)
         if ses_type == "Click":
@@ -340,7 +352,10 @@ class Generator:
                     "headersTruncated": False,
                     "headers": headers,
                     "commonHeaders": {
-                        "from": [f"{SENDER_NAME} <{SENDER}>"], "to": [to], "messageId": message_id, "subject": subject,
+                        "from": [f"{SENDER_NAME} <{SENDER}>"],
+                        "to": [to],
+                        "messageId": message_id,
+                        "subject": subject,
                     },
                     "tags": tags,
                 },
@@ -447,8 +462,9 @@ class Generator:
                 events.append(self._library("_SMS.OPTOUT", later(3_600), message["endpoint"], opt_out))
         return events
 
-    def _sms(self, message: dict, sms_type: str, status: str, event_ms: int, message_type: str,
-             price: float | None) -> Event:
+    def _sms(
+        self, message: dict, sms_type: str, status: str, event_ms: int, message_type: str, price: float | None
+    ) -> Event:
         arrival = event_ms + self.rng.randrange(1_000, 30_000)
         context = {"endpoint_id": message["endpoint"], **message["tags"]}
         is_final = sms_type not in ("TEXT_PENDING", "TEXT_QUEUED")
@@ -476,7 +492,9 @@ class Generator:
             raw["totalMessagePrice"] = price
             raw["totalCarrierFee"] = 0.0025
         event_type = {
-            "TEXT_PENDING": "_SMS.BUFFERED", "TEXT_QUEUED": "_SMS.BUFFERED", "TEXT_SUCCESSFUL": "_SMS.SUCCESS",
+            "TEXT_PENDING": "_SMS.BUFFERED",
+            "TEXT_QUEUED": "_SMS.BUFFERED",
+            "TEXT_SUCCESSFUL": "_SMS.SUCCESS",
             "TEXT_DELIVERED": "_SMS.SUCCESS",
         }.get(sms_type, "_SMS.FAILURE")
         attributes = {
@@ -498,7 +516,10 @@ class Generator:
         }
         metrics = {}
         if price is not None:
-            metrics = {"price_in_millicents_usd": millicents(price), "carrier_fee_in_millicents_usd": millicents(0.0025)}
+            metrics = {
+                "price_in_millicents_usd": millicents(price),
+                "carrier_fee_in_millicents_usd": millicents(0.0025),
+            }
         record = {
             "event_type": event_type,
             "event_timestamp": event_ms,
@@ -546,7 +567,10 @@ class Generator:
             attributes: dict[str, str] = {}
             metrics: dict[str, float] = {}
             if name.startswith("custom."):
-                attributes = {"item_id": f"sku-{rng.randrange(5_000):05d}", "screen": rng.choice(["home", "pdp", "cart"])}
+                attributes = {
+                    "item_id": f"sku-{rng.randrange(5_000):05d}",
+                    "screen": rng.choice(["home", "pdp", "cart"]),
+                }
                 if name == "custom.purchase":
                     metrics = {"revenue": round(rng.uniform(5, 250), 2), "quantity": float(rng.randrange(1, 4))}
             session = {"session_id": session_id, "start_timestamp": start_ms}
@@ -573,12 +597,21 @@ def _snake_body(body: dict, timestamp: int | None) -> dict:
     out: dict = {}
     for key, value in body.items():
         name = {
-            "reportingMTA": "reporting_mta", "processingTimeMillis": "processing_time_millis",
-            "smtpResponse": "smtp_response", "ipAddress": "ip_address", "userAgent": "user_agent",
-            "linkTags": "link_tags", "bounceType": "bounce_type", "bounceSubType": "bounce_sub_type",
-            "bouncedRecipients": "bounced_recipients", "feedbackId": "feedback_id",
-            "complainedRecipients": "complained_recipients", "complaintFeedbackType": "complaint_feedback_type",
-            "arrivalDate": "arrival_date", "emailAddress": "email_address", "diagnosticCode": "diagnostic_code",
+            "reportingMTA": "reporting_mta",
+            "processingTimeMillis": "processing_time_millis",
+            "smtpResponse": "smtp_response",
+            "ipAddress": "ip_address",
+            "userAgent": "user_agent",
+            "linkTags": "link_tags",
+            "bounceType": "bounce_type",
+            "bounceSubType": "bounce_sub_type",
+            "bouncedRecipients": "bounced_recipients",
+            "feedbackId": "feedback_id",
+            "complainedRecipients": "complained_recipients",
+            "complaintFeedbackType": "complaint_feedback_type",
+            "arrivalDate": "arrival_date",
+            "emailAddress": "email_address",
+            "diagnosticCode": "diagnostic_code",
         }.get(key, key)
         if isinstance(value, list) and key != "linkTags":
             value = [_snake_body(item, None) if isinstance(item, dict) else item for item in value]
@@ -640,15 +673,27 @@ def arrow_type(hive: tuple) -> pa.DataType:
     if name == "struct":
         return pa.struct([(fname, arrow_type(ftype)) for fname, ftype in hive[1]])
     return {
-        "string": pa.string(), "bigint": pa.int64(), "int": pa.int32(), "double": pa.float64(),
-        "boolean": pa.bool_(), "timestamp": pa.timestamp("ms"), "float": pa.float32(), "date": pa.date32(),
+        "string": pa.string(),
+        "bigint": pa.int64(),
+        "int": pa.int32(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+        "timestamp": pa.timestamp("ms"),
+        "float": pa.float32(),
+        "date": pa.date32(),
     }[name]
 
 
 ARROW_SCHEMA = pa.schema([(name, arrow_type(lake.parse_hive_type(hive))) for name, hive in lake.EVENT_COLUMNS])
 DUCKDB_TYPES = {
-    "string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "double": "DOUBLE", "boolean": "BOOLEAN",
-    "timestamp": "TIMESTAMP", "float": "FLOAT", "date": "DATE",
+    "string": "VARCHAR",
+    "bigint": "BIGINT",
+    "int": "INTEGER",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+    "float": "FLOAT",
+    "date": "DATE",
 }
 
 
@@ -763,12 +808,21 @@ def scan_sizes(root: Path, since: str) -> list[Scan]:
     gz_files = [p for p in gz if selected(p)]
     b_files = sorted((root / "B_json").rglob("*.json"))
     return [
-        Scan("A  parquet, source=/kind=/dt=", len(a_files), a_bytes, sum(p.stat().st_size for p in parquet),
-             footer_bytes),
-        Scan("A' gzip json, source=/kind=/dt=", len(gz_files), sum(p.stat().st_size for p in gz_files),
-             sum(p.stat().st_size for p in gz)),
-        Scan("B  json, unpartitioned", len(b_files), sum(p.stat().st_size for p in b_files),
-             sum(p.stat().st_size for p in b_files)),
+        Scan(
+            "A  parquet, source=/kind=/dt=", len(a_files), a_bytes, sum(p.stat().st_size for p in parquet), footer_bytes
+        ),
+        Scan(
+            "A' gzip json, source=/kind=/dt=",
+            len(gz_files),
+            sum(p.stat().st_size for p in gz_files),
+            sum(p.stat().st_size for p in gz),
+        ),
+        Scan(
+            "B  json, unpartitioned",
+            len(b_files),
+            sum(p.stat().st_size for p in b_files),
+            sum(p.stat().st_size for p in b_files),
+        ),
     ]
 
 
@@ -840,12 +894,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20240501)
     parser.add_argument("--data-dir", type=Path, help="where to write the layouts (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
-    parser.add_argument("--verify-every", type=int, default=997,
-                        help="check every N-th generated event against normalize_record (0: never)")
-    parser.add_argument("--parquet-dictionary", action="store_true",
-                        help="use Parquet dictionary encoding (Firehose's ParquetSerDe default is off)")
-    parser.add_argument("--flushes-per-day", type=int, default=1,
-                        help="files per partition and day, like Firehose buffer flushes (default 1: compacted)")
+    parser.add_argument(
+        "--verify-every",
+        type=int,
+        default=997,
+        help="check every N-th generated event against normalize_record (0: never)",
+    )
+    parser.add_argument(
+        "--parquet-dictionary",
+        action="store_true",
+        help="use Parquet dictionary encoding (Firehose's ParquetSerDe default is off)",
+    )
+    parser.add_argument(
+        "--flushes-per-day",
+        type=int,
+        default=1,
+        help="files per partition and day, like Firehose buffer flushes (default 1: compacted)",
+    )
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
     args = parser.parse_args(argv)
     if args.events < 1 or args.days <= REPORT_DAYS or args.flushes_per_day < 1:
@@ -859,7 +924,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         root = Path(tempfile.mkdtemp(prefix="lake-scan-"))
     try:
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         first = today - timedelta(days=args.days - 1)
         since = (today - timedelta(days=REPORT_DAYS)).isoformat()
         rng = random.Random(args.seed)
@@ -873,7 +938,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in range(args.days):
             day = first + timedelta(days=d)
             target = round(args.events * sum(weights[: d + 1]) / total_weight) - produced
-            day_start_ms = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
+            day_start_ms = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
             events = generate_day(gen, day_start_ms, target) if target > 0 else []
             verified += verify(events)
             writer.write_day(day.isoformat(), day_start_ms, events)
@@ -881,11 +946,14 @@ def main(argv: list[str] | None = None) -> int:
             for e in events:
                 kinds[e.kind] = kinds.get(e.kind, 0) + 1
         generated_s = time.perf_counter() - started
-        print(f"generated {produced:,} events over {args.days} days ({first} .. {today}) in {generated_s:.1f}s; "
-              f"{verified:,} checked against normalize_record; data in {root}")
+        print(
+            f"generated {produced:,} events over {args.days} days ({first} .. {today}) in {generated_s:.1f}s; "
+            f"{verified:,} checked against normalize_record; data in {root}"
+        )
         print("events by kind: " + ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])))
-        print(f"report: {REPORT.name}, partitions kind in {{{', '.join(v.kind for v in report_views())}}}, "
-              f"dt >= {since}")
+        print(
+            f"report: {REPORT.name}, partitions kind in {{{', '.join(v.kind for v in report_views())}}}, dt >= {since}"
+        )
 
         scans = scan_sizes(root, since)
         rows_a, time_a = report_on_parquet(root, args.threads)
@@ -893,15 +961,21 @@ def main(argv: list[str] | None = None) -> int:
         times = {"A ": time_a, "B ": time_b}
         b_bytes = scans[-1].bytes_read
         print()
-        print(f"{'layout':<34} {'files':>7} {'bytes read':>16} {'ratio B/x':>10} {'layout size':>12} {'query (duckdb)':>15}")
+        print(
+            f"{'layout':<34} {'files':>7} {'bytes read':>16} {'ratio B/x':>10} {'layout size':>12} {'query (duckdb)':>15}"
+        )
         for scan in scans:
             ratio = b_bytes / scan.bytes_read if scan.bytes_read else float("inf")
             qt = times.get(scan.layout[:2])
-            print(f"{scan.layout:<34} {scan.files:>7,} {scan.bytes_read:>16,} {ratio:>9.1f}x "
-                  f"{human(scan.total_bytes):>12} {(f'{qt:.2f}s' if qt is not None else '-'):>15}")
+            print(
+                f"{scan.layout:<34} {scan.files:>7,} {scan.bytes_read:>16,} {ratio:>9.1f}x "
+                f"{human(scan.total_bytes):>12} {(f'{qt:.2f}s' if qt is not None else '-'):>15}"
+            )
         a = scans[0]
-        print(f"(A's bytes are column chunks only; the {a.files} selected files also have {a.footer_bytes:,} bytes of "
-              f"Parquet footers: with them B/A = {b_bytes / (a.bytes_read + a.footer_bytes):.1f}x)")
+        print(
+            f"(A's bytes are column chunks only; the {a.files} selected files also have {a.footer_bytes:,} bytes of "
+            f"Parquet footers: with them B/A = {b_bytes / (a.bytes_read + a.footer_bytes):.1f}x)"
+        )
         print()
         if not rows_a:
             print("FAIL: the report returned no rows", file=sys.stderr)

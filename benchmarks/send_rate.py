@@ -45,11 +45,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambda_src"))
 
-from botocore.exceptions import ClientError  # noqa: E402
-from pinpoint_runtime.campaigns.delivery import CampaignDelivery, InMemoryLedger  # noqa: E402
-from pinpoint_runtime.campaigns.payloads import DUPLICATE, SUCCESS, CampaignContext  # noqa: E402
-from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender, count_message_parts  # noqa: E402
-from pinpoint_runtime.sms.sender import SmsSender  # noqa: E402
+from botocore.exceptions import ClientError
+
+from pinpoint_runtime.campaigns.delivery import CampaignDelivery, InMemoryLedger
+from pinpoint_runtime.campaigns.payloads import DUPLICATE, SUCCESS, CampaignContext
+from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender, count_message_parts
+from pinpoint_runtime.sms.sender import SmsSender
 
 IDENTITY = "+12065550100"
 BATCH = 50
@@ -87,8 +88,7 @@ class FakeMpsApi:
         if tokens + 1e-9 < parts:
             self._buckets[identity] = (tokens, now)
             self.throttles += 1
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
-                              "SendTextMessage")
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "SendTextMessage")
         self._buckets[identity] = (tokens - parts, now)
         endpoint_id = (params.get("Context") or {}).get("endpoint_id", params["DestinationPhoneNumber"])
         self.accepted.append((endpoint_id, now, parts))
@@ -98,7 +98,23 @@ class FakeMpsApi:
 def messages(count: int, seed: int = 7) -> list[tuple[str, str, str]]:
     """(endpoint id, number, body), seeded."""
     rng = random.Random(seed)
-    words = "sale offer today your order shipped thanks visit store code reply STOP to opt out".split()
+    words = [
+        "sale",
+        "offer",
+        "today",
+        "your",
+        "order",
+        "shipped",
+        "thanks",
+        "visit",
+        "store",
+        "code",
+        "reply",
+        "STOP",
+        "to",
+        "opt",
+        "out",
+    ]
 
     def gsm(length: int) -> str:
         text = ""
@@ -154,8 +170,9 @@ def summarise(name: str, api: FakeMpsApi, expected: int, simulated: float, wall:
 def run_library(batch: list[tuple[str, str, str]], mps: float) -> Result:
     clock = SimClock()
     api = FakeMpsApi(mps, clock)
-    sender = RateLimitedSmsSender(SmsSender(origination_identity=IDENTITY, client=api), parts_per_second=mps,
-                                  clock=clock, sleep=clock.sleep)
+    sender = RateLimitedSmsSender(
+        SmsSender(origination_identity=IDENTITY, client=api), parts_per_second=mps, clock=clock, sleep=clock.sleep
+    )
     delivery = CampaignDelivery(ledger=InMemoryLedger(), sms_sender=sender, clock=clock, sleep=clock.sleep)
     context = CampaignContext(application_id="bench", campaign_id="send-rate", treatment_id="0")
     started = time.perf_counter()
@@ -179,8 +196,13 @@ def run_reference(batch: list[tuple[str, str, str]], mps: float) -> Result:
     started = time.perf_counter()
     for endpoint_id, address, body in batch:
         try:
-            api.send_text_message(DestinationPhoneNumber=address, MessageBody=body, MessageType="TRANSACTIONAL",
-                                  OriginationIdentity=IDENTITY, Context={"endpoint_id": endpoint_id})
+            api.send_text_message(
+                DestinationPhoneNumber=address,
+                MessageBody=body,
+                MessageType="TRANSACTIONAL",
+                OriginationIdentity=IDENTITY,
+                Context={"endpoint_id": endpoint_id},
+            )
         except ClientError:
             pass  # logged and dropped, as the reference did
         clock.sleep(1.0 / mps)
@@ -195,16 +217,22 @@ def main(argv: list[str] | None = None) -> int:
     batch = messages(args.messages)
     parts = [count_message_parts(body).parts for _, _, body in batch]
     histogram = Counter(parts)
-    print(f"{len(batch):,} messages, {sum(parts):,} parts "
-          f"({', '.join(f'{histogram[k]:,} x {k}' for k in sorted(histogram))} parts)")
-    header = (f"{'MPS':>6}  {'sender':<16} {'parts/s / MPS':>13} {'throttles':>9} {'duplicates':>10} {'lost':>6} "
-              f"{'simulated s':>11} {'wall s':>7}")
+    print(
+        f"{len(batch):,} messages, {sum(parts):,} parts "
+        f"({', '.join(f'{histogram[k]:,} x {k}' for k in sorted(histogram))} parts)"
+    )
+    header = (
+        f"{'MPS':>6}  {'sender':<16} {'parts/s / MPS':>13} {'throttles':>9} {'duplicates':>10} {'lost':>6} "
+        f"{'simulated s':>11} {'wall s':>7}"
+    )
     print(header)
     print("-" * len(header))
     for mps in args.mps:
         for result in (run_library(batch, mps), run_reference(batch, mps)):
-            print(f"{result.mps:>6g}  {result.sender:<16} {result.ratio:>13.4f} {result.throttles:>9,} "
-                  f"{result.duplicates:>10,} {result.lost:>6,} {result.simulated:>11,.1f} {result.wall:>7.2f}")
+            print(
+                f"{result.mps:>6g}  {result.sender:<16} {result.ratio:>13.4f} {result.throttles:>9,} "
+                f"{result.duplicates:>10,} {result.lost:>6,} {result.simulated:>11,.1f} {result.wall:>7.2f}"
+            )
     return 0
 
 

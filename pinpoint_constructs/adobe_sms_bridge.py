@@ -26,9 +26,10 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
@@ -42,7 +43,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from .core import PropsValidation, PythonFunction, QueueWithDeadLetterQueue, acknowledge
+from .core import PropsValidation, PythonFunction, QueueWithDeadLetterQueue, TableData, acknowledge, secure_table
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
 from .self_managed_opt_out import SelfManagedOptOut
@@ -171,8 +172,9 @@ class AdobeSmsBridge(Construct):
         )
         for identity in (origination_identity, *additional_origination_identities):
             validation.require(
-                identity is None or cdk.Token.is_unresolved(identity) or re.fullmatch(r"[A-Za-z0-9_:/-]{1,256}", identity)
-                is not None,
+                identity is None
+                or cdk.Token.is_unresolved(identity)
+                or re.fullmatch(r"[A-Za-z0-9_:/-]{1,256}", identity) is not None,
                 "origination identities must be phone number ids, pool ids, sender ids or their ARNs (not E.164 "
                 "numbers: IAM grants need the id).",
             )
@@ -291,25 +293,13 @@ class AdobeSmsBridge(Construct):
             self.api_key_secret = secret
 
         # --- idempotency table ----------------------------------------------------------------------------
-        self.idempotency_table = dynamodb.Table(
+        self.idempotency_table = secure_table(
             self,
             "IdempotencyTable",
-            **consolidate_props(
-                self,
-                {
-                    "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
-                    "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-                        point_in_time_recovery_enabled=True
-                    ),
-                    "encryption": dynamodb.TableEncryption.AWS_MANAGED,
-                    "removal_policy": cdk.RemovalPolicy.DESTROY,
-                },
-                idempotency_table_props,
-                {
-                    "partition_key": dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-                    "time_to_live_attribute": "expiration",
-                },
-            ),
+            partition_key="id",
+            data=TableData.DISPOSABLE,
+            expires=True,
+            table_props=idempotency_table_props,
         )
 
         # --- send queue -----------------------------------------------------------------------------------
@@ -647,7 +637,9 @@ def _api_gateway_account(stack: cdk.Stack) -> apigateway.CfnAccount:
                             "logs:GetLogEvents",
                             "logs:FilterLogEvents",
                         ],
-                        resources=[stack.format_arn(service="logs", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)],
+                        resources=[
+                            stack.format_arn(service="logs", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
+                        ],
                     )
                 ]
             )

@@ -41,7 +41,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .core import PropsValidation, PythonFunction, acknowledge, consolidate_props
+from .core import PropsValidation, PythonFunction, TableData, acknowledge, secure_table
 from .core.acknowledgments import acknowledge_invoke_grant, nag_resource
 
 ATTRIBUTE_LOOKUP = "ATTRIBUTE_LOOKUP"
@@ -144,22 +144,27 @@ class CampaignHookAttributes(Construct):
             built_in == ATTRIBUTE_LOOKUP or (not attribute_names and not drop_missing),
             "attribute_names/drop_missing apply only to ATTRIBUTE_LOOKUP.",
         )
-        v.require(bool(re.fullmatch(r"[A-Za-z0-9_.-]{1,255}", table_partition_key)),
-                  "table_partition_key must be a DynamoDB attribute name.")
+        v.require(
+            bool(re.fullmatch(r"[A-Za-z0-9_.-]{1,255}", table_partition_key)),
+            "table_partition_key must be a DynamoDB attribute name.",
+        )
         if built_in == EXTERNAL_TEMPLATES:
             v.require(
                 (template_bucket is None) != (template_url is None),
                 "EXTERNAL_TEMPLATES needs exactly one of template_bucket or template_url.",
             )
             v.require(
-                template_url is None or cdk.Token.is_unresolved(template_url)
+                template_url is None
+                or cdk.Token.is_unresolved(template_url)
                 or template_url.lower().startswith("https://"),
                 "template_url must be an https:// URL.",
             )
             unknown = set(re.findall(r"\{([A-Za-z]+)\}", template_key_pattern)) - set(TEMPLATE_PLACEHOLDERS)
             v.require(not unknown, f"template_key_pattern has unknown placeholders: {sorted(unknown)}.")
-            v.require(1 <= template_max_bytes <= MAX_TEMPLATE_BYTES,
-                      f"template_max_bytes must be between 1 and {MAX_TEMPLATE_BYTES}.")
+            v.require(
+                1 <= template_max_bytes <= MAX_TEMPLATE_BYTES,
+                f"template_max_bytes must be between 1 and {MAX_TEMPLATE_BYTES}.",
+            )
             v.require(on_missing_template in ("FAIL", "DROP"), "on_missing_template must be FAIL or DROP.")
         else:
             v.require(
@@ -190,34 +195,41 @@ class CampaignHookAttributes(Construct):
         if uses_table:
             self.table = existing_table_obj or self._create_table(built_in, table_props)  # type: ignore[arg-type]
         if built_in == ATTRIBUTE_LOOKUP:
-            environment.update({
-                "LOOKUP_TABLE_NAME": self.table.table_name,  # type: ignore[union-attr]
-                "LOOKUP_KEY_TYPE": key_type,
-                "LOOKUP_PARTITION_KEY": table_partition_key,
-                "LOOKUP_ATTRIBUTE_NAMES": ",".join(attribute_names or []),
-                "LOOKUP_DROP_MISSING": "true" if drop_missing else "false",
-            })
+            environment.update(
+                {
+                    "LOOKUP_TABLE_NAME": self.table.table_name,  # type: ignore[union-attr]
+                    "LOOKUP_KEY_TYPE": key_type,
+                    "LOOKUP_PARTITION_KEY": table_partition_key,
+                    "LOOKUP_ATTRIBUTE_NAMES": ",".join(attribute_names or []),
+                    "LOOKUP_DROP_MISSING": "true" if drop_missing else "false",
+                }
+            )
         elif built_in == EXTERNAL_TEMPLATES:
-            environment.update({
-                "TEMPLATE_KEY_PATTERN": template_key_pattern,
-                "TEMPLATE_CACHE_TTL_SECONDS": str(int((template_cache_ttl or cdk.Duration.minutes(5)).to_seconds())),
-                "TEMPLATE_MAX_BYTES": str(template_max_bytes),
-                "TEMPLATE_ON_MISSING": on_missing_template,
-                "TEMPLATE_HTTP_TIMEOUT_SECONDS": str(max(1, int(timeout.to_seconds()) // 4)),
-            })
+            environment.update(
+                {
+                    "TEMPLATE_KEY_PATTERN": template_key_pattern,
+                    "TEMPLATE_CACHE_TTL_SECONDS": str(
+                        int((template_cache_ttl or cdk.Duration.minutes(5)).to_seconds())
+                    ),
+                    "TEMPLATE_MAX_BYTES": str(template_max_bytes),
+                    "TEMPLATE_ON_MISSING": on_missing_template,
+                    "TEMPLATE_HTTP_TIMEOUT_SECONDS": str(max(1, int(timeout.to_seconds()) // 4)),
+                }
+            )
             if template_bucket is not None:
-                environment.update({"TEMPLATE_BUCKET": template_bucket.bucket_name,
-                                    "TEMPLATE_PREFIX": template_prefix})
+                environment.update({"TEMPLATE_BUCKET": template_bucket.bucket_name, "TEMPLATE_PREFIX": template_prefix})
             else:
                 environment["TEMPLATE_BASE_URL"] = template_url  # type: ignore[assignment]
         elif built_in == FREQUENCY_CAP:
-            environment.update({
-                "CAP_TABLE_NAME": self.table.table_name,  # type: ignore[union-attr]
-                "CAP_MAX_MESSAGES": str(max_messages),
-                "CAP_WINDOW_SECONDS": str(int(window.to_seconds())),  # type: ignore[union-attr]
-                "CAP_KEY_TYPE": key_type,
-                "CAP_PARTITION_KEY": table_partition_key,
-            })
+            environment.update(
+                {
+                    "CAP_TABLE_NAME": self.table.table_name,  # type: ignore[union-attr]
+                    "CAP_MAX_MESSAGES": str(max_messages),
+                    "CAP_WINDOW_SECONDS": str(int(window.to_seconds())),  # type: ignore[union-attr]
+                    "CAP_KEY_TYPE": key_type,
+                    "CAP_PARTITION_KEY": table_partition_key,
+                }
+            )
 
         source: dict[str, Any] = (
             {"code": handler, "handler": handler_entry, "service_name": "campaign-hook-partner",
@@ -228,8 +240,14 @@ class CampaignHookAttributes(Construct):
                   "description": f"Campaign hook (Pinpoint FILTER contract): built-in {built_in}"}
         )  # fmt: skip
         self.python_function = PythonFunction(
-            self, "Function", environment=environment, timeout=timeout, memory_size=memory_size,
-            reserved_concurrent_executions=reserved_concurrent_executions, function_props=function_props, **source,
+            self,
+            "Function",
+            environment=environment,
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            function_props=function_props,
+            **source,
         )
         self.function = self.python_function.lambda_function
         self._grant_built_in(built_in, template_prefix)
@@ -244,28 +262,23 @@ class CampaignHookAttributes(Construct):
 
     # ----------------------------------------------------------------------------------------------- parts
     def _create_table(self, built_in: str, table_props: Any) -> dynamodb.Table:
-        defaults: dict[str, Any] = {
-            "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
-            "encryption": dynamodb.TableEncryption.AWS_MANAGED,
-            "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
+        lookup = built_in == ATTRIBUTE_LOOKUP
+        return secure_table(
+            self,
+            "LookupTable" if lookup else "CounterTable",
+            partition_key="id",
             # lookup data is the partner's; counters are rebuilt by the next sends
-            "removal_policy": cdk.RemovalPolicy.RETAIN if built_in == ATTRIBUTE_LOOKUP else cdk.RemovalPolicy.DESTROY,
-        }
-        required: dict[str, Any] = {
-            "partition_key": dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-        }
-        if built_in == FREQUENCY_CAP:
-            required["time_to_live_attribute"] = "expires_at"
-        name = "LookupTable" if built_in == ATTRIBUTE_LOOKUP else "CounterTable"
-        return dynamodb.Table(self, name, **consolidate_props(self, defaults, table_props, required))
+            data=TableData.KEPT if lookup else TableData.DISPOSABLE,
+            expires=built_in == FREQUENCY_CAP,
+            table_props=table_props,
+        )
 
     def _grant_built_in(self, built_in: str | None, template_prefix: str) -> None:
         function = self.function
         if self.table is not None:
             actions = (
-                ["dynamodb:BatchGetItem"] if built_in == ATTRIBUTE_LOOKUP
+                ["dynamodb:BatchGetItem"]
+                if built_in == ATTRIBUTE_LOOKUP
                 else ["dynamodb:GetItem", "dynamodb:UpdateItem"]
             )
             self.table.grant(function, *actions)

@@ -19,7 +19,8 @@ EventBridge Scheduler schedule) or ``pinpoint-constructs campaign start``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -32,7 +33,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge, consolidate_props
+from .core import PropsValidation, PythonFunction, SecureBucket, TableData, acknowledge, secure_table
 from .core.acknowledgments import nag_resource
 from .endpoint_store import EndpointStore
 from .event_stream_to_s3 import EventStreamToS3
@@ -123,7 +124,7 @@ class CampaignRunner(Construct):
             email_configuration_set_name is None or email_identity is not None,
             "email_configuration_set_name needs email_identity.",
         )
-        for name in (custom_channels or {}):
+        for name in custom_channels or {}:
             validation.require(
                 bool(name) and name.replace("-", "").replace("_", "").isalnum(),
                 f"custom channel name {name!r} must be letters, digits, '-' or '_'.",
@@ -149,29 +150,18 @@ class CampaignRunner(Construct):
                         noncurrent_version_expiration=cdk.Duration.days(30),
                         abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
                     ),
-                    s3.LifecycleRule(id="expire-campaign-work", prefix="campaign-work/",
-                                     expiration=cdk.Duration.days(30)),
+                    s3.LifecycleRule(
+                        id="expire-campaign-work", prefix="campaign-work/", expiration=cdk.Duration.days(30)
+                    ),
                 ],
             ).bucket
-        self.ledger_table = dynamodb.Table(
+        self.ledger_table = secure_table(
             self,
             "SendLedger",
-            **consolidate_props(
-                self,
-                {
-                    "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
-                    "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-                        point_in_time_recovery_enabled=True
-                    ),
-                    "encryption": dynamodb.TableEncryption.AWS_MANAGED,
-                    "removal_policy": cdk.RemovalPolicy.RETAIN,
-                },
-                ledger_table_props,
-                {
-                    "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-                    "time_to_live_attribute": "expires_at",
-                },
-            ),
+            partition_key="pk",
+            data=TableData.KEPT,  # what was sent: the guard against sending twice
+            expires=True,
+            table_props=ledger_table_props,
         )
 
         # --- functions ----------------------------------------------------------------------------------
@@ -182,21 +172,36 @@ class CampaignRunner(Construct):
             "CAMPAIGN_PAGE_SIZE": str(page_size),
         }
         self.planner_function = PythonFunction(
-            self, "Planner", function_folder="campaign_planner", service_name="campaign-planner",
+            self,
+            "Planner",
+            function_folder="campaign_planner",
+            service_name="campaign-planner",
             description="Campaign run: validate the request, read the segment into pages of endpoints",
-            environment=common, memory_size=512, timeout=cdk.Duration.minutes(15),
+            environment=common,
+            memory_size=512,
+            timeout=cdk.Duration.minutes(15),
             deploy_async_dead_letter_queue=False,
         )
         self.page_sender_function = PythonFunction(
-            self, "PageSender", function_folder="campaign_batch_sender", service_name="campaign-batch-sender",
+            self,
+            "PageSender",
+            function_folder="campaign_batch_sender",
+            service_name="campaign-batch-sender",
             description="Campaign run: hooks, rendering and delivery for one page of endpoints",
-            environment=common, memory_size=512, timeout=cdk.Duration.minutes(15),
+            environment=common,
+            memory_size=512,
+            timeout=cdk.Duration.minutes(15),
             deploy_async_dead_letter_queue=False,
         )
         self.reporter_function = PythonFunction(
-            self, "Reporter", function_folder="campaign_reporter", service_name="campaign-reporter",
+            self,
+            "Reporter",
+            function_folder="campaign_reporter",
+            service_name="campaign-reporter",
             description="Campaign run: counts per status and summary.json, or the failure reason",
-            environment=common, memory_size=256, timeout=cdk.Duration.minutes(5),
+            environment=common,
+            memory_size=256,
+            timeout=cdk.Duration.minutes(5),
             deploy_async_dead_letter_queue=False,
         )
         planner = self.planner_function.lambda_function
@@ -216,10 +221,18 @@ class CampaignRunner(Construct):
             template_bucket.grant_read(sender, f"{template_prefix}*")
             sender.add_environment("CAMPAIGN_TEMPLATE_BUCKET", template_bucket.bucket_name)
             sender.add_environment("CAMPAIGN_TEMPLATE_PREFIX", template_prefix)
-        self._configure_sms(sender, stack, two_way, sms_origination_identity_arn, sms_configuration_set_name,
-                            sms_messages_per_second / max_concurrency, opt_out)
-        self._configure_email(sender, stack, email_identity, email_configuration_set_name,
-                              email_messages_per_second / max_concurrency)
+        self._configure_sms(
+            sender,
+            stack,
+            two_way,
+            sms_origination_identity_arn,
+            sms_configuration_set_name,
+            sms_messages_per_second / max_concurrency,
+            opt_out,
+        )
+        self._configure_email(
+            sender, stack, email_identity, email_configuration_set_name, email_messages_per_second / max_concurrency
+        )
         for hook in hooks:
             self.add_hook(hook)
         for name, channel in (custom_channels or {}).items():
@@ -227,13 +240,15 @@ class CampaignRunner(Construct):
         self._acknowledge_function_grants()
 
         # --- workflow -------------------------------------------------------------------------------------
-        self.log_group = logs.LogGroup(self, "WorkflowLogs", retention=logs.RetentionDays.ONE_YEAR,
-                                       removal_policy=cdk.RemovalPolicy.RETAIN)
+        self.log_group = logs.LogGroup(
+            self, "WorkflowLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "Workflow",
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition(planner, sender, reporter,
-                                                                               max_concurrency)),
+            definition_body=sfn.DefinitionBody.from_chainable(
+                self._definition(planner, sender, reporter, max_concurrency)
+            ),
             state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=cdk.Duration.hours(24),
             tracing_enabled=True,
@@ -295,16 +310,26 @@ class CampaignRunner(Construct):
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["scheduler:CreateSchedule"],
-            resource_arns=[stack.format_arn(service="scheduler", resource="schedule",
-                                            resource_name=f"{self.schedule_group_name}/*")],
+            resource_arns=[
+                stack.format_arn(
+                    service="scheduler", resource="schedule", resource_name=f"{self.schedule_group_name}/*"
+                )
+            ],
         )
         self.scheduler_role.grant_pass_role(grantee)
         self.work_bucket.grant_read(grantee, "campaign-results/*")
         return grant
 
-    def _configure_sms(self, sender: lambda_.Function, stack: cdk.Stack, two_way: TwoWaySms | None,
-                       identity_arn: str | None, configuration_set: str | None, rate: float,
-                       opt_out: SelfManagedOptOut | None) -> None:
+    def _configure_sms(
+        self,
+        sender: lambda_.Function,
+        stack: cdk.Stack,
+        two_way: TwoWaySms | None,
+        identity_arn: str | None,
+        configuration_set: str | None,
+        rate: float,
+        opt_out: SelfManagedOptOut | None,
+    ) -> None:
         identity = two_way.origination_identity_arn if two_way is not None else identity_arn
         configuration_set = configuration_set or (two_way.configuration_set_name if two_way else None)
         if two_way is not None:
@@ -312,10 +337,10 @@ class CampaignRunner(Construct):
         elif identity_arn is not None:
             resources = [identity_arn]
             if configuration_set:
-                resources.append(stack.format_arn(service="sms-voice", resource="configuration-set",
-                                                  resource_name=configuration_set))
-            sender.add_to_role_policy(iam.PolicyStatement(actions=["sms-voice:SendTextMessage"],
-                                                          resources=resources))
+                resources.append(
+                    stack.format_arn(service="sms-voice", resource="configuration-set", resource_name=configuration_set)
+                )
+            sender.add_to_role_policy(iam.PolicyStatement(actions=["sms-voice:SendTextMessage"], resources=resources))
         if identity:
             sender.add_environment("CAMPAIGN_SMS_ORIGINATION_IDENTITY", identity)
         if configuration_set:
@@ -324,48 +349,75 @@ class CampaignRunner(Construct):
         if opt_out is not None:
             opt_out.bind_may_send(sender)
 
-    def _configure_email(self, sender: lambda_.Function, stack: cdk.Stack, identity: str | None,
-                         configuration_set: str | None, rate: float) -> None:
+    def _configure_email(
+        self,
+        sender: lambda_.Function,
+        stack: cdk.Stack,
+        identity: str | None,
+        configuration_set: str | None,
+        rate: float,
+    ) -> None:
         sender.add_environment("CAMPAIGN_EMAIL_RATE", f"{rate:g}")
         if identity is None:
             return
         resources = [stack.format_arn(service="ses", resource="identity", resource_name=identity)]
         if configuration_set:
             sender.add_environment("CAMPAIGN_EMAIL_CONFIGURATION_SET", configuration_set)
-            resources.append(stack.format_arn(service="ses", resource="configuration-set",
-                                              resource_name=configuration_set))
+            resources.append(
+                stack.format_arn(service="ses", resource="configuration-set", resource_name=configuration_set)
+            )
         sender.add_to_role_policy(iam.PolicyStatement(actions=["ses:SendEmail"], resources=resources))
         sender.add_environment("CAMPAIGN_EMAIL_IDENTITY", identity)
 
     # ------------------------------------------------------------------------------------------------ workflow
 
     def _definition(self, planner: Any, sender: Any, reporter: Any, max_concurrency: int) -> sfn.IChainable:
-        retry = {"errors": ["ClientError", "ThrottlingException"], "max_attempts": 3,
-                 "interval": cdk.Duration.seconds(5), "backoff_rate": 2, "jitter_strategy": sfn.JitterType.FULL}
+        retry = {
+            "errors": ["ClientError", "ThrottlingException"],
+            "max_attempts": 3,
+            "interval": cdk.Duration.seconds(5),
+            "backoff_rate": 2,
+            "jitter_strategy": sfn.JitterType.FULL,
+        }
         report_failure = tasks.LambdaInvoke(
-            self, "Report failure", lambda_function=reporter, payload_response_only=True, result_path="$.failure",
-            payload=sfn.TaskInput.from_object({"outcome": "failed", "run_id": sfn.JsonPath.execution_name,
-                                               "error": sfn.JsonPath.object_at("$.error")}),
+            self,
+            "Report failure",
+            lambda_function=reporter,
+            payload_response_only=True,
+            result_path="$.failure",
+            payload=sfn.TaskInput.from_object(
+                {"outcome": "failed", "run_id": sfn.JsonPath.execution_name, "error": sfn.JsonPath.object_at("$.error")}
+            ),
         )
         report_failure.add_retry(**retry)
         report_failure.next(sfn.Fail(self, "Run failed", error_path="$.failure.error", cause_path="$.failure.reason"))
 
         plan = tasks.LambdaInvoke(
-            self, "Plan", lambda_function=planner, payload_response_only=True, result_path="$.run",
-            payload=sfn.TaskInput.from_object({
-                "request": sfn.JsonPath.object_at("$.request"),
-                "run_id": sfn.JsonPath.execution_name,
-                "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
-            }),
+            self,
+            "Plan",
+            lambda_function=planner,
+            payload_response_only=True,
+            result_path="$.run",
+            payload=sfn.TaskInput.from_object(
+                {
+                    "request": sfn.JsonPath.object_at("$.request"),
+                    "run_id": sfn.JsonPath.execution_name,
+                    "started_at": sfn.JsonPath.string_at("$$.Execution.StartTime"),
+                }
+            ),
         )
         plan.add_retry(**retry)
         plan.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
 
         send_page = tasks.LambdaInvoke(self, "Send page", lambda_function=sender, payload_response_only=True)
         # A page is retried as a whole: the send ledger makes every endpoint already sent a DUPLICATE, not a resend.
-        send_page.add_retry(errors=["ClientError", "ThrottlingException", "PageNotFinished"],
-                            max_attempts=6, interval=cdk.Duration.seconds(10), backoff_rate=2,
-                            jitter_strategy=sfn.JitterType.FULL)
+        send_page.add_retry(
+            errors=["ClientError", "ThrottlingException", "PageNotFinished"],
+            max_attempts=6,
+            interval=cdk.Duration.seconds(10),
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
         pages = sfn.DistributedMap(
             self,
             "Send pages",
@@ -381,7 +433,11 @@ class CampaignRunner(Construct):
         pages.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
 
         summarize = tasks.LambdaInvoke(
-            self, "Summarize", lambda_function=reporter, payload_response_only=True, result_path="$.summary",
+            self,
+            "Summarize",
+            lambda_function=reporter,
+            payload_response_only=True,
+            result_path="$.summary",
             payload=sfn.TaskInput.from_object({"outcome": "succeeded", "run": sfn.JsonPath.object_at("$.run")}),
         )
         summarize.add_retry(**retry)
@@ -392,11 +448,15 @@ class CampaignRunner(Construct):
     # ------------------------------------------------------------------------------------------------ cdk-nag
 
     def _acknowledge_function_grants(self) -> None:
-        reason = ("aws-cdk-lib's bucket and table grants: object ARNs under the run prefixes and the action "
-                  "families of read/write grants need wildcards; nothing outside this runner's prefixes is granted.")
-        for function, prefixes in ((self.planner_function, ("campaign-work/",)),
-                                   (self.page_sender_function, ("campaign-work/",)),
-                                   (self.reporter_function, ("campaign-work/", "campaign-results/"))):
+        reason = (
+            "aws-cdk-lib's bucket and table grants: object ARNs under the run prefixes and the action "
+            "families of read/write grants need wildcards; nothing outside this runner's prefixes is granted."
+        )
+        for function, prefixes in (
+            (self.planner_function, ("campaign-work/",)),
+            (self.page_sender_function, ("campaign-work/",)),
+            (self.reporter_function, ("campaign-work/", "campaign-results/")),
+        ):
             for prefix in prefixes:
                 resource = nag_resource(self, self.work_bucket.arn_for_objects(f"{prefix}*"))
                 acknowledge(function, "AwsSolutions-IAM5", reason, applies_to=f"Resource::{resource}")
@@ -405,17 +465,24 @@ class CampaignRunner(Construct):
 
     def _acknowledge_workflow_grants(self, functions: list[Any]) -> None:
         stack = cdk.Stack.of(self)
-        reason = ("Step Functions' own grants: X-Ray and CloudWatch Logs delivery take no resource ARNs ('*'); "
-                  "'<function>:*' covers the versions of the runner's functions; the Distributed Map reads its "
-                  "manifest and writes its results in the work bucket and manages its own child executions.")
+        reason = (
+            "Step Functions' own grants: X-Ray and CloudWatch Logs delivery take no resource ARNs ('*'); "
+            "'<function>:*' covers the versions of the runner's functions; the Distributed Map reads its "
+            "manifest and writes its results in the work bucket and manages its own child executions."
+        )
         machine_name = cdk.Fn.select(6, cdk.Fn.split(":", self.state_machine.state_machine_arn))
         executions = [
-            stack.format_arn(service="states", resource="execution", resource_name=f"{machine_name}{suffix}:*",
-                             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+            stack.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{machine_name}{suffix}:*",
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
             for suffix in ("", f"/{MAP_LABEL}")
         ]
         resources = ["*", f"arn:{cdk.Aws.PARTITION}:s3:::{self.work_bucket.bucket_name}/*", *executions]
         resources += [f"{function.function_arn}:*" for function in functions]
         for resource in resources:
-            acknowledge(self.state_machine, "AwsSolutions-IAM5", reason,
-                        applies_to=f"Resource::{nag_resource(self, resource)}")
+            acknowledge(
+                self.state_machine, "AwsSolutions-IAM5", reason, applies_to=f"Resource::{nag_resource(self, resource)}"
+            )

@@ -114,7 +114,10 @@ def _validate_import(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
     try:
         summary = validate_file_parallel(
-            args.file, workers=workers, default_country=args.default_country, rejects=args.rejects,
+            args.file,
+            workers=workers,
+            default_country=args.default_country,
+            rejects=args.rejects,
             file_format=args.format,
         )
     except (ImportFileError, OSError) as error:
@@ -140,8 +143,13 @@ def _campaign(args: argparse.Namespace, *, sfn: object = None, scheduler: object
     try:
         request = json.loads(args.request.read_text(encoding="utf-8"))
         at = datetime.fromisoformat(args.at) if args.at else None
-        client = CampaignRunnerClient(args.state_machine_arn, scheduler_role_arn=args.scheduler_role_arn,
-                                      schedule_group=args.schedule_group, sfn=sfn, scheduler=scheduler)
+        client = CampaignRunnerClient(
+            args.state_machine_arn,
+            scheduler_role_arn=args.scheduler_role_arn,
+            schedule_group=args.schedule_group,
+            sfn=sfn,
+            scheduler=scheduler,
+        )
         started = client.start(request, at=at, name=args.name)
     except (OSError, ValueError, CampaignRequestError) as error:
         print(f"campaign start: {error}", file=sys.stderr)

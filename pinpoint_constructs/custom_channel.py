@@ -46,7 +46,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .core import PropsValidation, PythonFunction, acknowledge, consolidate_props
+from pinpoint_runtime.phone import is_e164
+
+from .core import PropsValidation, PythonFunction, TableData, acknowledge, consolidate_props, secure_table
 from .core.acknowledgments import acknowledge_invoke_grant, nag_resource
 
 WEBHOOK = "WEBHOOK"
@@ -62,7 +64,6 @@ _FOLDERS = {
     INAPP_INBOX: "channel_inapp_inbox",
     CDP_WRITEBACK: "channel_cdp_writeback",
 }
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
 class CustomChannel(Construct):
@@ -163,8 +164,10 @@ class CustomChannel(Construct):
             else:
                 v.require(url is None, f"{name} applies only to {kind}.")
         if https:
-            v.require(all(100 <= int(c) <= 599 and not 200 <= int(c) < 300 for c in retry_codes),
-                      "retry_status_codes must be non-2xx HTTP statuses.")
+            v.require(
+                all(100 <= int(c) <= 599 and not 200 <= int(c) < 300 for c in retry_codes),
+                "retry_status_codes must be non-2xx HTTP statuses.",
+            )
             v.require(
                 request_timeout.to_seconds() >= 1 and request_timeout.to_seconds() <= 30,
                 "request_timeout must be between 1 and 30 seconds.",
@@ -177,42 +180,53 @@ class CustomChannel(Construct):
         v.require(
             bool(re.fullmatch(r"[A-Za-z0-9-]{1,64}", auth_header_name)), "auth_header_name must be an HTTP header name."
         )
-        v.require(built_in == CDP_WRITEBACK or not include_addresses, "include_addresses applies only to CDP_WRITEBACK.")
+        v.require(
+            built_in == CDP_WRITEBACK or not include_addresses, "include_addresses applies only to CDP_WRITEBACK."
+        )
         connect_props = (connect_instance_id, contact_flow_id, source_phone_number, connect_queue_id)
         if built_in == CONNECT_VOICE:
-            v.require(bool(connect_instance_id) and bool(contact_flow_id),
-                      "CONNECT_VOICE needs connect_instance_id and contact_flow_id.")
             v.require(
-                connect_instance_id is None or cdk.Token.is_unresolved(connect_instance_id)
+                bool(connect_instance_id) and bool(contact_flow_id),
+                "CONNECT_VOICE needs connect_instance_id and contact_flow_id.",
+            )
+            v.require(
+                connect_instance_id is None
+                or cdk.Token.is_unresolved(connect_instance_id)
                 or not connect_instance_id.startswith("arn:"),
                 "connect_instance_id is the instance id, not its ARN.",
             )
-            v.require(bool(source_phone_number) or bool(connect_queue_id),
-                      "CONNECT_VOICE needs source_phone_number or connect_queue_id (whose caller id is used).")
             v.require(
-                source_phone_number is None or cdk.Token.is_unresolved(source_phone_number)
-                or bool(_E164.match(source_phone_number)),
+                bool(source_phone_number) or bool(connect_queue_id),
+                "CONNECT_VOICE needs source_phone_number or connect_queue_id (whose caller id is used).",
+            )
+            v.require(
+                source_phone_number is None
+                or cdk.Token.is_unresolved(source_phone_number)
+                or is_e164(source_phone_number),
                 "source_phone_number must be E.164 (e.g. +12065550100).",
             )
             v.require(0 < calls_per_second <= 100, "calls_per_second must be above 0 and at most 100.")
         else:
-            v.require(all(p is None for p in connect_props),
-                      "connect_instance_id/contact_flow_id/source_phone_number/connect_queue_id apply only to "
-                      "CONNECT_VOICE.")
+            v.require(
+                all(p is None for p in connect_props),
+                "connect_instance_id/contact_flow_id/source_phone_number/connect_queue_id apply only to CONNECT_VOICE.",
+            )
         if built_in == INAPP_INBOX:
             v.require(inbox_key_type in ("USER_ID", "ENDPOINT_ID"), "inbox_key_type must be USER_ID or ENDPOINT_ID.")
             v.require(message_ttl is None or message_ttl.to_seconds() >= 60, "message_ttl must be at least 1 minute.")
         else:
-            v.require(table_props is None and message_ttl is None,
-                      "table_props/message_ttl apply only to INAPP_INBOX.")
+            v.require(table_props is None and message_ttl is None, "table_props/message_ttl apply only to INAPP_INBOX.")
         if timeout is None:
             timeout = cdk.Duration.seconds(60)
             if built_in == CONNECT_VOICE and calls_per_second > 0:
-                timeout = cdk.Duration.seconds(min(900, max(60, math.ceil(MAX_ENDPOINTS_PER_CALL / calls_per_second) + 30)))
+                timeout = cdk.Duration.seconds(
+                    min(900, max(60, math.ceil(MAX_ENDPOINTS_PER_CALL / calls_per_second) + 30))
+                )
         v.require(timeout.to_seconds() <= 900, "timeout must be at most 15 minutes.")
         if https:
-            v.require(timeout.to_seconds() > request_timeout.to_seconds() + 1,
-                      "timeout must be longer than request_timeout.")
+            v.require(
+                timeout.to_seconds() > request_timeout.to_seconds() + 1, "timeout must be longer than request_timeout."
+            )
         if built_in == CONNECT_VOICE and calls_per_second > 0:
             v.require(
                 timeout.to_seconds() > MAX_ENDPOINTS_PER_CALL / calls_per_second,
@@ -234,38 +248,49 @@ class CustomChannel(Construct):
         if https:
             self.secret = existing_secret_obj or self._create_secret(built_in, secret_props)  # type: ignore[arg-type]
             prefix = "SIGNING" if built_in == WEBHOOK else "AUTH"
-            environment.update({
-                f"{prefix}_SECRET_ID": self.secret.secret_arn,
-                "SECRET_CACHE_TTL_SECONDS": str(int((secret_cache_ttl or cdk.Duration.minutes(5)).to_seconds())),
-                "RETRY_STATUS_CODES": ",".join(str(int(c)) for c in retry_codes),
-                "MAX_ATTEMPTS": str(max_attempts),
-                "REQUEST_TIMEOUT_SECONDS": str(int(request_timeout.to_seconds())),
-            })
+            environment.update(
+                {
+                    f"{prefix}_SECRET_ID": self.secret.secret_arn,
+                    "SECRET_CACHE_TTL_SECONDS": str(int((secret_cache_ttl or cdk.Duration.minutes(5)).to_seconds())),
+                    "RETRY_STATUS_CODES": ",".join(str(int(c)) for c in retry_codes),
+                    "MAX_ATTEMPTS": str(max_attempts),
+                    "REQUEST_TIMEOUT_SECONDS": str(int(request_timeout.to_seconds())),
+                }
+            )
             if secret_json_field:
                 environment[f"{prefix}_SECRET_JSON_FIELD"] = secret_json_field
             if built_in == WEBHOOK:
                 environment["WEBHOOK_URL"] = webhook_url  # type: ignore[assignment]
             else:
-                environment.update({"CDP_URL": cdp_url, "AUTH_HEADER_NAME": auth_header_name,  # type: ignore[dict-item]
-                                    "INCLUDE_ADDRESSES": "true" if include_addresses else "false"})
+                environment.update(
+                    {
+                        "CDP_URL": cdp_url,
+                        "AUTH_HEADER_NAME": auth_header_name,  # type: ignore[dict-item]
+                        "INCLUDE_ADDRESSES": "true" if include_addresses else "false",
+                    }
+                )
         elif built_in == CONNECT_VOICE:
-            environment.update({
-                "CONNECT_INSTANCE_ID": connect_instance_id,  # type: ignore[dict-item]
-                "CONNECT_CONTACT_FLOW_ID": contact_flow_id,  # type: ignore[dict-item]
-                "CALLS_PER_SECOND": repr(float(calls_per_second)),
-                "MAX_ATTEMPTS": str(max_attempts),
-            })
+            environment.update(
+                {
+                    "CONNECT_INSTANCE_ID": connect_instance_id,  # type: ignore[dict-item]
+                    "CONNECT_CONTACT_FLOW_ID": contact_flow_id,  # type: ignore[dict-item]
+                    "CALLS_PER_SECOND": repr(float(calls_per_second)),
+                    "MAX_ATTEMPTS": str(max_attempts),
+                }
+            )
             if source_phone_number:
                 environment["CONNECT_SOURCE_PHONE_NUMBER"] = source_phone_number
             if connect_queue_id:
                 environment["CONNECT_QUEUE_ID"] = connect_queue_id
         elif built_in == INAPP_INBOX:
             self.inbox_table = self._create_inbox_table(table_props)
-            environment.update({
-                "INBOX_TABLE_NAME": self.inbox_table.table_name,
-                "INBOX_KEY_TYPE": inbox_key_type,
-                "INBOX_TTL_SECONDS": str(int((message_ttl or cdk.Duration.days(30)).to_seconds())),
-            })
+            environment.update(
+                {
+                    "INBOX_TABLE_NAME": self.inbox_table.table_name,
+                    "INBOX_KEY_TYPE": inbox_key_type,
+                    "INBOX_TTL_SECONDS": str(int((message_ttl or cdk.Duration.days(30)).to_seconds())),
+                }
+            )
 
         source: dict[str, Any] = (
             {"code": handler, "handler": handler_entry, "service_name": "custom-channel-partner",
@@ -276,8 +301,14 @@ class CustomChannel(Construct):
                   "description": f"Custom channel (Pinpoint custom-channel contract): built-in {built_in}"}
         )  # fmt: skip
         self.python_function = PythonFunction(
-            self, "Function", environment=environment, timeout=timeout, memory_size=memory_size,
-            reserved_concurrent_executions=reserved_concurrent_executions, function_props=function_props, **source,
+            self,
+            "Function",
+            environment=environment,
+            timeout=timeout,
+            memory_size=memory_size,
+            reserved_concurrent_executions=reserved_concurrent_executions,
+            function_props=function_props,
+            **source,
         )
         self.function = self.python_function.lambda_function
         self._grant_built_in(built_in, connect_instance_id)
@@ -337,26 +368,14 @@ class CustomChannel(Construct):
         return secret
 
     def _create_inbox_table(self, table_props: Any) -> dynamodb.Table:
-        return dynamodb.Table(
+        return secure_table(
             self,
             "InboxTable",
-            **consolidate_props(
-                self,
-                {
-                    "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
-                    "encryption": dynamodb.TableEncryption.AWS_MANAGED,
-                    "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-                        point_in_time_recovery_enabled=True
-                    ),
-                    "removal_policy": cdk.RemovalPolicy.RETAIN,
-                },
-                table_props,
-                {
-                    "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-                    "sort_key": dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-                    "time_to_live_attribute": "expires_at",
-                },
-            ),
+            partition_key="pk",
+            sort_key="sk",
+            data=TableData.KEPT,
+            expires=True,
+            table_props=table_props,
         )
 
     def _grant_built_in(self, built_in: str | None, connect_instance_id: str | None) -> None:

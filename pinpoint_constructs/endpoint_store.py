@@ -24,14 +24,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from .core import PropsValidation, acknowledge
+from .core import PropsValidation, TableData, acknowledge, secure_table
 from .core.acknowledgments import nag_arn
-from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
 
 ENV_TABLE = "ENDPOINT_STORE_TABLE"
 USER_INDEX = "by_user"
-TTL_ATTRIBUTE = "expires_at"
 
 
 class EndpointStore(Construct):
@@ -71,32 +69,15 @@ class EndpointStore(Construct):
         if existing_table_obj is not None:
             self.table: dynamodb.ITable = existing_table_obj
         else:
-            encryption: dict[str, Any] = (
-                {"encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": encryption_key}
-                if encryption_key is not None
-                else {"encryption": dynamodb.TableEncryption.AWS_MANAGED}
-            )
-            table = dynamodb.Table(
+            table = secure_table(
                 self,
                 "Table",
-                **consolidate_props(
-                    self,
-                    {
-                        "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
-                        "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-                            point_in_time_recovery_enabled=True
-                        ),
-                        "deletion_protection": True,
-                        "removal_policy": cdk.RemovalPolicy.RETAIN,
-                        **encryption,
-                    },
-                    table_props,
-                    {
-                        "partition_key": dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-                        "sort_key": dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-                        "time_to_live_attribute": TTL_ATTRIBUTE,
-                    },
-                ),
+                partition_key="pk",
+                sort_key="sk",
+                data=TableData.KEPT,
+                expires=True,
+                encryption_key=encryption_key,
+                table_props=table_props,
             )
             table.add_global_secondary_index(
                 index_name=USER_INDEX,

@@ -40,17 +40,17 @@ from typing import NamedTuple
 
 __all__ = [
     "EVENT_COLUMNS",
-    "PARTITION_KEYS",
-    "EventView",
-    "NamedQuery",
-    "VIEWS",
-    "VIEWS_BY_NAME",
     "NAMED_QUERIES",
+    "PARTITION_KEYS",
     "PRESTO_VIEW_EXPANDED_TEXT",
     "PRESTO_VIEW_PARAMETERS",
-    "presto_view_text",
+    "VIEWS",
+    "VIEWS_BY_NAME",
+    "EventView",
+    "NamedQuery",
     "hive_type",
     "parse_hive_type",
+    "presto_view_text",
 ]
 
 # --------------------------------------------------------------------------------------------------------------
@@ -195,8 +195,20 @@ def parse_hive_type(text: str):
 
 
 _HIVE_PRIMITIVES = {
-    "string", "bigint", "int", "smallint", "tinyint", "double", "float", "boolean", "timestamp", "date",
-    "binary", "decimal", "varchar", "char",
+    "string",
+    "bigint",
+    "int",
+    "smallint",
+    "tinyint",
+    "double",
+    "float",
+    "boolean",
+    "timestamp",
+    "date",
+    "binary",
+    "decimal",
+    "varchar",
+    "char",
 }
 
 _PRESTO_TO_HIVE = {

@@ -21,7 +21,8 @@ record kept.
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
@@ -36,6 +37,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import custom_resources as cr
 from constructs import Construct
+
 from pinpoint_runtime.events.records import KIND_VALUES, SOURCES
 from pinpoint_runtime.events.stream import ENV_DELIVERY_STREAM
 
@@ -389,9 +391,7 @@ class EventStreamToS3(Construct):
                 "athena:ListNamedQueries",
                 "athena:GetWorkGroup",
             ],
-            resource_arns=[
-                stack.format_arn(service="athena", resource="workgroup", resource_name=self.workgroup_name)
-            ],
+            resource_arns=[stack.format_arn(service="athena", resource="workgroup", resource_name=self.workgroup_name)],
         )
 
     # ------------------------------------------------------------------------------------------------ parts
@@ -646,7 +646,10 @@ def _existing_sms_event_destination(
         ),
         install_latest_aws_sdk=False,
         log_group=logs.LogGroup(
-            scope, "EventDestinationLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.DESTROY
+            scope,
+            "EventDestinationLogs",
+            retention=logs.RetentionDays.ONE_YEAR,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
         ),
     )
     resource.node.add_dependency(role)

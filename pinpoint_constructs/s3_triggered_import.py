@@ -27,7 +27,8 @@ Notifications go to an SNS topic (JSON message, message attribute ``notification
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -163,9 +164,7 @@ class S3TriggeredImport(Construct):
                     not (a and b and (a.startswith(b) or b.startswith(a))),
                     f"{first} ({a!r}) and {second} ({b!r}) overlap; results must not trigger imports.",
                 )
-        validation.require(
-            segment_name is None or define_segment, "segment_name needs define_segment=True."
-        )
+        validation.require(segment_name is None or define_segment, "segment_name needs define_segment=True.")
         validation.require(
             segment_name is None or 0 < len(segment_name) <= 256, "segment_name must be 1 to 256 characters."
         )
@@ -312,7 +311,9 @@ class S3TriggeredImport(Construct):
             writer.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["mobiletargeting:PhoneNumberValidate"],
-                    resources=[stack.format_arn(service="mobiletargeting", resource="phone", resource_name="number/validate")],
+                    resources=[
+                        stack.format_arn(service="mobiletargeting", resource="phone", resource_name="number/validate")
+                    ],
                 )
             )
         for function, prefixes_used in (
@@ -340,7 +341,9 @@ class S3TriggeredImport(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "Workflow",
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition(planner, writer, reporter, max_concurrency)),
+            definition_body=sfn.DefinitionBody.from_chainable(
+                self._definition(planner, writer, reporter, max_concurrency)
+            ),
             state_machine_type=sfn.StateMachineType.STANDARD,
             timeout=workflow_timeout or cdk.Duration.hours(24),
             tracing_enabled=True,
@@ -402,8 +405,13 @@ class S3TriggeredImport(Construct):
             payload_response_only=True,
             result_path="$.failure",
         )
-        retry = {"errors": ["ClientError", "ImportRetryableError"], "max_attempts": 3,
-                 "interval": cdk.Duration.seconds(5), "backoff_rate": 2, "jitter_strategy": sfn.JitterType.FULL}
+        retry = {
+            "errors": ["ClientError", "ImportRetryableError"],
+            "max_attempts": 3,
+            "interval": cdk.Duration.seconds(5),
+            "backoff_rate": 2,
+            "jitter_strategy": sfn.JitterType.FULL,
+        }
         report_failure.add_retry(**retry)
         failed = sfn.Fail(self, "Import failed", error_path="$.failure.error", cause_path="$.failure.reason")
         report_failure.next(failed)

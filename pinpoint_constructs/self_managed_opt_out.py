@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -34,10 +35,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
+
 from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordRule, ProgramInfo
 
-from .core import PropsValidation
-from .core.props import consolidate_props
+from .core import PropsValidation, TableData, secure_table
 from .two_way_sms import TwoWaySms
 
 ENV_REGISTRY_TABLE = "OPT_OUT_REGISTRY_TABLE"
@@ -141,24 +142,13 @@ class SelfManagedOptOut(Construct):
         if existing_registry_table_obj is not None:
             self.registry_table: dynamodb.ITable = existing_registry_table_obj
         else:
-            self.registry_table = dynamodb.Table(
+            self.registry_table = secure_table(
                 self,
                 "RegistryTable",
-                **consolidate_props(
-                    self,
-                    {
-                        "partition_key": dynamodb.Attribute(name="phone_number", type=dynamodb.AttributeType.STRING),
-                        "sort_key": dynamodb.Attribute(name="record", type=dynamodb.AttributeType.STRING),
-                        "billing_mode": dynamodb.BillingMode.PAY_PER_REQUEST,
-                        "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-                            point_in_time_recovery_enabled=True
-                        ),
-                        "encryption": dynamodb.TableEncryption.AWS_MANAGED,
-                        "deletion_protection": True,
-                        "removal_policy": cdk.RemovalPolicy.RETAIN,
-                    },
-                    registry_table_props,
-                ),
+                partition_key="phone_number",
+                sort_key="record",
+                data=TableData.KEPT,
+                table_props=registry_table_props,
             )
         self.event_bus = event_bus or events.EventBus.from_event_bus_name(self, "DefaultBus", "default")
 

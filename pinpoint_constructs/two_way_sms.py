@@ -20,21 +20,29 @@ origination identity, with the configuration set (events reach EventStreamToS3 w
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from .core import EncryptedTopic, PropsValidation, PythonFunction, QueueWithDeadLetterQueue, acknowledge
+from .core import (
+    EncryptedTopic,
+    PropsValidation,
+    PythonFunction,
+    QueueWithDeadLetterQueue,
+    TableData,
+    acknowledge,
+    secure_table,
+)
 from .core.acknowledgments import acknowledge_invoke_grant
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
@@ -138,7 +146,7 @@ class TwoWaySms(Construct):
         )
         validation.require(1 <= batch_size <= 10, "batch_size must be between 1 and 10.")
         for name, text in (("help_message", help_message), ("stop_message", stop_message)):
-            validation.require(0 < len(text.strip()) and len(text) <= 1600, f"{name} must be 1 to 1600 characters.")
+            validation.require(len(text.strip()) > 0 and len(text) <= 1600, f"{name} must be 1 to 1600 characters.")
         validation.raise_if_any()
         stack = cdk.Stack.of(self)
 
@@ -153,9 +161,7 @@ class TwoWaySms(Construct):
         queues = QueueWithDeadLetterQueue(
             self,
             "InboundQueue",
-            queue_props=consolidate_props(
-                self, {"visibility_timeout": cdk.Duration.minutes(6)}, queue_props
-            ),
+            queue_props=consolidate_props(self, {"visibility_timeout": cdk.Duration.minutes(6)}, queue_props),
             dead_letter_queue_props=dead_letter_queue_props,
             max_receive_count=max_receive_count,
         )
@@ -225,17 +231,8 @@ class TwoWaySms(Construct):
             self.configuration_set_name = configuration_set.ref  # type: ignore[union-attr]
 
         # --- idempotency + inbound function -----------------------------------------------------------------
-        self.idempotency_table = dynamodb.Table(
-            self,
-            "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expiration",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+        self.idempotency_table = secure_table(
+            self, "IdempotencyTable", partition_key="id", data=TableData.DISPOSABLE, expires=True
         )
         self.partner_function: lambda_.IFunction | None = None
         if isinstance(handler, lambda_.Code):
@@ -287,7 +284,9 @@ class TwoWaySms(Construct):
         self.grant_send(function)
         if self.partner_function is not None:
             self.partner_function.grant_invoke(function)
-            acknowledge_invoke_grant(self.inbound_function.role, self.partner_function, self.partner_function.function_arn)
+            acknowledge_invoke_grant(
+                self.inbound_function.role, self.partner_function, self.partner_function.function_arn
+            )
         if event_stream is not None:
             event_stream.add_producer(function)
 
@@ -333,7 +332,9 @@ class TwoWaySms(Construct):
         self.inbound_function.lambda_function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["sms-voice:SendTextMessage"],
-                resources=[stack.format_arn(service="sms-voice", resource="opt-out-list", resource_name=opt_out_list_name)],
+                resources=[
+                    stack.format_arn(service="sms-voice", resource="opt-out-list", resource_name=opt_out_list_name)
+                ],
             )
         )
 

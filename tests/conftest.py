@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -67,23 +68,48 @@ def normalise_asset_hashes(template: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def sample_assembly(tmp_path_factory: pytest.TempPathFactory) -> cdk.cx_api.CloudAssembly:
+def sample_app(tmp_path_factory: pytest.TempPathFactory) -> cdk.App:
     """The sample app (app.py) synthesized once per test session (bundling skipped), with cdk-nag registered
     exactly as ``make synth`` does: synth fails on any unacknowledged finding, including findings that only
     appear once cross-stack references are resolved."""
-    import app as sample_app
+    import app as sample_app_module
 
     outdir = tmp_path_factory.mktemp("sample-cdk-out")
     application = cdk.App(context={**CDK_CONTEXT, "aws:cdk:bundling-stacks": []}, outdir=str(outdir))
-    sample_app.build_sample_app(application)
-    sample_app.check_with_cdk_nag(application)
-    return application.synth()
+    sample_app_module.build_sample_app(application)
+    sample_app_module.check_with_cdk_nag(application)
+    application.synth()
+    return application
+
+
+@pytest.fixture(scope="session")
+def sample_assembly(sample_app: cdk.App) -> cdk.cx_api.CloudAssembly:
+    return sample_app.synth()
 
 
 @pytest.fixture(scope="session")
 def sample_templates(sample_assembly: cdk.cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
     """Stack name → synthesized template of every sample stack."""
     return {stack.stack_name: stack.template for stack in sample_assembly.stacks}
+
+
+@pytest.fixture(scope="session")
+def variant_app() -> cdk.App:
+    """Every construct-test prop variant (tests.support.variants) in a stack ``Variant<name>`` of one app,
+    synthesized once per session."""
+    from tests.support.variants import VARIANTS
+
+    application = new_app()
+    for name, build in VARIANTS.items():
+        build(cdk.Stack(application, f"Variant{name}", env=ENV))
+    application.synth()
+    return application
+
+
+@pytest.fixture(scope="session")
+def variant_templates(variant_app: cdk.App) -> dict[str, dict[str, Any]]:
+    """Stack name → synthesized template of every variant stack."""
+    return {stack.stack_name: stack.template for stack in variant_app.synth().stacks}
 
 
 @pytest.fixture

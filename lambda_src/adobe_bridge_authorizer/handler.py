@@ -24,8 +24,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.bridge.service import header_value
 from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
+from pinpoint_runtime.bridge.service import header_value
 
 SERVICE_NAME = "adobe-bridge-authorizer"
 ENV_HEADER = "API_KEY_HEADER"
@@ -51,7 +51,7 @@ def authorize(
     """The authorizer's answer for one REQUEST event (raises ``Exception("Unauthorized")`` for a missing key)."""
     presented = header_value(event.get("headers"), header_name)
     if not presented:
-        raise Exception("Unauthorized")  # noqa: TRY002 - API Gateway maps exactly this message to 401
+        raise Exception("Unauthorized")
     method_arn = str(event.get("methodArn") or "")
     if key_verifier.verify(presented):
         return _policy(PRINCIPAL, "Allow", method_arn, {"keySource": "secretsmanager"})
@@ -65,7 +65,9 @@ def authorize(
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     # No Powertools inject_lambda_context: an accepted key writes no log line, and the decorator costs more than
     # the check itself (benchmarks/bridge.py); a rejection's line carries the request id.
-    return authorize(event, verifier(), os.environ.get(ENV_HEADER, DEFAULT_HEADER), getattr(context, "aws_request_id", None))
+    return authorize(
+        event, verifier(), os.environ.get(ENV_HEADER, DEFAULT_HEADER), getattr(context, "aws_request_id", None)
+    )
 
 
 def _policy(principal: str, effect: str, method_arn: str, context: dict[str, str] | None) -> dict[str, Any]:

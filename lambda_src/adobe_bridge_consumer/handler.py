@@ -108,8 +108,13 @@ def process_batch(
         message_id = record.get("messageId", "")
         outcome = bridge_consumer.process(record.get("body", ""), deadline=deadline)
         logger.info(
-            "send job", extra={"sqs_message_id": message_id, "result": outcome.result, "reason": outcome.reason,
-                               "sms_message_id": outcome.message_id}  # fmt: skip
+            "send job",
+            extra={
+                "sqs_message_id": message_id,
+                "result": outcome.result,
+                "reason": outcome.reason,
+                "sms_message_id": outcome.message_id,
+            },  # fmt: skip
         )
         metrics.add_metric(name=_METRICS[outcome.result], unit=MetricUnit.Count, value=1)
         keep = outcome.retry
@@ -133,7 +138,7 @@ def _dead_letter(record: dict[str, Any], reason: str, url: str | None, sqs: Any)
                 "source_message_id": {"DataType": "String", "StringValue": record.get("messageId") or "unknown"},
             },
         )
-    except Exception:  # noqa: BLE001 - keep the record; the redrive policy still dead-letters it
+    except Exception:
         logger.exception("dead-lettering a job failed")
         return False
     return True

@@ -35,8 +35,8 @@ from pinpoint_runtime.bridge.service import (
     IdempotencyStore,
     error_response,
 )
-from pinpoint_runtime.sms.inbound import mask_phone_number
 from pinpoint_runtime.core.request_log import RequestLog
+from pinpoint_runtime.phone import mask_phone_number
 
 SERVICE_NAME = "adobe-bridge-send"
 METRICS_NAMESPACE = "PinpointConstructs"
@@ -107,7 +107,9 @@ def handle_event(event: dict[str, Any], bridge: BridgeService) -> dict[str, Any]
     if request is not None:
         fields.update(destination=mask_phone_number(request.destination), journey_id=request.journey_id,
                       action_id=request.action_id)  # fmt: skip
-    name = _OUTCOME_METRICS.get(outcome.result) or ("SendFailures" if outcome.result.startswith("send_failed") else None)
+    name = _OUTCOME_METRICS.get(outcome.result) or (
+        "SendFailures" if outcome.result.startswith("send_failed") else None
+    )
     request_log.write("custom action request", metric=name, **fields)
     return response.to_proxy()
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.core.aws_clients import client
 from pinpoint_runtime.campaigns.runner import BatchSender, CampaignRequest, FunctionInvoker, RunnerSettings, page_step
+from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-batch-sender"
 CHANNEL_TIMEOUT_SECONDS = 300
@@ -39,7 +39,8 @@ def sender_for(request: CampaignRequest, settings: RunnerSettings, lambda_contex
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = RunnerSettings.from_environment()
-    result = page_step(event, s3=client("s3"), settings=settings,
-                       sender_factory=lambda request: sender_for(request, settings, context))
+    result = page_step(
+        event, s3=client("s3"), settings=settings, sender_factory=lambda request: sender_for(request, settings, context)
+    )
     logger.info("page sent", extra={"run_id": event["run"]["run_id"], **result})
     return result

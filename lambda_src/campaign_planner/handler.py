@@ -9,9 +9,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.core.aws_clients import client
-from pinpoint_runtime.campaigns.runner import RunnerSettings, plan_step
 from pinpoint_runtime.audience.store import ENV_TABLE, EndpointStore
+from pinpoint_runtime.campaigns.runner import RunnerSettings, plan_step
+from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-planner"
 logger = Logger(service=SERVICE_NAME)

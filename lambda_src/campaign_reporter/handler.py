@@ -8,8 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.core.aws_clients import client
 from pinpoint_runtime.campaigns.runner import RunnerSettings, failure_step, summary_step
+from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-reporter"
 logger = Logger(service=SERVICE_NAME)
@@ -25,6 +25,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         summary = failure_step(event, s3=client("s3"), settings=settings)
     else:
         raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")
-    logger.info("campaign run " + outcome, extra={"run_id": summary["run_id"], "counts": summary.get("counts"),
-                                                   "reason": summary.get("reason")})
+    logger.info(
+        "campaign run " + outcome,
+        extra={"run_id": summary["run_id"], "counts": summary.get("counts"), "reason": summary.get("reason")},
+    )
     return summary

@@ -8,9 +8,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.core.aws_clients import client
-from pinpoint_runtime.audience.store import EndpointStore
 from pinpoint_runtime.audience.import_workflow import ImportSettings, PhoneLineTypes, range_step
+from pinpoint_runtime.audience.store import EndpointStore
+from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "import-chunk-writer"
 logger = Logger(service=SERVICE_NAME)

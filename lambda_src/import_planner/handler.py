@@ -8,8 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.core.aws_clients import client
 from pinpoint_runtime.audience.import_workflow import ImportSettings, notifier_from_environment, plan_step
+from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "import-planner"
 logger = Logger(service=SERVICE_NAME)
@@ -19,7 +19,10 @@ logger = Logger(service=SERVICE_NAME)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = ImportSettings.from_environment()
     run = plan_step(
-        event, s3=client("s3"), settings=settings, notifier=notifier_from_environment(settings, sns_client=client("sns"))
+        event,
+        s3=client("s3"),
+        settings=settings,
+        notifier=notifier_from_environment(settings, sns_client=client("sns")),
     )
     logger.info("planned", extra={"import_id": run["import_id"], "rows": run["rows"], "ranges": run["chunks"]})
     return run

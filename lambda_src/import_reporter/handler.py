@@ -8,9 +8,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.core.aws_clients import client
+from pinpoint_runtime.audience.import_workflow import (
+    ImportSettings,
+    failure_step,
+    finish_step,
+    notifier_from_environment,
+)
 from pinpoint_runtime.audience.store import EndpointStore
-from pinpoint_runtime.audience.import_workflow import ImportSettings, failure_step, finish_step, notifier_from_environment
+from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "import-reporter"
 logger = Logger(service=SERVICE_NAME)
@@ -28,6 +33,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         summary = failure_step(event, s3=client("s3"), settings=settings, notifier=notifier)
     else:
         raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")
-    logger.info("import " + outcome, extra={k: summary.get(k) for k in ("import_id", "rows", "imported", "rejected",
-                                                                          "reason")})
+    logger.info(
+        "import " + outcome, extra={k: summary.get(k) for k in ("import_id", "rows", "imported", "rejected", "reason")}
+    )
     return summary

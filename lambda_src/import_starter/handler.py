@@ -16,8 +16,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.core.aws_clients import client
 from pinpoint_runtime.audience.import_workflow import ENV_STATE_MACHINE, ImportSource, start_import
+from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "import-starter"
 logger = Logger(service=SERVICE_NAME)
@@ -32,8 +32,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             source = ImportSource.from_event(json.loads(record.get("body") or ""))
         except ValueError as error:
-            logger.error("not an S3 Object Created event; left for the dead-letter queue", extra={
-                "message_id": message_id, "problem": str(error)})
+            logger.error(
+                "not an S3 Object Created event; left for the dead-letter queue",
+                extra={"message_id": message_id, "problem": str(error)},
+            )
             failures.append({"itemIdentifier": message_id})
             continue
         if source.key.endswith("/"):
@@ -41,7 +43,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             continue
         try:
             name, started = start_import(client("stepfunctions"), state_machine_arn, source)
-        except Exception:  # noqa: BLE001 - reported per message; SQS retries it, then the DLQ keeps it
+        except Exception:
             logger.exception("StartExecution failed", extra={"message_id": message_id, "key": source.key})
             failures.append({"itemIdentifier": message_id})
             continue

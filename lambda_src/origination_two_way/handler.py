@@ -44,8 +44,13 @@ MAX_PHYSICAL_ID_BYTES = 1024
 """CloudFormation's limit on a physical resource id."""
 
 _SETTINGS = ("TwoWayEnabled", "TwoWayChannelArn", "TwoWayChannelRole", "SelfManagedOptOutsEnabled", "OptOutListName")
-_SHORT_KEYS = {"TwoWayEnabled": "e", "TwoWayChannelArn": "c", "TwoWayChannelRole": "r",
-               "SelfManagedOptOutsEnabled": "s", "OptOutListName": "o"}
+_SHORT_KEYS = {
+    "TwoWayEnabled": "e",
+    "TwoWayChannelArn": "c",
+    "TwoWayChannelRole": "r",
+    "SelfManagedOptOutsEnabled": "s",
+    "OptOutListName": "o",
+}
 _IDENTITY_ID = re.compile(r"[A-Za-z0-9_:/-]{1,256}")
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
@@ -220,8 +225,11 @@ def _apply(sms: Any, identity: Identity, settings: dict[str, Any]) -> None:
 
 def _response(physical: PhysicalId, info: dict[str, Any]) -> dict[str, Any]:
     if physical.identity.kind == "phone-number":
-        data = {"IdentityArn": info["PhoneNumberArn"], "IdentityId": info.get("PhoneNumberId", physical.identity.id),
-                "PhoneNumber": info["PhoneNumber"]}
+        data = {
+            "IdentityArn": info["PhoneNumberArn"],
+            "IdentityId": info.get("PhoneNumberId", physical.identity.id),
+            "PhoneNumber": info["PhoneNumber"],
+        }
     else:
         data = {"IdentityArn": info["PoolArn"], "IdentityId": info.get("PoolId", physical.identity.id)}
     return {"PhysicalResourceId": physical.encode(), "Data": data}

@@ -1,6 +1,6 @@
 """The shared core of pinpoint-constructs: what several constructs need.
 
-Secure bucket, queue with dead-letter queue, encrypted SNS topic that AWS services may publish to, Python Lambda
+Secure bucket, secure DynamoDB table, queue with dead-letter queue, encrypted SNS topic that AWS services may publish to, Python Lambda
 function with the shared dependencies layer (bundled without Docker), the props convention and cdk-nag
 acknowledgments.
 """
@@ -9,9 +9,10 @@ from .acknowledgments import acknowledge
 from .encrypted_topic import EncryptedTopic
 from .lambda_sources import function_source_dir, lambda_source_root
 from .props import PropsConflictError, PropsValidation, consolidate_props, deep_merge, props_to_dict
-from .python_function import METRICS_NAMESPACE, PythonFunction, library_runtime, runtime_layer
+from .python_function import METRICS_NAMESPACE, PythonFunction, add_settings, library_runtime, runtime_layer
 from .queue_with_dlq import QueueWithDeadLetterQueue
 from .secure_bucket import SecureBucket
+from .secure_table import TTL_ATTRIBUTE, TableData, secure_table
 
 __all__ = [
     "METRICS_NAMESPACE",
@@ -21,7 +22,10 @@ __all__ = [
     "PythonFunction",
     "QueueWithDeadLetterQueue",
     "SecureBucket",
+    "TTL_ATTRIBUTE",
+    "TableData",
     "acknowledge",
+    "add_settings",
     "consolidate_props",
     "deep_merge",
     "function_source_dir",
@@ -29,4 +33,5 @@ __all__ = [
     "library_runtime",
     "props_to_dict",
     "runtime_layer",
+    "secure_table",
 ]

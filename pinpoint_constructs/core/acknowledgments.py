@@ -55,7 +55,7 @@ def nag_resource(scope: IConstruct, value: str) -> str:
         if isinstance(part, str):
             return part
         if isinstance(part, dict) and len(part) == 1:
-            (key, arg), = part.items()
+            ((key, arg),) = part.items()
             if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2:
                 return str(arg[0]).join(render(p) for p in arg[1])
             if key == "Ref":

@@ -22,9 +22,7 @@ def lambda_source_root() -> Path:
     for candidate in (_PACKAGE_DIR / "lambda_src", _PACKAGE_DIR.parent / "lambda_src"):
         if (candidate / RUNTIME_PACKAGE).is_dir():
             return candidate
-    raise FileNotFoundError(
-        "pinpoint_constructs cannot find its Lambda sources (lambda_src); reinstall the package"
-    )
+    raise FileNotFoundError("pinpoint_constructs cannot find its Lambda sources (lambda_src); reinstall the package")
 
 
 def function_source_dir(function_folder: str) -> Path:

@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
+from pinpoint_runtime.core.environment import FunctionSettings
 
 from .acknowledgments import acknowledge
 from .lambda_sources import REQUIREMENTS_FILE, RUNTIME_PACKAGE, function_source_dir, lambda_source_root
@@ -46,9 +49,7 @@ def library_runtime(scope: Construct) -> lambda_.Runtime:
     ``Runtime.determine_latest_python_runtime`` lags one release behind, so pick the highest ``PYTHON_3_x``.
     """
     versions = [
-        (int(name.rsplit("_", 1)[1]), name)
-        for name in dir(lambda_.Runtime)
-        if re.fullmatch(r"PYTHON_3_\d+", name)
+        (int(name.rsplit("_", 1)[1]), name) for name in dir(lambda_.Runtime) if re.fullmatch(r"PYTHON_3_\d+", name)
     ]
     return getattr(lambda_.Runtime, max(versions)[1])
 
@@ -143,6 +144,13 @@ def runtime_layer(scope: Construct) -> lambda_.LayerVersion:
     )
 
 
+def add_settings(function: lambda_.Function, settings: FunctionSettings) -> None:
+    """Write ``settings`` into the environment of ``function`` (a library function or a partner's): how one
+    construct configures a function that another construct created (e.g. the store's table on an importer)."""
+    for name, value in settings.to_environment().items():
+        function.add_environment(name, value)
+
+
 class PythonFunction(Construct):
     """A Python Lambda function of the library (see the module docstring for its defaults).
 
@@ -152,7 +160,9 @@ class PythonFunction(Construct):
         it still gets the shared layer (``pinpoint_runtime``, Powertools) and every default below.
       service_name: Powertools service name (logs and metrics dimension).
       description: the function description.
-      environment: extra environment variables.
+      settings: the function's settings objects (``pinpoint_runtime`` ``FunctionSettings``, the ones its handler
+        declares in ``SETTINGS``), written into its environment; the only way the library configures its functions.
+      environment: extra environment variables (for a partner's own ``code``).
       handler: entry point. @default ``"handler.handler"``.
       memory_size: MB. @default 256.
       timeout: @default 60 seconds.
@@ -162,7 +172,8 @@ class PythonFunction(Construct):
       existing_async_dead_letter_queue: use this queue as the DLQ instead. Conflicts with the flag being False.
       function_props: partial ``lambda_.FunctionProps`` merged over the defaults.
 
-    Attributes: ``lambda_function``, ``role``, ``log_group``, ``async_dead_letter_queue`` (or ``None``).
+    Attributes: ``lambda_function``, ``role``, ``log_group``, ``async_dead_letter_queue`` (or ``None``),
+    ``function_folder``, ``settings``.
     """
 
     def __init__(
@@ -174,6 +185,7 @@ class PythonFunction(Construct):
         code: lambda_.Code | None = None,
         service_name: str,
         description: str,
+        settings: Sequence[FunctionSettings] = (),
         environment: dict[str, str] | None = None,
         handler: str = "handler.handler",
         memory_size: int = 256,
@@ -198,9 +210,11 @@ class PythonFunction(Construct):
             (function_folder is None) != (code is None), "Provide exactly one of function_folder or code."
         )
         validation.raise_if_any()
+        self.function_folder = function_folder
         if code is None:
             code = lambda_.Code.from_asset(
-                str(function_source_dir(function_folder)), exclude=["__pycache__", "*.pyc"]  # type: ignore[arg-type]
+                str(function_source_dir(function_folder)),
+                exclude=["__pycache__", "*.pyc"],  # type: ignore[arg-type]
             )
 
         self.log_group = logs.LogGroup(
@@ -233,9 +247,11 @@ class PythonFunction(Construct):
             self.async_dead_letter_queue = created
 
         runtime = library_runtime(self)
+        self.settings: tuple[FunctionSettings, ...] = tuple(settings)
         env = {
             "POWERTOOLS_SERVICE_NAME": service_name,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            **{name: value for item in self.settings for name, value in item.to_environment().items()},
             **(environment or {}),
         }
         defaults: dict[str, Any] = {

@@ -12,7 +12,6 @@ from constructs import Construct
 from .acknowledgments import acknowledge
 from .props import PropsValidation, consolidate_props
 
-
 _LOGS_BUCKET_POLICY_FLAG = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 

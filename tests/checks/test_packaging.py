@@ -37,6 +37,7 @@ def _runtime_modules(package: Path) -> set[str]:
         if p.is_file() and (p.suffix == ".py" or p.name == "py.typed") and "__pycache__" not in p.parts
     }
 
+
 #: pip's output when the index cannot be reached at all (DNS, refused/unreachable, time-outs, proxy); a missing
 #: version or a bad pin is NOT a network error and fails the test.
 _NETWORK_ERROR = re.compile(
@@ -186,13 +187,16 @@ def test_wheel_contents(workspace: dict[str, Any]) -> None:
     source_modules = _runtime_modules(RUNTIME_SOURCE)
     for prefix in ("pinpoint_runtime/", "pinpoint_constructs/lambda_src/pinpoint_runtime/"):
         shipped = {n.removeprefix(prefix) for n in names if n.startswith(prefix) and n.endswith((".py", "py.typed"))}
-        assert shipped == source_modules, f"{prefix}: missing {source_modules - shipped}, extra {shipped - source_modules}"
+        assert shipped == source_modules, (
+            f"{prefix}: missing {source_modules - shipped}, extra {shipped - source_modules}"
+        )
     assert "pinpoint_constructs/py.typed" in names
     assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "lambda_src/"))], names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "pinpoint-constructs = pinpoint_constructs.cli:main" in zipfile.ZipFile(workspace["wheel"]).read(
-        entry_points
-    ).decode()
+    assert (
+        "pinpoint-constructs = pinpoint_constructs.cli:main"
+        in zipfile.ZipFile(workspace["wheel"]).read(entry_points).decode()
+    )
 
 
 def test_consumer_app_synthesizes_with_real_bundling(workspace: dict[str, Any]) -> None:

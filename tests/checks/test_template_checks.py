@@ -21,21 +21,6 @@ import yaml
 from aws_cdk import aws_lambda as lambda_
 
 from tests.conftest import ENV, REPO, new_app
-from tests.constructs.test_event_stream_to_s3 import VARIANTS as LAKE_VARIANTS
-from tests.constructs.test_two_way_sms_constructs import VARIANTS as SMS_VARIANTS
-from tests.constructs.test_s3_triggered_import_construct import VARIANTS as IMPORT_VARIANTS
-from tests.constructs.test_campaign_runner_construct import VARIANTS as CAMPAIGN_VARIANTS
-from tests.constructs.test_campaign_hook_channel_constructs import VARIANTS as CAMPAIGN_PART_VARIANTS
-from tests.constructs.test_adobe_sms_bridge_construct import VARIANTS as ADOBE_VARIANTS
-
-VARIANTS = {
-    **{f"Lake{k}": v for k, v in LAKE_VARIANTS.items()},
-    **{f"Sms{k}": v for k, v in SMS_VARIANTS.items()},
-    **{f"Import{k}": v for k, v in IMPORT_VARIANTS.items()},
-    **{f"Campaign{k}": v for k, v in CAMPAIGN_VARIANTS.items()},
-    **{f"CampaignPart{k}": v for k, v in CAMPAIGN_PART_VARIANTS.items()},
-    **{f"Adobe{k}": v for k, v in ADOBE_VARIANTS.items()},
-}
 
 ACCEPTED_CHECKOV_FILE = REPO / "tests" / "checks" / "checkov_accepted.yaml"
 
@@ -48,20 +33,10 @@ def _tool(env_var: str, default: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def template_dir(tmp_path_factory: pytest.TempPathFactory, sample_templates) -> Path:
+def template_dir(tmp_path_factory: pytest.TempPathFactory, sample_templates, variant_templates) -> Path:
     """Every template to check, written as <stack>.template.json."""
     directory = tmp_path_factory.mktemp("templates")
-    templates: dict[str, dict[str, Any]] = dict(sample_templates)
-    app = new_app()
-    stacks = []
-    for name, build in VARIANTS.items():
-        stack = cdk.Stack(app, f"Variant{name}", env=ENV)
-        build(stack)
-        stacks.append(stack)
-    assembly = app.synth()
-    for stack in stacks:
-        templates[stack.stack_name] = assembly.get_stack_by_name(stack.stack_name).template
-    for name, template in templates.items():
+    for name, template in {**sample_templates, **variant_templates}.items():
         (directory / f"{name}.template.json").write_text(json.dumps(template, indent=1))
     return directory
 
@@ -144,7 +119,9 @@ def test_checkov_failures_are_fixed_or_accepted_with_a_reason(
         for c in failed
         if c["check_id"] not in accepted
     )
-    assert unaccepted == [], f"fix these or accept them with a reason in tests/checks/checkov_accepted.yaml: {unaccepted}"
+    assert unaccepted == [], (
+        f"fix these or accept them with a reason in tests/checks/checkov_accepted.yaml: {unaccepted}"
+    )
     failing_ids = {c["check_id"] for failed in failed_by_stack.values() for c in failed}
     stale = sorted(set(accepted) - failing_ids)
     assert stale == [], f"accepted checks that no longer fail (remove them): {stale}"

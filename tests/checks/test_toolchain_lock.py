@@ -53,9 +53,7 @@ def test_the_checkov_environment_is_the_lock() -> None:
     freeze = subprocess.run(
         [str(python), "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True
     ).stdout
-    installed = {
-        _canonical(m[1]): m[2] for line in freeze.splitlines() if (m := _PIN.match(line.strip()))
-    }
+    installed = {_canonical(m[1]): m[2] for line in freeze.splitlines() if (m := _PIN.match(line.strip()))}
     lock = _lock(REPO / "locks" / "checkov.txt")
     assert "checkov" in lock and len(lock) > 50
     assert installed == lock
@@ -72,4 +70,6 @@ def test_the_lambda_layer_pins_every_package_it_installs() -> None:
             if ";" in requirement and "python_version <" in requirement:
                 continue  # for Pythons older than the Lambda runtime
             dependency = _canonical(re.split(r"[<>=!~ ;\[(]", requirement, maxsplit=1)[0])
-            assert dependency in pins, f"{name} requires {requirement!r}, which lambda_src/requirements.txt does not pin"
+            assert dependency in pins, (
+                f"{name} requires {requirement!r}, which lambda_src/requirements.txt does not pin"
+            )

@@ -15,7 +15,6 @@ from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import AdobeSmsBridge, EventStreamToS3, PropsConflictError, SelfManagedOptOut, TwoWaySms
 from pinpoint_constructs.adobe_sms_bridge import load_openapi_document
-
 from tests.conftest import ENV, new_app, only
 
 WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/adobe/0123abcd"
@@ -105,7 +104,9 @@ def test_the_api_is_the_openapi_document_with_the_authorizer_and_proxy_integrati
     )["Fn::Join"][1]
     integration = body["paths"]["/messages"]["post"]["x-amazon-apigateway-integration"]
     assert integration["type"] == "aws_proxy" and integration["httpMethod"] == "POST"
-    assert {"Fn::GetAtt": [_id(stack, bridge.send_function.lambda_function), "Arn"]} in integration["uri"]["Fn::Join"][1]
+    assert {"Fn::GetAtt": [_id(stack, bridge.send_function.lambda_function), "Arn"]} in integration["uri"]["Fn::Join"][
+        1
+    ]
     assert body["x-amazon-apigateway-gateway-responses"]["ACCESS_DENIED"]["statusCode"] == "403"
     only(template.find_resources("AWS::ApiGateway::RestApi"))
     template.has_resource_properties("AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}})
@@ -114,7 +115,9 @@ def test_the_api_is_the_openapi_document_with_the_authorizer_and_proxy_integrati
 def test_api_gateway_may_invoke_exactly_the_two_functions(built) -> None:
     stack, parts, template = built["Queued"]
     bridge = parts["bridge"]
-    permissions = template.find_resources("AWS::Lambda::Permission", {"Properties": {"Principal": "apigateway.amazonaws.com"}})
+    permissions = template.find_resources(
+        "AWS::Lambda::Permission", {"Properties": {"Principal": "apigateway.amazonaws.com"}}
+    )
     targets = {json.dumps(p["Properties"]["FunctionName"]) for p in permissions.values()}
     assert targets == {
         json.dumps({"Fn::GetAtt": [_id(stack, bridge.authorizer_function.lambda_function), "Arn"]}),
@@ -134,7 +137,9 @@ def test_stage_throttling_access_logs_tracing_and_error_logging(built) -> None:
     fields = json.loads(stage["AccessLogSetting"]["Format"])
     assert fields["status"] == "$context.status" and fields["authorizerStatus"] == "$context.authorizer.status"
     assert not any("validationErrorString" in v or "header" in v.lower() for v in fields.values())
-    assert stage["AccessLogSetting"]["DestinationArn"]["Fn::Join"][1][-1] == {"Ref": _id(stack, parts["bridge"].access_log_group)}
+    assert stage["AccessLogSetting"]["DestinationArn"]["Fn::Join"][1][-1] == {
+        "Ref": _id(stack, parts["bridge"].access_log_group)
+    }
     account = only(template.find_resources("AWS::ApiGateway::Account"))
     assert account["DeletionPolicy"] == "Retain"
     role = only(template.find_resources("AWS::IAM::Role", {"Properties": {"AssumeRolePolicyDocument": {"Statement": [
@@ -217,8 +222,13 @@ def test_inline_mode_sends_from_the_api_handler_and_has_no_queue(built) -> None:
     assert template.find_resources("AWS::Lambda::EventSourceMapping") == {}
     env = _env(template, stack, bridge.send_function)
     assert env["BRIDGE_DELIVERY_MODE"] == "INLINE" and "BRIDGE_SEND_QUEUE_URL" not in env
-    assert json.loads(env["BRIDGE_ALLOWED_ORIGINATION_IDENTITIES"]) == ["pool-0123456789abcdef", "phone-0123456789abcdef"]
-    (send,) = [s for s in _statements(template, stack, bridge.send_function) if s["Action"] == "sms-voice:SendTextMessage"]
+    assert json.loads(env["BRIDGE_ALLOWED_ORIGINATION_IDENTITIES"]) == [
+        "pool-0123456789abcdef",
+        "phone-0123456789abcdef",
+    ]
+    (send,) = [
+        s for s in _statements(template, stack, bridge.send_function) if s["Action"] == "sms-voice:SendTextMessage"
+    ]
     resources = json.dumps(send["Resource"])
     assert ":pool/pool-0123456789abcdef" in resources and ":phone-number/phone-0123456789abcdef" in resources
     assert ":configuration-set/partner-events" in resources
@@ -245,7 +255,7 @@ def test_waf_header_throttling_and_authorizer_cache_props(built) -> None:
 def test_idempotency_table_has_ttl_and_point_in_time_recovery(built) -> None:
     _, _, template = built["Queued"]
     tables = template.find_resources(
-        "AWS::DynamoDB::Table", {"Properties": {"TimeToLiveSpecification": {"AttributeName": "expiration"}}}
+        "AWS::DynamoDB::Table", {"Properties": {"TimeToLiveSpecification": {"AttributeName": "expires_at"}}}
     )
     bridge_tables = {k: v for k, v in tables.items() if k.startswith("Bridge")}
     table = only(bridge_tables)["Properties"]

@@ -30,8 +30,9 @@ def _runner_role(stack: cdk.Stack) -> iam.Role:
 
 
 def _hook_lookup(stack: cdk.Stack) -> dict[str, Any]:
-    hook = CampaignHookAttributes(stack, "Offers", built_in="ATTRIBUTE_LOOKUP", key_type="USER_ID",
-                                  attribute_names=["Offer", "Tier"])
+    hook = CampaignHookAttributes(
+        stack, "Offers", built_in="ATTRIBUTE_LOOKUP", key_type="USER_ID", attribute_names=["Offer", "Tier"]
+    )
     role = _runner_role(stack)
     hook.grant_invoke(role)
     return {"hook": hook, "runner_role": role}
@@ -40,50 +41,80 @@ def _hook_lookup(stack: cdk.Stack) -> dict[str, Any]:
 def _hook_lookup_existing_cmk_table(stack: cdk.Stack) -> dict[str, Any]:
     key = kms.Key(stack, "PartnerKey", enable_key_rotation=True)
     table = dynamodb.Table(
-        stack, "PartnerTable",
+        stack,
+        "PartnerTable",
         partition_key=dynamodb.Attribute(name="customerId", type=dynamodb.AttributeType.STRING),
-        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key,
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryption_key=key,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True),
+            point_in_time_recovery_enabled=True
+        ),
     )
-    hook = CampaignHookAttributes(stack, "Offers", built_in="ATTRIBUTE_LOOKUP", existing_table_obj=table,
-                                  table_partition_key="customerId", drop_missing=True)
+    hook = CampaignHookAttributes(
+        stack,
+        "Offers",
+        built_in="ATTRIBUTE_LOOKUP",
+        existing_table_obj=table,
+        table_partition_key="customerId",
+        drop_missing=True,
+    )
     return {"hook": hook, "table": table, "key": key}
 
 
 def _hook_templates_s3(stack: cdk.Stack) -> dict[str, Any]:
     bucket = SecureBucket(stack, "TemplateBucket").bucket
-    hook = CampaignHookAttributes(stack, "Templates", built_in="EXTERNAL_TEMPLATES", template_bucket=bucket,
-                                  template_prefix="email/", template_cache_ttl=cdk.Duration.minutes(1))
+    hook = CampaignHookAttributes(
+        stack,
+        "Templates",
+        built_in="EXTERNAL_TEMPLATES",
+        template_bucket=bucket,
+        template_prefix="email/",
+        template_cache_ttl=cdk.Duration.minutes(1),
+    )
     return {"hook": hook, "bucket": bucket}
 
 
 def _hook_templates_https(stack: cdk.Stack) -> dict[str, Any]:
-    hook = CampaignHookAttributes(stack, "Templates", built_in="EXTERNAL_TEMPLATES",
-                                  template_url="https://cms.example.com/templates",
-                                  template_key_pattern="{CampaignId}.json", on_missing_template="DROP")
+    hook = CampaignHookAttributes(
+        stack,
+        "Templates",
+        built_in="EXTERNAL_TEMPLATES",
+        template_url="https://cms.example.com/templates",
+        template_key_pattern="{CampaignId}.json",
+        on_missing_template="DROP",
+    )
     return {"hook": hook}
 
 
 def _hook_frequency_cap(stack: cdk.Stack) -> dict[str, Any]:
-    hook = CampaignHookAttributes(stack, "Cap", built_in="FREQUENCY_CAP", max_messages=3,
-                                  window=cdk.Duration.days(7), key_type="USER_ID")
+    hook = CampaignHookAttributes(
+        stack, "Cap", built_in="FREQUENCY_CAP", max_messages=3, window=cdk.Duration.days(7), key_type="USER_ID"
+    )
     return {"hook": hook}
 
 
 def _hook_partner(stack: cdk.Stack) -> dict[str, Any]:
     code = CampaignHookAttributes(
-        stack, "PartnerCode",
-        handler=lambda_.Code.from_inline("def handler(event, context):\n    return event['Endpoints']\n"))
+        stack,
+        "PartnerCode",
+        handler=lambda_.Code.from_inline("def handler(event, context):\n    return event['Endpoints']\n"),
+    )
     existing = CampaignHookAttributes(
-        stack, "PartnerFunction", handler=lambda_.Function.from_function_arn(stack, "Partner", PARTNER_ARN))
+        stack, "PartnerFunction", handler=lambda_.Function.from_function_arn(stack, "Partner", PARTNER_ARN)
+    )
     return {"code": code, "existing": existing}
 
 
 def _channel_webhook(stack: cdk.Stack) -> dict[str, Any]:
-    channel = CustomChannel(stack, "Webhook", built_in="WEBHOOK", webhook_url="https://hooks.example.com/pinpoint",
-                            retry_status_codes=[429, 503], max_attempts=5)
+    channel = CustomChannel(
+        stack,
+        "Webhook",
+        built_in="WEBHOOK",
+        webhook_url="https://hooks.example.com/pinpoint",
+        retry_status_codes=[429, 503],
+        max_attempts=5,
+    )
     role = _runner_role(stack)
     channel.grant_invoke(role)
     return {"channel": channel, "runner_role": role}
@@ -91,14 +122,27 @@ def _channel_webhook(stack: cdk.Stack) -> dict[str, Any]:
 
 def _channel_webhook_existing_secret(stack: cdk.Stack) -> dict[str, Any]:
     secret = secretsmanager.Secret.from_secret_complete_arn(stack, "Signing", SECRET_ARN)
-    channel = CustomChannel(stack, "Webhook", built_in="WEBHOOK", webhook_url="https://hooks.example.com/p",
-                            existing_secret_obj=secret, secret_json_field="key")
+    channel = CustomChannel(
+        stack,
+        "Webhook",
+        built_in="WEBHOOK",
+        webhook_url="https://hooks.example.com/p",
+        existing_secret_obj=secret,
+        secret_json_field="key",
+    )
     return {"channel": channel}
 
 
 def _channel_connect(stack: cdk.Stack) -> dict[str, Any]:
-    channel = CustomChannel(stack, "Voice", built_in="CONNECT_VOICE", connect_instance_id=INSTANCE,
-                            contact_flow_id="flow-1", source_phone_number="+12065550100", calls_per_second=0.5)
+    channel = CustomChannel(
+        stack,
+        "Voice",
+        built_in="CONNECT_VOICE",
+        connect_instance_id=INSTANCE,
+        contact_flow_id="flow-1",
+        source_phone_number="+12065550100",
+        calls_per_second=0.5,
+    )
     return {"channel": channel}
 
 
@@ -110,14 +154,24 @@ def _channel_inbox(stack: cdk.Stack) -> dict[str, Any]:
 
 
 def _channel_cdp(stack: cdk.Stack) -> dict[str, Any]:
-    channel = CustomChannel(stack, "Cdp", built_in="CDP_WRITEBACK", cdp_url="https://cdp.example.com/v1/events",
-                            auth_header_name="X-Api-Key", include_addresses=True)
+    channel = CustomChannel(
+        stack,
+        "Cdp",
+        built_in="CDP_WRITEBACK",
+        cdp_url="https://cdp.example.com/v1/events",
+        auth_header_name="X-Api-Key",
+        include_addresses=True,
+    )
     return {"channel": channel}
 
 
 def _channel_partner(stack: cdk.Stack) -> dict[str, Any]:
-    channel = CustomChannel(stack, "Partner", handler=lambda_.Code.from_inline(
-        "def handler(event, context):\n    return None\n"), handler_entry="index.handler")
+    channel = CustomChannel(
+        stack,
+        "Partner",
+        handler=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        handler_entry="index.handler",
+    )
     return {"channel": channel}
 
 
@@ -226,8 +280,11 @@ def test_s3_templates_read_only_under_the_prefix(built) -> None:
     assert get["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [_id(stack, bucket), "Arn"]}, "/email/*"]]}
     listing = _statement_with(entry, hook.python_function.role, "s3:ListBucket")
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["email/*"]}}
-    assert not any(a.startswith(("s3:Put", "s3:Delete"))
-                   for s in _statements(entry, hook.python_function.role) for a in _actions(s))
+    assert not any(
+        a.startswith(("s3:Put", "s3:Delete"))
+        for s in _statements(entry, hook.python_function.role)
+        for a in _actions(s)
+    )
 
 
 def test_https_templates_and_frequency_cap_settings(built) -> None:
@@ -245,8 +302,9 @@ def test_https_templates_and_frequency_cap_settings(built) -> None:
     assert env["CAP_KEY_TYPE"] == "USER_ID"
     table = template.find_resources("AWS::DynamoDB::Table")[_id(stack, hook.table)]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    dynamo = sorted(a for s in _statements(entry, hook.python_function.role) for a in _actions(s)
-                    if a.startswith("dynamodb"))
+    dynamo = sorted(
+        a for s in _statements(entry, hook.python_function.role) for a in _actions(s) if a.startswith("dynamodb")
+    )
     assert dynamo == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
 
 
@@ -271,8 +329,9 @@ def test_webhook_channel_with_a_generated_cmk_secret(built) -> None:
     assert env["SIGNING_SECRET_ID"] == {"Ref": _id(stack, channel.secret)}
     assert env["RETRY_STATUS_CODES"] == "429,503" and env["MAX_ATTEMPTS"] == "5"
     assert env["REQUEST_TIMEOUT_SECONDS"] == "5"
-    assert not any("secret" in str(v).lower() and "arn" not in str(v).lower() and k != "SIGNING_SECRET_ID"
-                   for k, v in env.items())
+    assert not any(
+        "secret" in str(v).lower() and "arn" not in str(v).lower() and k != "SIGNING_SECRET_ID" for k, v in env.items()
+    )
     secret = template.find_resources("AWS::SecretsManager::Secret")[_id(stack, channel.secret)]
     assert secret["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [_id(stack, channel.secret_key), "Arn"]}
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] == 48
@@ -289,8 +348,9 @@ def test_webhook_channel_with_an_existing_secret(built) -> None:
     assert channel.secret_key is None and not template.find_resources("AWS::SecretsManager::Secret")
     env = _function(entry, channel)["Environment"]["Variables"]
     assert env["SIGNING_SECRET_ID"] == SECRET_ARN and env["SIGNING_SECRET_JSON_FIELD"] == "key"
-    assert _statement_with(entry, channel.python_function.role, "secretsmanager:GetSecretValue")["Resource"] == \
-        SECRET_ARN
+    assert (
+        _statement_with(entry, channel.python_function.role, "secretsmanager:GetSecretValue")["Resource"] == SECRET_ARN
+    )
 
 
 def test_connect_channel_grant_is_limited_to_the_instance(built) -> None:
@@ -312,13 +372,16 @@ def test_inbox_channel_table_keys_ttl_and_grants(built) -> None:
     stack, parts, template = entry
     channel = parts["channel"]
     table = template.find_resources("AWS::DynamoDB::Table")[_id(stack, channel.inbox_table)]["Properties"]
-    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
-                                  {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert table["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     env = _function(entry, channel)["Environment"]["Variables"]
     assert env["INBOX_TTL_SECONDS"] == str(7 * 86400) and env["INBOX_KEY_TYPE"] == "USER_ID"
-    writes = [a for s in _statements(entry, channel.python_function.role) for a in _actions(s)
-              if a.startswith("dynamodb")]
+    writes = [
+        a for s in _statements(entry, channel.python_function.role) for a in _actions(s) if a.startswith("dynamodb")
+    ]
     assert writes == ["dynamodb:PutItem"]
     app_actions = {a for s in _statements(entry, parts["app_role"]) for a in _actions(s)}
     assert "dynamodb:Query" in app_actions and "dynamodb:PutItem" not in app_actions
@@ -351,8 +414,14 @@ def test_hook_props_problems_are_reported_together() -> None:
     stack = new_stack(new_app())
     with pytest.raises(PropsConflictError) as error:
         CampaignHookAttributes(
-            stack, "Bad", built_in="EXTERNAL_TEMPLATES", key_type="EMAIL", template_url="http://cms.example.com",
-            template_key_pattern="{Campaign}.json", max_messages=2, attribute_names=["x"],
+            stack,
+            "Bad",
+            built_in="EXTERNAL_TEMPLATES",
+            key_type="EMAIL",
+            template_url="http://cms.example.com",
+            template_key_pattern="{Campaign}.json",
+            max_messages=2,
+            attribute_names=["x"],
             timeout=cdk.Duration.seconds(30),
         )
     assert error.value.problems == [
@@ -374,9 +443,16 @@ def test_channel_props_problems_are_reported_together() -> None:
     secret = secretsmanager.Secret.from_secret_complete_arn(stack, "S", SECRET_ARN)
     with pytest.raises(PropsConflictError) as error:
         CustomChannel(
-            stack, "Bad", built_in="CONNECT_VOICE", connect_instance_id=f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/x",
-            source_phone_number="2065550100", webhook_url="https://x.example.com", existing_secret_obj=secret,
-            secret_props={}, calls_per_second=0, message_ttl=cdk.Duration.days(1),
+            stack,
+            "Bad",
+            built_in="CONNECT_VOICE",
+            connect_instance_id=f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/x",
+            source_phone_number="2065550100",
+            webhook_url="https://x.example.com",
+            existing_secret_obj=secret,
+            secret_props={},
+            calls_per_second=0,
+            message_ttl=cdk.Duration.days(1),
         )
     assert error.value.problems == [
         "Either provide secret_props or existing_secret_obj, but not both.",
@@ -389,14 +465,28 @@ def test_channel_props_problems_are_reported_together() -> None:
         "table_props/message_ttl apply only to INAPP_INBOX.",
     ]
     with pytest.raises(PropsConflictError) as error:
-        CustomChannel(stack, "Hook", built_in="WEBHOOK", webhook_url="http://plain.example.com",
-                      retry_status_codes=[200, 503], request_timeout=cdk.Duration.seconds(60))
+        CustomChannel(
+            stack,
+            "Hook",
+            built_in="WEBHOOK",
+            webhook_url="http://plain.example.com",
+            retry_status_codes=[200, 503],
+            request_timeout=cdk.Duration.seconds(60),
+        )
     assert "webhook_url must be an https:// URL." in error.value.problems
     assert "retry_status_codes must be non-2xx HTTP statuses." in error.value.problems
     assert "request_timeout must be between 1 and 30 seconds." in error.value.problems
     with pytest.raises(PropsConflictError, match="timeout must exceed 50 calls"):
-        CustomChannel(stack, "Slow", built_in="CONNECT_VOICE", connect_instance_id=INSTANCE, contact_flow_id="f",
-                      connect_queue_id="q", calls_per_second=0.1, timeout=cdk.Duration.minutes(5))
+        CustomChannel(
+            stack,
+            "Slow",
+            built_in="CONNECT_VOICE",
+            connect_instance_id=INSTANCE,
+            contact_flow_id="f",
+            connect_queue_id="q",
+            calls_per_second=0.1,
+            timeout=cdk.Duration.minutes(5),
+        )
     inbox = CustomChannel(stack, "Inbox", built_in="INAPP_INBOX")
     assert only(Template.from_stack(stack).find_resources("AWS::DynamoDB::Table"))  # nothing else made a table
     assert inbox.secret is None

@@ -29,21 +29,36 @@ def _full(stack: cdk.Stack) -> dict[str, Any]:
     lake = EventStreamToS3(stack, "Lake")
     store = EndpointStore(stack, "Store", event_stream=lake)
     two_way = TwoWaySms(stack, "Sms", event_stream=lake)
-    opt_out = SelfManagedOptOut(stack, "OptOut", two_way=two_way, program_name="Example",
-                                support_contact="support@example.com")
+    opt_out = SelfManagedOptOut(
+        stack, "OptOut", two_way=two_way, program_name="Example", support_contact="support@example.com"
+    )
     hook = CampaignHookAttributes(stack, "Lookup", built_in="ATTRIBUTE_LOOKUP")
     inbox = CustomChannel(stack, "Inbox", built_in="INAPP_INBOX")
-    runner = CampaignRunner(stack, "Runner", endpoint_store=store, two_way=two_way, opt_out=opt_out,
-                            event_stream=lake, hooks=[hook], custom_channels={"inbox": inbox},
-                            email_identity="example.com", email_configuration_set_name="events",
-                            sms_messages_per_second=3, max_concurrency=3)
+    runner = CampaignRunner(
+        stack,
+        "Runner",
+        endpoint_store=store,
+        two_way=two_way,
+        opt_out=opt_out,
+        event_stream=lake,
+        hooks=[hook],
+        custom_channels={"inbox": inbox},
+        email_identity="example.com",
+        email_configuration_set_name="events",
+        sms_messages_per_second=3,
+        max_concurrency=3,
+    )
     return {"runner": runner, "hook": hook, "inbox": inbox}
 
 
 def _minimal(stack: cdk.Stack) -> dict[str, Any]:
     partner = lambda_.Function.from_function_arn(stack, "PartnerHook", PARTNER_HOOK)
-    runner = CampaignRunner(stack, "Runner", hooks=[partner],
-                            sms_origination_identity_arn="arn:aws:sms-voice:us-east-1:123456789012:pool/pool-1")
+    runner = CampaignRunner(
+        stack,
+        "Runner",
+        hooks=[partner],
+        sms_origination_identity_arn="arn:aws:sms-voice:us-east-1:123456789012:pool/pool-1",
+    )
     return {"runner": runner}
 
 
@@ -69,7 +84,12 @@ def _sender(template: Template) -> dict[str, Any]:
 
 def _sender_statements(template: Template) -> list[dict[str, Any]]:
     policies = template.find_resources("AWS::IAM::Policy")
-    return [s for k, p in policies.items() if "RunnerPageSender" in k for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return [
+        s
+        for k, p in policies.items()
+        if "RunnerPageSender" in k
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def test_the_workflow_plans_sends_pages_in_a_distributed_map_and_summarizes(templates):
@@ -100,8 +120,9 @@ def test_sms_rate_is_shared_between_the_concurrent_page_senders(templates):
 def test_hooks_and_channels_are_invoked_by_the_page_sender_only(templates):
     env = _sender(templates["Full"])["Environment"]["Variables"]
     assert "CAMPAIGN_HOOK_FUNCTIONS" in env and "CAMPAIGN_CUSTOM_CHANNELS" in env
-    invoke = json.dumps([s["Resource"] for s in _sender_statements(templates["Full"])
-                         if s["Action"] == "lambda:InvokeFunction"])
+    invoke = json.dumps(
+        [s["Resource"] for s in _sender_statements(templates["Full"]) if s["Action"] == "lambda:InvokeFunction"]
+    )
     assert "LookupFunction" in invoke and "InboxFunction" in invoke
     minimal_env = _sender(templates["Minimal"])["Environment"]["Variables"]
     assert PARTNER_HOOK in json.dumps(minimal_env["CAMPAIGN_HOOK_FUNCTIONS"])
@@ -116,7 +137,8 @@ def test_delivery_permissions_are_scoped_to_the_identity_configuration_sets_and_
     assert "identity/example.com" in resources and "configuration-set/events" in resources
     minimal = _sender_statements(templates["Minimal"])
     assert [s["Resource"] for s in minimal if s["Action"] == "sms-voice:SendTextMessage"] == [
-        "arn:aws:sms-voice:us-east-1:123456789012:pool/pool-1"]
+        "arn:aws:sms-voice:us-east-1:123456789012:pool/pool-1"
+    ]
     assert not [s for s in minimal if s["Action"] == "ses:SendEmail"]  # no identity, no email permission
 
 
@@ -175,10 +197,22 @@ def test_conflicting_props_are_listed_in_one_error():
     stack = new_stack()
     two_way = TwoWaySms(stack, "Sms")
     with pytest.raises(PropsConflictError) as error:
-        CampaignRunner(stack, "Runner", two_way=two_way, sms_origination_identity_arn="arn:x",
-                       sms_messages_per_second=0, max_concurrency=0, email_configuration_set_name="set",
-                       custom_channels={"bad name!": two_way.inbound_function.lambda_function})
+        CampaignRunner(
+            stack,
+            "Runner",
+            two_way=two_way,
+            sms_origination_identity_arn="arn:x",
+            sms_messages_per_second=0,
+            max_concurrency=0,
+            email_configuration_set_name="set",
+            custom_channels={"bad name!": two_way.inbound_function.lambda_function},
+        )
     message = str(error.value)
-    for fragment in ("two_way or sms_origination_identity_arn", "positive", "max_concurrency",
-                     "email_configuration_set_name needs email_identity", "bad name!"):
+    for fragment in (
+        "two_way or sms_origination_identity_arn",
+        "positive",
+        "max_concurrency",
+        "email_configuration_set_name needs email_identity",
+        "bad name!",
+    ):
         assert fragment in message, fragment

@@ -17,8 +17,8 @@ from pinpoint_constructs.core import (
     QueueWithDeadLetterQueue,
     SecureBucket,
 )
-from pinpoint_constructs.core.python_function import layer_asset_hash, pip_platform_args
 from pinpoint_constructs.core.lambda_sources import lambda_source_root
+from pinpoint_constructs.core.python_function import layer_asset_hash, pip_platform_args
 from tests.conftest import new_stack, only, resources_of
 
 
@@ -145,7 +145,9 @@ def test_queue_with_dead_letter_queue() -> None:
             "MessageRetentionPeriod": 345600,
         },
     )
-    template.has_resource_properties("AWS::SQS::Queue", {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True})
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
+    )
     policies = resources_of(template, "AWS::SQS::QueuePolicy")
     assert len(policies) == 2
     for policy in policies.values():
@@ -171,7 +173,9 @@ def test_queue_with_customer_managed_key_encrypts_both_queues() -> None:
     queues = resources_of(Template.from_stack(stack), "AWS::SQS::Queue")
     assert len(queues) == 2
     for queue in queues.values():
-        assert queue["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]}
+        assert queue["Properties"]["KmsMasterKeyId"] == {
+            "Fn::GetAtt": [stack.get_logical_id(key.node.default_child), "Arn"]
+        }
 
 
 def test_queue_conflicts() -> None:
@@ -199,15 +203,15 @@ def test_encrypted_topic_lets_a_service_publish_through_a_customer_managed_key()
     topic = EncryptedTopic(stack, "Inbound", service_publishers=["sms-voice.amazonaws.com"])
     template = Template.from_stack(stack)
     key_id = stack.get_logical_id(topic.encryption_key.node.default_child)
-    template.has_resource_properties(
-        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}}
-    )
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}})
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     key = template.find_resources("AWS::KMS::Key")[key_id]
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     service_statement = next(s for s in statements if s.get("Sid") == "AllowEncryptFromSmsVoice")
     assert service_statement["Principal"] == {"Service": "sms-voice.amazonaws.com"}
-    assert service_statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"] or set(service_statement["Action"]) == {
+    assert service_statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"] or set(
+        service_statement["Action"]
+    ) == {
         "kms:Decrypt",
         "kms:GenerateDataKey*",
     }

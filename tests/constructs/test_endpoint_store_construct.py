@@ -81,7 +81,9 @@ def test_bind_sets_the_table_the_stream_and_least_privilege(built) -> None:
     stream_ref = {"Ref": stack.get_logical_id(built["lake"].delivery_stream.node.default_child)}
     for name in ("consumer", "reader"):
         function = built[name].lambda_function
-        variables = functions[stack.get_logical_id(function.node.default_child)]["Properties"]["Environment"]["Variables"]
+        variables = functions[stack.get_logical_id(function.node.default_child)]["Properties"]["Environment"][
+            "Variables"
+        ]
         assert variables["ENDPOINT_STORE_TABLE"] == table_ref
         assert variables["PINPOINT_EVENT_STREAM_NAME"] == stream_ref
 
@@ -150,12 +152,18 @@ def test_read_by_key_grants_the_table_only_and_its_key_across_stacks() -> None:
     assembly = app.synth()  # fails on any unacknowledged finding
     template = assembly.get_stack_by_name("Campaigns").template
     statements = [
-        s for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+        s
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
         for s in r["Properties"]["PolicyDocument"]["Statement"]
     ]
     (table,) = [s for s in statements if "dynamodb:BatchGetItem" in s["Action"]]
-    assert sorted(table["Action"]) == ["dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
-                                       "dynamodb:Query"]
+    assert sorted(table["Action"]) == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:DescribeTable",
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+    ]
     assert "index" not in str(table["Resource"]) and "Fn::GetStackOutput" in str(table["Resource"])
     assert any("kms:Decrypt" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) for s in statements)
     variables = only({k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"})

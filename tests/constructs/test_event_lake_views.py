@@ -12,7 +12,7 @@ import base64
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -463,7 +463,10 @@ class Mail:
             "messageId": self.message_id,
             "destination": self.to,
             "headersTruncated": False,
-            "headers": [{"name": "From", "value": f"Example News <{SENDER}>"}, {"name": "Subject", "value": self.subject}],
+            "headers": [
+                {"name": "From", "value": f"Example News <{SENDER}>"},
+                {"name": "Subject", "value": self.subject},
+            ],
             "commonHeaders": {"from": [f"Example News <{SENDER}>"], "to": self.to, "subject": self.subject},
             "tags": tags,
         }
@@ -767,24 +770,87 @@ def generated_cases(anchor_ms: int) -> list[Case]:
         send(m10),
         bounce(m10, ago(6, 1), "Undetermined", "Undetermined", []),
         # SMS, campaign camp-b treatment 2
-        sms("TEXT_QUEUED", "QUEUED", message_id="s1", event_ms=ago(2), endpoint="ep-s1", campaign="camp-b",
-            treatment="2"),
-        sms("TEXT_SUCCESSFUL", "SUCCESSFUL", message_id="s1", event_ms=ago(2, 1), endpoint="ep-s1",
-            campaign="camp-b", treatment="2", price=0.00645),
-        sms("TEXT_DELIVERED", "DELIVERED", message_id="s1", event_ms=ago(2, 2), endpoint="ep-s1",
-            campaign="camp-b", treatment="2", price=0.00645),
-        sms("TEXT_PENDING", "PENDING", message_id="s2", event_ms=ago(3), endpoint="ep-s2", campaign="camp-b",
-            treatment="2"),
-        sms("TEXT_UNREACHABLE", "UNREACHABLE", message_id="s2", event_ms=ago(3, 1), endpoint="ep-s2",
-            campaign="camp-b", treatment="2", price=0.00645),
-        sms("TEXT_SUCCESSFUL", "SUCCESSFUL", message_id="s3", event_ms=ago(20), endpoint="ep-s3",
-            campaign="camp-b", treatment="2", price=0.00581),
-        sms("TEXT_BLOCKED", "DESTINATION_PHONE_NUMBER_OPTED_OUT", message_id="s4", event_ms=ago(7),
-            endpoint="ep-s4", campaign="camp-b", treatment="2", price=0.0),
-        sms("TEXT_SUCCESSFUL", "SUCCESSFUL", message_id="s5", event_ms=ago(45), endpoint="ep-s5",
-            campaign="camp-b", treatment="2", price=0.00645),  # older than 30 days
-        sms("TEXT_SUCCESSFUL", "SUCCESSFUL", message_id="s6", event_ms=ago(1), endpoint="ep-s6",
-            price=0.00645),  # no campaign
+        sms(
+            "TEXT_QUEUED",
+            "QUEUED",
+            message_id="s1",
+            event_ms=ago(2),
+            endpoint="ep-s1",
+            campaign="camp-b",
+            treatment="2",
+        ),
+        sms(
+            "TEXT_SUCCESSFUL",
+            "SUCCESSFUL",
+            message_id="s1",
+            event_ms=ago(2, 1),
+            endpoint="ep-s1",
+            campaign="camp-b",
+            treatment="2",
+            price=0.00645,
+        ),
+        sms(
+            "TEXT_DELIVERED",
+            "DELIVERED",
+            message_id="s1",
+            event_ms=ago(2, 2),
+            endpoint="ep-s1",
+            campaign="camp-b",
+            treatment="2",
+            price=0.00645,
+        ),
+        sms(
+            "TEXT_PENDING",
+            "PENDING",
+            message_id="s2",
+            event_ms=ago(3),
+            endpoint="ep-s2",
+            campaign="camp-b",
+            treatment="2",
+        ),
+        sms(
+            "TEXT_UNREACHABLE",
+            "UNREACHABLE",
+            message_id="s2",
+            event_ms=ago(3, 1),
+            endpoint="ep-s2",
+            campaign="camp-b",
+            treatment="2",
+            price=0.00645,
+        ),
+        sms(
+            "TEXT_SUCCESSFUL",
+            "SUCCESSFUL",
+            message_id="s3",
+            event_ms=ago(20),
+            endpoint="ep-s3",
+            campaign="camp-b",
+            treatment="2",
+            price=0.00581,
+        ),
+        sms(
+            "TEXT_BLOCKED",
+            "DESTINATION_PHONE_NUMBER_OPTED_OUT",
+            message_id="s4",
+            event_ms=ago(7),
+            endpoint="ep-s4",
+            campaign="camp-b",
+            treatment="2",
+            price=0.0,
+        ),
+        sms(
+            "TEXT_SUCCESSFUL",
+            "SUCCESSFUL",
+            message_id="s5",
+            event_ms=ago(45),
+            endpoint="ep-s5",
+            campaign="camp-b",
+            treatment="2",
+            price=0.00645,
+        ),  # older than 30 days
+        sms(
+            "TEXT_SUCCESSFUL", "SUCCESSFUL", message_id="s6", event_ms=ago(1), endpoint="ep-s6", price=0.00645
+        ),  # no campaign
     ]
 
     # _SMS.OPTOUT written by the library (SelfManagedOptOut), Pinpoint-shaped
@@ -891,8 +957,8 @@ def generated_cases(anchor_ms: int) -> list[Case]:
 
 @pytest.fixture(scope="module")
 def anchor_ms() -> int:
-    today = datetime.now(timezone.utc).date()
-    return int(datetime(today.year, today.month, today.day, 12, tzinfo=timezone.utc).timestamp() * 1000)
+    today = datetime.now(UTC).date()
+    return int(datetime(today.year, today.month, today.day, 12, tzinfo=UTC).timestamp() * 1000)
 
 
 @pytest.fixture(scope="module")
@@ -948,8 +1014,19 @@ EXPECTED_VIEWS = {
 def test_glue_columns_match_the_record_contract():
     names = [name for name, _ in lake.EVENT_COLUMNS]
     assert names == [
-        "event_type", "event_timestamp", "arrival_timestamp", "event_version", "application", "client", "device",
-        "session", "attributes", "metrics", "client_context", "awsaccountid", "facets",
+        "event_type",
+        "event_timestamp",
+        "arrival_timestamp",
+        "event_version",
+        "application",
+        "client",
+        "device",
+        "session",
+        "attributes",
+        "metrics",
+        "client_context",
+        "awsaccountid",
+        "facets",
     ]
     types = dict(lake.EVENT_COLUMNS)
     assert types["attributes"] == "map<string,string>"
@@ -958,11 +1035,21 @@ def test_glue_columns_match_the_record_contract():
     assert lake.PARTITION_KEYS == [("source", "string"), ("kind", "string"), ("dt", "string")]
     mail_event = dict(dict(dict(lake.parse_hive_type(types["facets"])[1])["email_channel"][1])["mail_event"][1])
     assert list(mail_event) == [
-        "mail", "send", "delivery", "open", "click", "bounce", "complaint", "reject", "rendering_failure",
-        "delivery_delay", "subscription",
+        "mail",
+        "send",
+        "delivery",
+        "open",
+        "click",
+        "bounce",
+        "complaint",
+        "reject",
+        "rendering_failure",
+        "delivery_delay",
+        "subscription",
     ]
     assert dict(mail_event["mail"][1])["common_headers"] == (
-        "struct", (("from", ("string",)), ("to", ("array", ("string",))), ("subject", ("string",))),
+        "struct",
+        (("from", ("string",)), ("to", ("array", ("string",))), ("subject", ("string",))),
     )
     assert all("`" not in hive for _, hive in lake.EVENT_COLUMNS)
 
@@ -970,7 +1057,8 @@ def test_glue_columns_match_the_record_contract():
 def test_parse_hive_type():
     assert lake.parse_hive_type("map<string,array<string>>") == ("map", ("string",), ("array", ("string",)))
     assert lake.parse_hive_type("struct<a:bigint, b:decimal(10,2)>") == (
-        "struct", (("a", ("bigint",)), ("b", ("decimal", 10, 2))),
+        "struct",
+        (("a", ("bigint",)), ("b", ("decimal", 10, 2))),
     )
     for bad in ("struct<a:string", "map<string>", "strin", "array<string>>"):
         with pytest.raises(ValueError):
@@ -1241,8 +1329,16 @@ def test_campaign_report_30_days(full_db):
     rows = query(full_db, to_duckdb(_named("campaign_report_30_days").sql))
     zero_email = dict.fromkeys(
         [
-            "email_sends", "email_deliveries", "email_opens", "email_unique_opened_endpoints", "email_clicks",
-            "email_bounces", "email_hard_bounces", "email_soft_bounces", "email_complaints", "email_unsubscribes",
+            "email_sends",
+            "email_deliveries",
+            "email_opens",
+            "email_unique_opened_endpoints",
+            "email_clicks",
+            "email_bounces",
+            "email_hard_bounces",
+            "email_soft_bounces",
+            "email_complaints",
+            "email_unsubscribes",
         ],
         0,
     )

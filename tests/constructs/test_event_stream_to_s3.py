@@ -52,7 +52,9 @@ def _existing_resources(stack: cdk.Stack) -> EventStreamToS3:
     bucket = s3.Bucket.from_bucket_name(stack, "PartnerBucket", "partner-data-lake")
     lake = EventStreamToS3(stack, "Lake", existing_bucket_obj=bucket, log_s3_access_logs=False)
     lake.add_sms_configuration_set("Sms", existing_configuration_set_name="partner-sms-set")
-    lake.add_ses_configuration_set("Ses", existing_configuration_set_name="partner-ses-set", matching_event_types=["bounce"])
+    lake.add_ses_configuration_set(
+        "Ses", existing_configuration_set_name="partner-ses-set", matching_event_types=["bounce"]
+    )
     return lake
 
 
@@ -317,11 +319,16 @@ def test_parquet_conversion_reads_the_glue_schema_and_kms_everywhere(built) -> N
     assert destination["BufferingHints"] == {"IntervalInSeconds": 300, "SizeInMBs": 128}
     key_arn = {"Fn::GetAtt": [stack.get_logical_id(stack.node.find_child("LakeKey").node.default_child), "Arn"]}
     assert destination["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"] == key_arn
-    table = template.find_resources("AWS::Glue::Table")[stack.get_logical_id(lake.events_table)]["Properties"]["TableInput"]
+    table = template.find_resources("AWS::Glue::Table")[stack.get_logical_id(lake.events_table)]["Properties"][
+        "TableInput"
+    ]
     assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith("ParquetHiveSerDe")
     assert table["Parameters"]["classification"] == "parquet"
     workgroup = only(template.find_resources("AWS::Athena::WorkGroup"))["Properties"]["WorkGroupConfiguration"]
-    assert workgroup["ResultConfiguration"]["EncryptionConfiguration"] == {"EncryptionOption": "SSE_KMS", "KmsKey": key_arn}
+    assert workgroup["ResultConfiguration"]["EncryptionConfiguration"] == {
+        "EncryptionOption": "SSE_KMS",
+        "KmsKey": key_arn,
+    }
     for bucket_id, bucket in template.find_resources("AWS::S3::Bucket").items():
         algorithm = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
         if bucket_id == _logical_id(stack, lake.s3_logging_bucket):
@@ -366,7 +373,9 @@ def test_grant_query_reads_the_lake_and_runs_athena_in_the_workgroup() -> None:
     ]
     glue = next(s for s in statements if "glue:GetTable" in s["Action"])
     assert f"arn:aws:glue:{REGION}:{ACCOUNT}:database/{lake.database_name}" in glue["Resource"]
-    query_statements = [s for s in statements if "athena:" in json.dumps(s["Action"]) or "glue:" in json.dumps(s["Action"])]
+    query_statements = [
+        s for s in statements if "athena:" in json.dumps(s["Action"]) or "glue:" in json.dumps(s["Action"])
+    ]
     assert query_statements and all(s["Resource"] != "*" for s in query_statements)  # scoped, never "*"
     template.has_resource_properties(
         "AWS::IAM::Policy",

@@ -67,16 +67,24 @@ def _function_env(template: Template, name: str) -> dict[str, Any]:
 
 def _statements(template: Template, name: str) -> list[dict[str, Any]]:
     policies = template.find_resources("AWS::IAM::Policy")
-    return [s for logical_id, p in policies.items() if name in logical_id for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return [
+        s
+        for logical_id, p in policies.items()
+        if name in logical_id
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def test_a_new_bucket_sends_events_to_eventbridge_without_a_notifications_custom_resource(templates):
     template = templates["NewBucket"]
-    buckets = template.find_resources("AWS::S3::Bucket", {"Properties": {"NotificationConfiguration": Match.any_value()}})
+    buckets = template.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"NotificationConfiguration": Match.any_value()}}
+    )
     bucket = only(buckets)["Properties"]
     assert bucket["NotificationConfiguration"] == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
-    assert {"Id": "expire-import-work", "Prefix": "import-work/", "ExpirationInDays": 7, "Status": "Enabled"} in \
-        bucket["LifecycleConfiguration"]["Rules"]
+    assert {"Id": "expire-import-work", "Prefix": "import-work/", "ExpirationInDays": 7, "Status": "Enabled"} in bucket[
+        "LifecycleConfiguration"
+    ]["Rules"]
     template.resource_count_is("Custom::S3BucketNotifications", 0)
 
 
@@ -91,8 +99,10 @@ def test_an_existing_bucket_keeps_its_other_notifications(templates):
 
 
 def test_the_rule_matches_only_the_import_prefix_of_the_bucket_and_feeds_a_queue_with_a_dead_letter_queue(templates):
-    for name, prefix, bucket in (("NewBucket", "incoming/", None), ("ExistingBucket", "pinpoint/imports/",
-                                                                    "partner-drop-bucket")):
+    for name, prefix, bucket in (
+        ("NewBucket", "incoming/", None),
+        ("ExistingBucket", "pinpoint/imports/", "partner-drop-bucket"),
+    ):
         template = templates[name]
         rule = only(template.find_resources("AWS::Events::Rule"))["Properties"]
         pattern = rule["EventPattern"]
@@ -118,8 +128,14 @@ def test_the_workflow_is_a_logged_traced_standard_state_machine(templates):
     assert machine["LoggingConfiguration"]["IncludeExecutionData"] is False  # no rows or addresses in logs
     definition = _definition(template)
     assert definition["TimeoutSeconds"] == 86400
-    assert list(definition["States"]) == ["Plan", "Import ranges", "Finish", "Imported", "Report failure",
-                                          "Import failed"]
+    assert list(definition["States"]) == [
+        "Plan",
+        "Import ranges",
+        "Finish",
+        "Imported",
+        "Report failure",
+        "Import failed",
+    ]
 
 
 def test_the_map_is_distributed_over_the_manifest_and_no_rows_travel_between_states(templates):
@@ -139,14 +155,18 @@ def test_the_map_is_distributed_over_the_manifest_and_no_rows_travel_between_sta
     retried = [r["ErrorEquals"] for r in write["Retry"]]
     assert ["ImportRetryableError", "EndpointStoreWriteError", "EndpointStoreError", "ClientError"] in retried
     assert states["Plan"]["Parameters"] == {
-        "source.$": "$.source", "import_id.$": "$$.Execution.Name", "started_at.$": "$$.Execution.StartTime"}
+        "source.$": "$.source",
+        "import_id.$": "$$.Execution.Name",
+        "started_at.$": "$$.Execution.StartTime",
+    }
 
 
 def test_every_step_that_can_fail_reports_the_failure_before_the_execution_fails(templates):
     states = _definition(templates["NewBucket"])["States"]
     for name in ("Plan", "Import ranges", "Finish"):
-        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
-                                          "Next": "Report failure"}], name
+        assert states[name]["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Report failure"}
+        ], name
     assert states["Report failure"]["Next"] == "Import failed"
     assert states["Report failure"]["Parameters"]["outcome"] == "failed"
     assert states["Import failed"] == {"Type": "Fail", "ErrorPath": "$.failure.error", "CausePath": "$.failure.reason"}
@@ -166,8 +186,11 @@ def test_functions_get_the_settings_and_only_their_prefixes(templates):
     assert set(starter) >= {"IMPORT_STATE_MACHINE_ARN"}
 
     def resources(name: str, action: str) -> list[Any]:
-        return [s["Resource"] for s in _statements(templates["ExistingBucket"], name)
-                if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+        return [
+            s["Resource"]
+            for s in _statements(templates["ExistingBucket"], name)
+            if action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+        ]
 
     read = json.dumps(resources("Planner", "s3:GetObject*"))
     assert "pinpoint/imports/*" in read and "pinpoint/results" not in read
@@ -178,8 +201,11 @@ def test_functions_get_the_settings_and_only_their_prefixes(templates):
 
 def test_phone_line_type_lookups_are_granted_only_when_asked(templates):
     def validate_statements(name: str) -> list[dict[str, Any]]:
-        return [s for s in _statements(templates[name], "RangeWriter") if s["Action"] ==
-                "mobiletargeting:PhoneNumberValidate"]
+        return [
+            s
+            for s in _statements(templates[name], "RangeWriter")
+            if s["Action"] == "mobiletargeting:PhoneNumberValidate"
+        ]
 
     (statement,) = validate_statements("NewBucket")
     assert "phone/number/validate" in json.dumps(statement["Resource"])
@@ -221,6 +247,12 @@ def test_one_error_lists_every_conflicting_prop():
             default_country="usa",
         )
     message = str(error.value)
-    for fragment in ("bucket_props", "overlap", "segment_name needs define_segment", "FAX", "rows_per_range",
-                     "default_country"):
+    for fragment in (
+        "bucket_props",
+        "overlap",
+        "segment_name needs define_segment",
+        "FAX",
+        "rows_per_range",
+        "default_country",
+    ):
         assert fragment in message, fragment

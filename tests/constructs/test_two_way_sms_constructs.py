@@ -55,7 +55,11 @@ def _existing_number_standalone_opt_out(stack: cdk.Stack) -> dict[str, Any]:
     return {"opt_out": opt_out, "two_way": opt_out.two_way}
 
 
-VARIANTS = {"Default": _default, "PoolPartner": _pool_with_partner_code, "Existing": _existing_number_standalone_opt_out}
+VARIANTS = {
+    "Default": _default,
+    "PoolPartner": _pool_with_partner_code,
+    "Existing": _existing_number_standalone_opt_out,
+}
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +129,7 @@ def test_inbound_queue_with_dlq_feeds_the_handler_with_partial_batch_failures(bu
     assert "AUTO_REPLY_TEXT" in env and "PARTNER_HANDLER_ARN" not in env
     assert env["PINPOINT_EVENT_STREAM_NAME"] == {"Ref": _id(stack, parts["lake"].delivery_stream)}
     table = template.find_resources("AWS::DynamoDB::Table")[_id(stack, two_way.idempotency_table)]["Properties"]
-    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
 
 

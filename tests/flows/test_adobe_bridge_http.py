@@ -19,7 +19,6 @@ from adobe_bridge_authorizer import handler as authorizer_module
 from adobe_bridge_send import handler as send_module
 from pinpoint_constructs.adobe_sms_bridge import OPENAPI_DOCUMENT
 from pinpoint_runtime.sms.opt_out import OptOutState
-
 from tests.support.adobe_bridge_env import API_KEY, CUSTOMER, BridgeEnv, make_env
 from tests.support.adobe_http_adapter import LocalApiGateway
 
@@ -37,7 +36,9 @@ class Server:
         self.gateway = gateway
         self.http = requests.Session()
 
-    def post(self, data: Any, *, key: str | None = API_KEY, path: str = "/messages", **headers: str) -> requests.Response:
+    def post(
+        self, data: Any, *, key: str | None = API_KEY, path: str = "/messages", **headers: str
+    ) -> requests.Response:
         if key is not None:
             headers["x-api-key"] = key
         body = data if isinstance(data, str) else json.dumps(data)

@@ -23,11 +23,17 @@ REGION = "us-east-1"
 BUCKET = "campaign-work-bucket"
 APP = "app-1"
 MESSAGE = {
-    "SMSMessage": {"Body": "Hi {{User.UserAttributes.FirstName}}, {{Attributes.Offer}} off today", "MessageType":
-                   "PROMOTIONAL"},
-    "EmailMessage": {"Title": "{{User.UserAttributes.FirstName}}, your offer", "HtmlBody": "<p>{{Attributes.Offer}}</p>",
-                     "Body": "{{Attributes.Offer}}", "FromAddress": "news@example.com"},
-    "CustomMessage": {"Data": "{\"title\": \"Offer {{Attributes.Offer}}\"}"},
+    "SMSMessage": {
+        "Body": "Hi {{User.UserAttributes.FirstName}}, {{Attributes.Offer}} off today",
+        "MessageType": "PROMOTIONAL",
+    },
+    "EmailMessage": {
+        "Title": "{{User.UserAttributes.FirstName}}, your offer",
+        "HtmlBody": "<p>{{Attributes.Offer}}</p>",
+        "Body": "{{Attributes.Offer}}",
+        "FromAddress": "news@example.com",
+    },
+    "CustomMessage": {"Data": '{"title": "Offer {{Attributes.Offer}}"}'},
 }
 
 
@@ -71,15 +77,23 @@ def engine():
 
         def table(name: str, keys: list[str], gsi: bool = False) -> None:
             spec: dict[str, Any] = {
-                "TableName": name, "BillingMode": "PAY_PER_REQUEST",
+                "TableName": name,
+                "BillingMode": "PAY_PER_REQUEST",
                 "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))],
                 "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in keys],
             }
             if gsi:
                 spec["AttributeDefinitions"].append({"AttributeName": "user_key", "AttributeType": "S"})
-                spec["GlobalSecondaryIndexes"] = [{"IndexName": "by_user", "Projection": {"ProjectionType": "ALL"},
-                                                   "KeySchema": [{"AttributeName": "user_key", "KeyType": "HASH"},
-                                                                 {"AttributeName": "sk", "KeyType": "RANGE"}]}]
+                spec["GlobalSecondaryIndexes"] = [
+                    {
+                        "IndexName": "by_user",
+                        "Projection": {"ProjectionType": "ALL"},
+                        "KeySchema": [
+                            {"AttributeName": "user_key", "KeyType": "HASH"},
+                            {"AttributeName": "sk", "KeyType": "RANGE"},
+                        ],
+                    }
+                ]
             dynamodb.create_table(**spec)
 
         table("endpoints", ["pk", "sk"], gsi=True)
@@ -101,11 +115,19 @@ def engine():
 
         monkeypatch.setattr(runner.FunctionInvoker, "client", property(lambda self: lambdas))
         for name, value in {
-            "CAMPAIGN_WORK_BUCKET": BUCKET, "CAMPAIGN_PAGE_SIZE": "300", "ENDPOINT_STORE_TABLE": "endpoints",
-            "CAMPAIGN_LEDGER_TABLE": "ledger", "CAMPAIGN_SMS_MPS": "2000", "CAMPAIGN_EMAIL_RATE": "2000",
-            "CAMPAIGN_SMS_ORIGINATION_IDENTITY": phone["PhoneNumberArn"], "CAMPAIGN_EMAIL_IDENTITY": "example.com",
-            "CAMPAIGN_HOOK_FUNCTIONS": json.dumps(["hook"]), "CAMPAIGN_CUSTOM_CHANNELS": json.dumps({"inbox": "inbox"}),
-            "LOOKUP_TABLE_NAME": "attributes", "LOOKUP_KEY_TYPE": "USER_ID", "INBOX_TABLE_NAME": "inbox",
+            "CAMPAIGN_WORK_BUCKET": BUCKET,
+            "CAMPAIGN_PAGE_SIZE": "300",
+            "ENDPOINT_STORE_TABLE": "endpoints",
+            "CAMPAIGN_LEDGER_TABLE": "ledger",
+            "CAMPAIGN_SMS_MPS": "2000",
+            "CAMPAIGN_EMAIL_RATE": "2000",
+            "CAMPAIGN_SMS_ORIGINATION_IDENTITY": phone["PhoneNumberArn"],
+            "CAMPAIGN_EMAIL_IDENTITY": "example.com",
+            "CAMPAIGN_HOOK_FUNCTIONS": json.dumps(["hook"]),
+            "CAMPAIGN_CUSTOM_CHANNELS": json.dumps({"inbox": "inbox"}),
+            "LOOKUP_TABLE_NAME": "attributes",
+            "LOOKUP_KEY_TYPE": "USER_ID",
+            "INBOX_TABLE_NAME": "inbox",
         }.items():
             monkeypatch.setenv(name, value)
 
@@ -114,14 +136,20 @@ def engine():
         for i in range(1000):
             channel = ("SMS", "EMAIL", "CUSTOM", "PUSH")[i % 4] if i % 10 else "SMS"
             address = {"SMS": f"+1206555{i:04d}", "EMAIL": f"user{i}@example.com"}.get(channel, f"device-{i}")
-            item = {"Id": f"e{i}", "ChannelType": channel, "Address": address,
-                    "User": {"UserId": f"u{i}", "UserAttributes": {"FirstName": [f"Name{i}"]}}}
+            item = {
+                "Id": f"e{i}",
+                "ChannelType": channel,
+                "Address": address,
+                "User": {"UserId": f"u{i}", "UserAttributes": {"FirstName": [f"Name{i}"]}},
+            }
             if i % 97 == 5:
                 item["OptOut"] = "ALL"
             items.append(item)
         for start in range(0, 1000, 100):
-            store.update_endpoints_batch(ApplicationId=APP, EndpointBatchRequest={"Item": items[start:start + 100]})
-            store.add_to_segment(ApplicationId=APP, SegmentId="spring", EndpointIds=[e["Id"] for e in items[start:start + 100]])
+            store.update_endpoints_batch(ApplicationId=APP, EndpointBatchRequest={"Item": items[start : start + 100]})
+            store.add_to_segment(
+                ApplicationId=APP, SegmentId="spring", EndpointIds=[e["Id"] for e in items[start : start + 100]]
+            )
         for i in range(0, 1000, 3):
             dynamodb.put_item(TableName="attributes", Item={"id": {"S": f"u{i}"}, "Offer": {"S": "10%"}})
         yield {"s3": s3, "sms": sms, "dynamodb": dynamodb, "lambdas": lambdas}
@@ -132,8 +160,13 @@ def _run(engine: dict[str, Any], run_id: str, *, campaign_id: str, retry_pages: 
     from campaign_planner.handler import handler as plan
     from campaign_reporter.handler import handler as report
 
-    request = {"application_id": APP, "campaign_id": campaign_id, "treatment_id": "0",
-               "message_configuration": MESSAGE, "segment": {"segment_id": "spring"}}
+    request = {
+        "application_id": APP,
+        "campaign_id": campaign_id,
+        "treatment_id": "0",
+        "message_configuration": MESSAGE,
+        "segment": {"segment_id": "spring"},
+    }
     run = plan({"request": request, "run_id": run_id, "started_at": "2026-11-22T10:00:00Z"}, Context())
     manifest = json.loads(engine["s3"].get_object(Bucket=BUCKET, Key=run["manifest_key"])["Body"].read())
     for page in manifest:

@@ -8,7 +8,6 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,10 +16,17 @@ from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 
 from pinpoint_constructs import EndpointStore, S3TriggeredImport
-from pinpoint_runtime.audience.store import EndpointStore as StoreClient
 from pinpoint_runtime.audience.import_workflow import ImportSource, import_execution_name
+from pinpoint_runtime.audience.store import EndpointStore as StoreClient
 from tests.conftest import TEST_DATA, new_app, new_stack
-from tests.support.import_workflow_harness import REGION, InProcessLambda, create_functions, definition_for, resolve, wait_for
+from tests.support.import_workflow_harness import (
+    REGION,
+    InProcessLambda,
+    create_functions,
+    definition_for,
+    resolve,
+    wait_for,
+)
 
 DATA = TEST_DATA / "imports"
 BUCKET = "partner-imports"
@@ -61,12 +67,22 @@ class World:
     def object_created(self, key: str) -> dict[str, Any]:
         head = self.s3.head_object(Bucket=BUCKET, Key=key)
         return {
-            "version": "0", "id": "e-1", "detail-type": "Object Created", "source": "aws.s3",
-            "account": "123456789012", "region": REGION, "resources": [f"arn:aws:s3:::{BUCKET}"],
+            "version": "0",
+            "id": "e-1",
+            "detail-type": "Object Created",
+            "source": "aws.s3",
+            "account": "123456789012",
+            "region": REGION,
+            "resources": [f"arn:aws:s3:::{BUCKET}"],
             "detail": {
-                "version": "0", "bucket": {"name": BUCKET},
-                "object": {"key": key, "size": head["ContentLength"], "etag": head["ETag"].strip('"'),
-                           "version-id": head.get("VersionId")},
+                "version": "0",
+                "bucket": {"name": BUCKET},
+                "object": {
+                    "key": key,
+                    "size": head["ContentLength"],
+                    "etag": head["ETag"].strip('"'),
+                    "version-id": head.get("VersionId"),
+                },
                 "reason": "PutObject",
             },
         }
@@ -114,12 +130,16 @@ def world(fake_aws_credentials, monkeypatch, workflow_template) -> World:
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "user_key")],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": "by_user",
-                "KeySchema": [{"AttributeName": "user_key", "KeyType": "HASH"},
-                              {"AttributeName": "sk", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "by_user",
+                    "KeySchema": [
+                        {"AttributeName": "user_key", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         )
         sns = boto3.client("sns", region_name=REGION)
         topic_arn = sns.create_topic(Name="import-notifications")["TopicArn"]
@@ -137,18 +157,27 @@ def world(fake_aws_credentials, monkeypatch, workflow_template) -> World:
                 names[logical_id] = topic_arn
             elif resource["Type"] == "AWS::DynamoDB::Table":
                 names[logical_id] = TABLE
-        (planner,) = [r for k, r in workflow_template["Resources"].items()
-                      if r["Type"] == "AWS::Lambda::Function" and "Planner" in k]
+        (planner,) = [
+            r
+            for k, r in workflow_template["Resources"].items()
+            if r["Type"] == "AWS::Lambda::Function" and "Planner" in k
+        ]
         for name, value in planner["Properties"]["Environment"]["Variables"].items():
             monkeypatch.setenv(name, str(resolve(value, names)))
-        (writer,) = [r for k, r in workflow_template["Resources"].items()
-                     if r["Type"] == "AWS::Lambda::Function" and "RangeWriter" in k]
-        monkeypatch.setenv("ENDPOINT_STORE_TABLE", resolve(writer["Properties"]["Environment"]["Variables"]
-                                                           ["ENDPOINT_STORE_TABLE"], names))
+        (writer,) = [
+            r
+            for k, r in workflow_template["Resources"].items()
+            if r["Type"] == "AWS::Lambda::Function" and "RangeWriter" in k
+        ]
+        monkeypatch.setenv(
+            "ENDPOINT_STORE_TABLE",
+            resolve(writer["Properties"]["Environment"]["Variables"]["ENDPOINT_STORE_TABLE"], names),
+        )
         create_functions()
         sfn = boto3.client("stepfunctions", region_name=REGION)
         machine_arn = sfn.create_state_machine(
-            name="import", definition=definition_for(workflow_template, BUCKET),
+            name="import",
+            definition=definition_for(workflow_template, BUCKET),
             roleArn="arn:aws:iam::123456789012:role/import-test",
         )["stateMachineArn"]
         monkeypatch.setenv("IMPORT_STATE_MACHINE_ARN", machine_arn)
@@ -168,9 +197,12 @@ def test_the_reference_sample_imports_into_the_store_with_a_segment_and_notifica
     assert (summary["rows"], summary["imported"], summary["rejected"]) == (5, 5, 0)
     assert summary["status"] == "SUCCEEDED" and summary["key"] == "incoming/sample data.csv"
     assert _rejects(world, import_id) == []  # the rejects file exists (header only)
-    endpoints = [json.loads(line) for line in world.text(summary["segment"]["endpoint_list"].split("/", 3)[3]).splitlines()]
+    endpoints = [
+        json.loads(line) for line in world.text(summary["segment"]["endpoint_list"].split("/", 3)[3]).splitlines()
+    ]
     assert sorted(e["Address"] for e in endpoints) == sorted(
-        ["+14256791901", "+12025550191", "+16055550198", "+14256791901", "+351282435050"])
+        ["+14256791901", "+12025550191", "+16055550198", "+14256791901", "+351282435050"]
+    )
     stored = world.store.get_endpoint(ApplicationId=APP, EndpointId=endpoints[1]["Id"])["EndpointResponse"]
     assert stored["Address"] == "+12025550191" and stored["Attributes"]["FirstName"] == ["Ivan"]
     assert stored["ChannelType"] == "SMS" and stored["OptOut"] == "NONE"
@@ -280,7 +312,9 @@ def test_the_same_object_delivered_twice_is_imported_once_and_same_second_drops_
     executions = world.sfn.list_executions(stateMachineArn=world.machine_arn)["executions"]
     assert len(executions) == 2
     assert {e["name"] for e in executions} == {
-        import_execution_name(ImportSource.from_event(first)), import_execution_name(ImportSource.from_event(second))}
+        import_execution_name(ImportSource.from_event(first)),
+        import_execution_name(ImportSource.from_event(second)),
+    }
     for execution in executions:
         assert wait_for(world.sfn, execution["executionArn"])["status"] == "SUCCEEDED"
     assert len(world.store.get_endpoint(ApplicationId=APP, EndpointId=_id("+12025550192"))["EndpointResponse"]) > 0
@@ -289,9 +323,15 @@ def test_the_same_object_delivered_twice_is_imported_once_and_same_second_drops_
 def test_the_starter_sends_what_is_not_an_s3_event_to_the_dead_letter_queue(world):
     from import_starter.handler import handler
 
-    answer = handler({"Records": [{"messageId": "x", "body": "not json"},
-                                  {"messageId": "y", "body": json.dumps({"source": "aws.s3", "detail": {}})}]},
-                     _context("Starter"))
+    answer = handler(
+        {
+            "Records": [
+                {"messageId": "x", "body": "not json"},
+                {"messageId": "y", "body": json.dumps({"source": "aws.s3", "detail": {}})},
+            ]
+        },
+        _context("Starter"),
+    )
     assert answer == {"batchItemFailures": [{"itemIdentifier": "x"}, {"itemIdentifier": "y"}]}
 
 

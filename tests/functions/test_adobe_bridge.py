@@ -28,7 +28,6 @@ from pinpoint_runtime.bridge.service import (
     parse_send_request,
 )
 from pinpoint_runtime.sms.opt_out import OptOutState
-
 from tests.support.adobe_bridge_env import (
     CONFIGURATION_SET,
     CUSTOMER,
@@ -413,7 +412,10 @@ def test_the_consumer_skips_a_job_another_delivery_is_sending(env: BridgeEnv) ->
     message = _accept_and_receive(env)
     job = json.loads(message["Body"])
     store = env.store()
-    assert store.claim_send(job["idempotency_key"], request_id=job["request_id"], fingerprint=job["fingerprint"]).outcome == "new"
+    assert (
+        store.claim_send(job["idempotency_key"], request_id=job["request_id"], fingerprint=job["fingerprint"]).outcome
+        == "new"
+    )
     outcome = env.consumer().process(message["Body"])
     assert outcome.result == "busy" and outcome.retry
     assert env.sms.sent == []
@@ -421,7 +423,9 @@ def test_the_consumer_skips_a_job_another_delivery_is_sending(env: BridgeEnv) ->
 
 def test_the_consumer_recreates_an_expired_record_and_sends(env: BridgeEnv) -> None:
     message = _accept_and_receive(env)
-    env.dynamodb.delete_item(TableName=env.table_name, Key={"id": {"S": json.loads(message["Body"])["idempotency_key"]}})
+    env.dynamodb.delete_item(
+        TableName=env.table_name, Key={"id": {"S": json.loads(message["Body"])["idempotency_key"]}}
+    )
     assert env.consumer().process(message["Body"]).result == "sent"
     assert len(env.sms.sent) == 1
 

@@ -178,8 +178,15 @@ def test_logs_and_metrics_hold_counts_but_no_record_contents(capsys: pytest.Capt
         stdout = capsys.readouterr().out
     assert "Normalized Firehose batch" in stdout  # the logger output really is captured here
     assert "Record failed normalization" in stdout
-    for pii in ("+14255550156", "+12065550152", "+14255550999", "+14255550777", "recipient@example.com",
-                "secret.person@example.org", "sender@example.com"):
+    for pii in (
+        "+14255550156",
+        "+12065550152",
+        "+14255550999",
+        "+14255550777",
+        "recipient@example.com",
+        "secret.person@example.org",
+        "sender@example.com",
+    ):
         assert pii not in stdout
     summary = next(json.loads(line) for line in stdout.splitlines() if "Normalized Firehose batch" in line)
     assert summary["service"] == "event-stream-normalizer"

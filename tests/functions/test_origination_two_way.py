@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from origination_two_way import handler as custom_resource
 from origination_two_way.handler import ConfigurationError, Identity, PhysicalId, on_event
-
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:two-way-inbound"
@@ -42,21 +41,40 @@ def create(sms: FakeSmsVoiceV2, **properties: Any) -> dict[str, Any]:
 
 
 def props(identity_type: str, identity_id: str, **extra: Any) -> dict[str, Any]:
-    return {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider", "IdentityType": identity_type,
-            "IdentityId": identity_id, "TwoWayChannelArn": TOPIC, **extra}
+    return {
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:provider",
+        "IdentityType": identity_type,
+        "IdentityId": identity_id,
+        "TwoWayChannelArn": TOPIC,
+        **extra,
+    }
 
 
 def test_create_enables_two_way_and_delete_restores_a_number_that_had_it_off(sms) -> None:
     number = sms.add_phone_number("+12065550100")
     before = number_settings(sms, number["PhoneNumberId"])
-    response = create(sms, **props("phone-number", number["PhoneNumberId"], TwoWayChannelRole=ROLE,
-                                   SelfManagedOptOutsEnabled="true", OptOutListName="brand-opt-outs"))
+    response = create(
+        sms,
+        **props(
+            "phone-number",
+            number["PhoneNumberId"],
+            TwoWayChannelRole=ROLE,
+            SelfManagedOptOutsEnabled="true",
+            OptOutListName="brand-opt-outs",
+        ),
+    )
     assert number_settings(sms, number["PhoneNumberId"]) == {
-        "TwoWayEnabled": True, "TwoWayChannelArn": TOPIC, "TwoWayChannelRole": ROLE,
-        "SelfManagedOptOutsEnabled": True, "OptOutListName": "brand-opt-outs",
+        "TwoWayEnabled": True,
+        "TwoWayChannelArn": TOPIC,
+        "TwoWayChannelRole": ROLE,
+        "SelfManagedOptOutsEnabled": True,
+        "OptOutListName": "brand-opt-outs",
     }
-    assert response["Data"] == {"IdentityArn": number["PhoneNumberArn"], "IdentityId": number["PhoneNumberId"],
-                                "PhoneNumber": "+12065550100"}
+    assert response["Data"] == {
+        "IdentityArn": number["PhoneNumberArn"],
+        "IdentityId": number["PhoneNumberId"],
+        "PhoneNumber": "+12065550100",
+    }
     physical_id = response["PhysicalResourceId"]
     assert physical_id.startswith(f"phone-number:{number['PhoneNumberId']}:") and len(physical_id) < 1024
     on_event({"RequestType": "Delete", "PhysicalResourceId": physical_id, "ResourceProperties": {}}, client=sms)
@@ -69,11 +87,24 @@ def test_create_enables_two_way_and_delete_restores_a_number_that_had_it_off(sms
 
 
 def test_delete_restores_previous_two_way_channel_role_and_list_exactly(sms) -> None:
-    number = sms.add_phone_number("+12065550100", two_way_enabled=True, two_way_channel_arn=OLD_TOPIC,
-                                  two_way_channel_role=OLD_ROLE, opt_out_list_name="Default")
+    number = sms.add_phone_number(
+        "+12065550100",
+        two_way_enabled=True,
+        two_way_channel_arn=OLD_TOPIC,
+        two_way_channel_role=OLD_ROLE,
+        opt_out_list_name="Default",
+    )
     before = number_settings(sms, number["PhoneNumberId"])
-    response = create(sms, **props("phone-number", number["PhoneNumberArn"], TwoWayChannelRole=ROLE,
-                                   SelfManagedOptOutsEnabled="true", OptOutListName="brand-opt-outs"))
+    response = create(
+        sms,
+        **props(
+            "phone-number",
+            number["PhoneNumberArn"],
+            TwoWayChannelRole=ROLE,
+            SelfManagedOptOutsEnabled="true",
+            OptOutListName="brand-opt-outs",
+        ),
+    )
     assert number_settings(sms, number["PhoneNumberId"])["TwoWayChannelArn"] == TOPIC
     on_event({"RequestType": "Delete", "PhysicalResourceId": response["PhysicalResourceId"]}, client=sms)
     assert number_settings(sms, number["PhoneNumberId"]) == before
@@ -92,36 +123,58 @@ def test_pool_create_and_delete(sms) -> None:
     before = settings_of(sms.pools[pool["PoolId"]])
     response = create(sms, **props("pool", pool["PoolArn"], SelfManagedOptOutsEnabled="false"))
     assert settings_of(sms.pools[pool["PoolId"]]) == {
-        "TwoWayEnabled": True, "TwoWayChannelArn": TOPIC, "TwoWayChannelRole": None,
-        "SelfManagedOptOutsEnabled": False, "OptOutListName": "brand-opt-outs",
+        "TwoWayEnabled": True,
+        "TwoWayChannelArn": TOPIC,
+        "TwoWayChannelRole": None,
+        "SelfManagedOptOutsEnabled": False,
+        "OptOutListName": "brand-opt-outs",
     }
-    assert sms.calls_to("update_pool") == [{"PoolId": pool["PoolArn"], "TwoWayEnabled": True,
-                                            "TwoWayChannelArn": TOPIC, "SelfManagedOptOutsEnabled": False,
-                                            "OptOutListName": "brand-opt-outs"}]
+    assert sms.calls_to("update_pool") == [
+        {
+            "PoolId": pool["PoolArn"],
+            "TwoWayEnabled": True,
+            "TwoWayChannelArn": TOPIC,
+            "SelfManagedOptOutsEnabled": False,
+            "OptOutListName": "brand-opt-outs",
+        }
+    ]
     assert response["Data"] == {"IdentityArn": pool["PoolArn"], "IdentityId": pool["PoolId"]}
     on_event({"RequestType": "Delete", "PhysicalResourceId": response["PhysicalResourceId"]}, client=sms)
-    assert {key: value for key, value in settings_of(sms.pools[pool["PoolId"]]).items()
-            if key != "TwoWayChannelArn"} == {key: value for key, value in before.items() if key != "TwoWayChannelArn"}
+    assert {
+        key: value for key, value in settings_of(sms.pools[pool["PoolId"]]).items() if key != "TwoWayChannelArn"
+    } == {key: value for key, value in before.items() if key != "TwoWayChannelArn"}
 
 
 def test_update_of_the_same_identity_keeps_the_original_settings_and_physical_id(sms) -> None:
     number = sms.add_phone_number("+12065550100", opt_out_list_name="Default")
-    created = create(sms, **props("phone-number", number["PhoneNumberId"], SelfManagedOptOutsEnabled="true",
-                                  OptOutListName="brand-opt-outs"))
+    created = create(
+        sms,
+        **props(
+            "phone-number", number["PhoneNumberId"], SelfManagedOptOutsEnabled="true", OptOutListName="brand-opt-outs"
+        ),
+    )
     # same number, now named by its ARN; self-managed opt-outs and the list are no longer requested
     updated = on_event(
-        {"RequestType": "Update", "PhysicalResourceId": created["PhysicalResourceId"],
-         "ResourceProperties": props("phone-number", number["PhoneNumberArn"], TwoWayChannelRole=ROLE),
-         "OldResourceProperties": props("phone-number", number["PhoneNumberId"])},
+        {
+            "RequestType": "Update",
+            "PhysicalResourceId": created["PhysicalResourceId"],
+            "ResourceProperties": props("phone-number", number["PhoneNumberArn"], TwoWayChannelRole=ROLE),
+            "OldResourceProperties": props("phone-number", number["PhoneNumberId"]),
+        },
         client=sms,
     )
     assert updated["PhysicalResourceId"] == created["PhysicalResourceId"]  # no replacement, so no restore
     assert number_settings(sms, number["PhoneNumberId"]) == {
-        "TwoWayEnabled": True, "TwoWayChannelArn": TOPIC, "TwoWayChannelRole": ROLE,
-        "SelfManagedOptOutsEnabled": False, "OptOutListName": "Default",  # back to the original values
+        "TwoWayEnabled": True,
+        "TwoWayChannelArn": TOPIC,
+        "TwoWayChannelRole": ROLE,
+        "SelfManagedOptOutsEnabled": False,
+        "OptOutListName": "Default",  # back to the original values
     }
     assert PhysicalId.decode(updated["PhysicalResourceId"]).previous == {
-        "TwoWayEnabled": False, "SelfManagedOptOutsEnabled": False, "OptOutListName": "Default"
+        "TwoWayEnabled": False,
+        "SelfManagedOptOutsEnabled": False,
+        "OptOutListName": "Default",
     }
 
 
@@ -130,8 +183,11 @@ def test_update_to_another_identity_replaces_and_the_old_one_is_restored(sms) ->
     new = sms.add_phone_number("+12065550111", opt_out_list_name="brand-opt-outs")
     created = create(sms, **props("phone-number", old["PhoneNumberId"]))
     updated = on_event(
-        {"RequestType": "Update", "PhysicalResourceId": created["PhysicalResourceId"],
-         "ResourceProperties": props("phone-number", new["PhoneNumberId"])},
+        {
+            "RequestType": "Update",
+            "PhysicalResourceId": created["PhysicalResourceId"],
+            "ResourceProperties": props("phone-number", new["PhoneNumberId"]),
+        },
         client=sms,
     )
     assert updated["PhysicalResourceId"] != created["PhysicalResourceId"]
@@ -145,8 +201,14 @@ def test_update_to_another_identity_replaces_and_the_old_one_is_restored(sms) ->
 
 def test_update_after_a_failed_create_is_a_create(sms) -> None:
     number = sms.add_phone_number("+12065550100")
-    response = on_event({"RequestType": "Update", "PhysicalResourceId": MISSING_PHYSICAL_ID,
-                         "ResourceProperties": props("phone-number", number["PhoneNumberId"])}, client=sms)
+    response = on_event(
+        {
+            "RequestType": "Update",
+            "PhysicalResourceId": MISSING_PHYSICAL_ID,
+            "ResourceProperties": props("phone-number", number["PhoneNumberId"]),
+        },
+        client=sms,
+    )
     assert PhysicalId.decode(response["PhysicalResourceId"]).previous["TwoWayEnabled"] is False
     assert number_settings(sms, number["PhoneNumberId"])["TwoWayEnabled"] is True
 
@@ -159,8 +221,9 @@ def test_delete_of_a_foreign_physical_id_does_nothing(sms, physical_id: str) -> 
 
 
 def test_delete_when_the_identity_is_gone_succeeds(sms) -> None:
-    physical_id = PhysicalId(Identity("phone-number", "phone-0000000000000000000000000000dead"),
-                             {"TwoWayEnabled": False}).encode()
+    physical_id = PhysicalId(
+        Identity("phone-number", "phone-0000000000000000000000000000dead"), {"TwoWayEnabled": False}
+    ).encode()
     assert on_event({"RequestType": "Delete", "PhysicalResourceId": physical_id}, client=sms) == {
         "PhysicalResourceId": physical_id
     }
@@ -212,8 +275,11 @@ ids = st.from_regex(r"\A(arn:aws:sms-voice:us-east-1:[0-9]{12}:(phone-number|poo
 arns = st.none() | st.from_regex(r"\Aarn:aws:[a-z]+:[a-z0-9-]*:[0-9]{12}:[A-Za-z0-9_/:.-]{1,60}\Z")
 previous_settings = st.fixed_dictionaries(
     {"TwoWayEnabled": st.booleans(), "SelfManagedOptOutsEnabled": st.booleans()},
-    optional={"TwoWayChannelArn": arns, "TwoWayChannelRole": arns,
-              "OptOutListName": st.none() | st.from_regex(r"\A[A-Za-z0-9_-]{1,64}\Z")},
+    optional={
+        "TwoWayChannelArn": arns,
+        "TwoWayChannelRole": arns,
+        "OptOutListName": st.none() | st.from_regex(r"\A[A-Za-z0-9_-]{1,64}\Z"),
+    },
 )
 
 

@@ -1,4 +1,4 @@
-"""Tests of the inbound two-way SMS Lambda lambda_src/two_way_inbound/handler.py.
+"""Tests of the inbound two-way SMS Lambda (lambda_src/two_way_inbound/handler.py and pinpoint_runtime.sms.two_way).
 
 DynamoDB (idempotency) and SQS (dead-letter queue) are moto; the SMS API is tests/support/sms_voice_fake.py; the partner
 Lambda is a botocore Stubber on a real Lambda client; the lake is the real EventStreamWriter on a recording
@@ -21,12 +21,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from pinpoint_runtime.core.process_state import PerProcess
 from pinpoint_runtime.events.records import normalize_record
 from pinpoint_runtime.events.stream import EventStreamWriter
 from pinpoint_runtime.sms.inbound import InboundSms
 from pinpoint_runtime.sms.sender import SmsSender
-from two_way_inbound import handler as inbound_module
-from two_way_inbound.handler import (
+from pinpoint_runtime.sms.two_way import (
     InboundMessageHandler,
     InvalidPartnerResponse,
     PartnerHandlerError,
@@ -34,8 +34,8 @@ from two_way_inbound.handler import (
     inbound_lake_event,
     parse_partner_response,
 )
-
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
+from two_way_inbound import handler as inbound_module
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -62,11 +62,19 @@ class LambdaContext:
 def aws(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PinpointConstructs")
-    for name in ("IDEMPOTENCY_TABLE", "DEAD_LETTER_QUEUE_URL", "PARTNER_HANDLER_ARN", "AUTO_REPLY_TEXT",
-                 "OPT_OUT_LIST_NAME", "PINPOINT_EVENT_STREAM_NAME", "SMS_ORIGINATION_IDENTITY",
-                 "SMS_CONFIGURATION_SET", "POWERTOOLS_IDEMPOTENCY_DISABLED"):
+    for name in (
+        "IDEMPOTENCY_TABLE",
+        "DEAD_LETTER_QUEUE_URL",
+        "PARTNER_HANDLER_ARN",
+        "AUTO_REPLY_TEXT",
+        "OPT_OUT_LIST_NAME",
+        "PINPOINT_EVENT_STREAM_NAME",
+        "SMS_ORIGINATION_IDENTITY",
+        "SMS_CONFIGURATION_SET",
+        "POWERTOOLS_IDEMPOTENCY_DISABLED",
+    ):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(inbound_module, "_inbound_handler", None)
+    monkeypatch.setattr(inbound_module, "inbound_handler", PerProcess(InboundMessageHandler.from_environment))
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         dynamodb.create_table(
@@ -101,8 +109,12 @@ def message(inbound_id: str = "in-1", *, origination: str = CUSTOMER, body: str 
 
 
 def record(body_message: str, sqs_id: str) -> dict[str, Any]:
-    envelope = {"Type": "Notification", "MessageId": f"sns-{sqs_id}", "Message": body_message,
-                "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:two-way"}
+    envelope = {
+        "Type": "Notification",
+        "MessageId": f"sns-{sqs_id}",
+        "Message": body_message,
+        "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:two-way",
+    }
     return {
         "messageId": sqs_id,
         "receiptHandle": f"rh-{sqs_id}",
@@ -134,7 +146,7 @@ def make_handler(aws: dict[str, Any], sms: FakeSmsVoiceV2, **overrides: Any) -> 
 
 def run(current: InboundMessageHandler, batch: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Invoke the Lambda entry point with ``current`` as the function's handler."""
-    monkeypatch.setattr(inbound_module, "_inbound_handler", current)
+    monkeypatch.setattr(inbound_module, "inbound_handler", PerProcess(lambda: current))
     return inbound_module.handler(batch, LambdaContext())
 
 
@@ -169,7 +181,7 @@ def test_duplicate_delivery_produces_one_reply(aws, sms, monkeypatch) -> None:
     assert len(sms.sent) == 1
     assert current.counts["DuplicateMessages"] == 2
     items = aws["dynamodb"].scan(TableName=TABLE)["Items"]
-    assert len(items) == 1 and items[0]["status"]["S"] == "COMPLETED" and "expiration" in items[0]
+    assert len(items) == 1 and items[0]["status"]["S"] == "COMPLETED" and "expires_at" in items[0]
 
 
 def test_different_messages_from_the_same_sender_each_get_a_reply(aws, sms, monkeypatch) -> None:
@@ -272,16 +284,24 @@ def expect_invoke(stubber: Stubber, inbound_id: str, response: dict[str, Any]) -
     stubber.add_response(
         "invoke",
         response,
-        {"FunctionName": PARTNER_ARN, "InvocationType": "RequestResponse",
-         "Payload": json.dumps(payload).encode("utf-8")},
+        {
+            "FunctionName": PARTNER_ARN,
+            "InvocationType": "RequestResponse",
+            "Payload": json.dumps(payload).encode("utf-8"),
+        },
     )
 
 
 def test_partner_handler_reply_is_sent(aws, sms, partner, monkeypatch) -> None:
     client, stubber = partner
     expect_invoke(stubber, "in-1", invoke_response({"reply": "Your order shipped.", "message_type": "PROMOTIONAL"}))
-    current = make_handler(aws, sms, partner_handler_arn=PARTNER_ARN, lambda_client=client,
-                           sender=SmsSender(client=sms, origination_identity="pool-0123"))
+    current = make_handler(
+        aws,
+        sms,
+        partner_handler_arn=PARTNER_ARN,
+        lambda_client=client,
+        sender=SmsSender(client=sms, origination_identity="pool-0123"),
+    )
     assert run(current, event(record(message("in-1"), "sqs-1")), monkeypatch) == {"batchItemFailures": []}
     assert sent_to(sms) == [(CUSTOMER, "Your order shipped.")]  # the partner's reply, not the auto reply
     assert (sms.sent[0]["MessageType"], sms.sent[0]["OriginationIdentity"]) == ("PROMOTIONAL", "pool-0123")
@@ -298,8 +318,13 @@ def test_partner_handler_may_ask_for_no_reply(aws, sms, partner, monkeypatch, pa
 
 def test_partner_function_error_is_retried_then_succeeds(aws, sms, partner, monkeypatch) -> None:
     client, stubber = partner
-    expect_invoke(stubber, "in-1", invoke_response(
-        {"errorType": "KeyError", "errorMessage": f"customer {CUSTOMER} not found"}, function_error="Unhandled"))
+    expect_invoke(
+        stubber,
+        "in-1",
+        invoke_response(
+            {"errorType": "KeyError", "errorMessage": f"customer {CUSTOMER} not found"}, function_error="Unhandled"
+        ),
+    )
     expect_invoke(stubber, "in-1", invoke_response({"reply": "Found you"}))
     current = make_handler(aws, sms, partner_handler_arn=PARTNER_ARN, lambda_client=client)
     assert run(current, event(record(message("in-1"), "sqs-1")), monkeypatch) == {
@@ -312,8 +337,13 @@ def test_partner_function_error_is_retried_then_succeeds(aws, sms, partner, monk
 
 def test_partner_function_error_message_is_not_exposed(aws, sms, partner) -> None:
     client, stubber = partner
-    expect_invoke(stubber, "in-1", invoke_response(
-        {"errorType": "KeyError", "errorMessage": f"customer {CUSTOMER} not found"}, function_error="Unhandled"))
+    expect_invoke(
+        stubber,
+        "in-1",
+        invoke_response(
+            {"errorType": "KeyError", "errorMessage": f"customer {CUSTOMER} not found"}, function_error="Unhandled"
+        ),
+    )
     current = make_handler(aws, sms, partner_handler_arn=PARTNER_ARN, lambda_client=client)
     current.register_lambda_context(LambdaContext())
     with pytest.raises(PartnerHandlerError) as raised:
@@ -345,9 +375,14 @@ def test_partner_reply_too_long_is_dead_lettered(aws, sms, partner, monkeypatch)
 
 @pytest.mark.parametrize(
     ("payload", "expected"),
-    [(b'{"reply": "hi"}', ("hi", "TRANSACTIONAL")), ('{"reply": "hi", "message_type": "PROMOTIONAL"}',
-                                                    ("hi", "PROMOTIONAL")),
-     (b"null", None), (b"  ", None), (None, None), (b'{"reply": null}', None)],
+    [
+        (b'{"reply": "hi"}', ("hi", "TRANSACTIONAL")),
+        ('{"reply": "hi", "message_type": "PROMOTIONAL"}', ("hi", "PROMOTIONAL")),
+        (b"null", None),
+        (b"  ", None),
+        (None, None),
+        (b'{"reply": null}', None),
+    ],
 )
 def test_parse_partner_response_accepts(payload: Any, expected: Any) -> None:
     assert parse_partner_response(payload) == expected
@@ -361,8 +396,12 @@ def test_parse_partner_response_rejects(payload: bytes) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(
-        st.sampled_from(["reply", "message_type", "other"]) | st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["reply", "message_type", "other"]) | st.text(max_size=5), children, max_size=3
+        )
+    ),
     max_leaves=8,
 )
 
@@ -372,8 +411,11 @@ def test_parse_partner_response_never_raises_anything_else(document: Any) -> Non
     try:
         parsed = parse_partner_response(json.dumps(document).encode())
     except InvalidPartnerResponse as error:
-        assert str(error) in {"not a JSON object", "reply is not a non-empty string",
-                              "message_type must be one of TRANSACTIONAL, PROMOTIONAL"}
+        assert str(error) in {
+            "not a JSON object",
+            "reply is not a non-empty string",
+            "message_type must be one of TRANSACTIONAL, PROMOTIONAL",
+        }
     else:
         if parsed is not None:
             assert isinstance(document, dict) and parsed[0] == document["reply"] and parsed[0].strip()
@@ -420,8 +462,10 @@ class RecordingFirehose:
 
     def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
         if self.fail:
-            return {"FailedPutCount": len(Records),
-                    "RequestResponses": [{"ErrorCode": "ServiceUnavailableException"} for _ in Records]}
+            return {
+                "FailedPutCount": len(Records),
+                "RequestResponses": [{"ErrorCode": "ServiceUnavailableException"} for _ in Records],
+            }
         self.records.extend(json.loads(item["Data"]) for item in Records)
         return {"FailedPutCount": 0, "RequestResponses": [{"RecordId": "r"} for _ in Records]}
 
@@ -458,8 +502,11 @@ def test_lake_event_without_sqs_timestamp_uses_now() -> None:
     inbound = InboundSms(CUSTOMER, OUR_NUMBER, None, "", "in-9", None)
     lake_event = inbound_lake_event(inbound, {"attributes": {}}, now=1_700_000_000.0)
     assert lake_event["event_timestamp"] == 1_700_000_000_000
-    assert lake_event["attributes"] == {"origination_phone_number": CUSTOMER, "destination_phone_number": OUR_NUMBER,
-                                        "inbound_message_id": "in-9"}
+    assert lake_event["attributes"] == {
+        "origination_phone_number": CUSTOMER,
+        "destination_phone_number": OUR_NUMBER,
+        "inbound_message_id": "in-9",
+    }
 
 
 # ------------------------------------------------------------------------------------------- environment, logs
@@ -473,12 +520,17 @@ def test_from_environment_and_entry_point(aws, sms, monkeypatch, capsys, caplog)
     monkeypatch.setenv("SMS_CONFIGURATION_SET", "events")
     current = inbound_module.inbound_handler()
     assert (current.idempotency_table, current.dead_letter_queue_url, current.auto_reply_text) == (
-        TABLE, aws["dlq_url"], "Auto reply")
+        TABLE,
+        aws["dlq_url"],
+        "Auto reply",
+    )
     assert current.opt_out_processor is None and current.event_writer is None and current.partner_handler_arn is None
     assert inbound_module.inbound_handler() is current
     current.sender._client = sms  # the only thing moto cannot provide
-    batch = event(record(message("in-1", body=SECRET_BODY), "sqs-1"),
-                  {**record(message(), "sqs-bad"), "body": json.dumps({"messageBody": SECRET_BODY})})
+    batch = event(
+        record(message("in-1", body=SECRET_BODY), "sqs-1"),
+        {**record(message(), "sqs-bad"), "body": json.dumps({"messageBody": SECRET_BODY})},
+    )
     assert inbound_module.handler(batch, LambdaContext()) == {"batchItemFailures": []}
     assert [(sent["OriginationIdentity"], sent["ConfigurationSetName"]) for sent in sms.sent] == [
         ("pool-abc", "events")
@@ -516,16 +568,25 @@ def test_self_managed_opt_out_integration(aws, monkeypatch) -> None:
     keywords = pytest.importorskip("pinpoint_runtime.sms.keywords")
     aws["dynamodb"].create_table(
         TableName="opt-out-registry-it",
-        KeySchema=[{"AttributeName": "phone_number", "KeyType": "HASH"},
-                   {"AttributeName": "record", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "phone_number", "AttributeType": "S"},
-                              {"AttributeName": "record", "AttributeType": "S"}],
+        KeySchema=[
+            {"AttributeName": "phone_number", "KeyType": "HASH"},
+            {"AttributeName": "record", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "phone_number", "AttributeType": "S"},
+            {"AttributeName": "record", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     engine = keywords.KeywordEngine(keywords.ProgramInfo("Example Shop", "help@example.com"))
-    for name, value in {"OPT_OUT_LIST_NAME": "brand-list-it", "OPT_OUT_REGISTRY_TABLE": "opt-out-registry-it",
-                        "KEYWORD_CONFIG": json.dumps(engine.to_config()), "IDEMPOTENCY_TABLE": TABLE,
-                        "DEAD_LETTER_QUEUE_URL": aws["dlq_url"], "AUTO_REPLY_TEXT": "Thanks!"}.items():
+    for name, value in {
+        "OPT_OUT_LIST_NAME": "brand-list-it",
+        "OPT_OUT_REGISTRY_TABLE": "opt-out-registry-it",
+        "KEYWORD_CONFIG": json.dumps(engine.to_config()),
+        "IDEMPOTENCY_TABLE": TABLE,
+        "DEAD_LETTER_QUEUE_URL": aws["dlq_url"],
+        "AUTO_REPLY_TEXT": "Thanks!",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(opt_out, "_default_registry", None)
     monkeypatch.setattr(opt_out, "_PROCESSORS", {})

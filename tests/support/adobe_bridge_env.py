@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
 from pinpoint_runtime.bridge.service import (
     MODE_QUEUE,
     BridgeConsumer,
@@ -19,11 +20,9 @@ from pinpoint_runtime.bridge.service import (
     ConfigurationSetSenders,
     IdempotencyStore,
 )
-from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
 from pinpoint_runtime.sms.opt_out import OptOutRegistry
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender
 from pinpoint_runtime.sms.sender import SmsSender
-
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
 REGION = "us-east-1"

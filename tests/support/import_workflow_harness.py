@@ -37,7 +37,7 @@ class LambdaContext:
 def resolve(value: Any, names: dict[str, str]) -> Any:
     """Resolve Fn::Join / Ref / Fn::GetAtt(…, Arn) in a synthesized value, given logical id -> value."""
     if isinstance(value, dict) and len(value) == 1:
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Fn::Join":
             return arg[0].join(str(resolve(part, names)) for part in arg[1])
         if key == "Ref":
@@ -74,8 +74,9 @@ class InProcessLambda:
         # Deployed, each invocation is its own process against a concurrent service; here they take turns.
         self._one_at_a_time = threading.Lock()
 
-    def __call__(self, backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any,
-                 response_headers: Any) -> bytes:
+    def __call__(
+        self, backend: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
         name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
         name = name.split(":")[0]
         event = json.loads(body) if isinstance(body, (str, bytes)) and body else (body or {})

@@ -25,9 +25,26 @@ from pinpoint_runtime.core.https_client import verify_signature
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -69,7 +86,9 @@ class LocalHttpsServer:
                 server.requests.append(received)
                 if server.signing_secret is not None and self.command == "POST":
                     received.signature_valid = verify_signature(
-                        server.signing_secret, headers.get("x-pinpoint-timestamp", ""), body,
+                        server.signing_secret,
+                        headers.get("x-pinpoint-timestamp", ""),
+                        body,
                         headers.get("x-pinpoint-signature", ""),
                     )
                     if not received.signature_valid:

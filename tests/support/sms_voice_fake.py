@@ -219,8 +219,13 @@ class FakeSmsVoiceV2:
         return set(self._opt_out_list(list_name).numbers)
 
     def fail_next(
-        self, operation: str, code: str = "ThrottlingException", *, reason: str | None = None,
-        message: str | None = None, times: int = 1,
+        self,
+        operation: str,
+        code: str = "ThrottlingException",
+        *,
+        reason: str | None = None,
+        message: str | None = None,
+        times: int = 1,
     ) -> None:
         """Make the next ``times`` calls of ``operation`` (boto3 method name) fail with a modelled error."""
         if not hasattr(self, operation) or operation not in _operation_names():
@@ -244,13 +249,23 @@ class FakeSmsVoiceV2:
             if resolved is not None:
                 list_name = resolved["OptOutListName"]
             elif self.strict_identities:
-                raise self._error("SendTextMessage", "ResourceNotFoundException", "Origination identity not found",
-                                  ResourceType="phone-number", ResourceId=identity)
+                raise self._error(
+                    "SendTextMessage",
+                    "ResourceNotFoundException",
+                    "Origination identity not found",
+                    ResourceType="phone-number",
+                    ResourceId=identity,
+                )
         destination = params["DestinationPhoneNumber"]
         if destination in self._opt_out_list(list_name).numbers:
-            raise self._error("SendTextMessage", "ConflictException", "The destination phone number is opted out",
-                              Reason="DESTINATION_PHONE_NUMBER_OPTED_OUT", ResourceType="opted-out-number",
-                              ResourceId=destination)
+            raise self._error(
+                "SendTextMessage",
+                "ConflictException",
+                "The destination phone number is opted out",
+                Reason="DESTINATION_PHONE_NUMBER_OPTED_OUT",
+                ResourceType="opted-out-number",
+                ResourceId=destination,
+            )
         message_id = str(uuid.uuid4())
         if not params.get("DryRun"):
             self.sent.append({"MessageId": message_id, **copy.deepcopy(params)})
@@ -271,13 +286,19 @@ class FakeSmsVoiceV2:
         number = params["OptedOutNumber"]
         entry = opt_out_list.numbers.get(number)
         if entry is None:
-            raise self._error("DeleteOptedOutNumber", "ResourceNotFoundException", "Opted out number not found",
-                              ResourceType="opted-out-number", ResourceId=number)
+            raise self._error(
+                "DeleteOptedOutNumber",
+                "ResourceNotFoundException",
+                "Opted out number not found",
+                ResourceType="opted-out-number",
+                ResourceId=number,
+            )
         now = self.now()
         previous = opt_out_list.last_deleted.get(number)
         if previous is not None and now - previous < OPT_IN_WAIT:
             raise self._error(
-                "DeleteOptedOutNumber", "ValidationException",
+                "DeleteOptedOutNumber",
+                "ValidationException",
                 "Each destination phone number can only be deleted once every 30 days",
                 Reason="PHONE_NUMBER_CANNOT_BE_OPTED_IN",
             )
@@ -291,8 +312,11 @@ class FakeSmsVoiceV2:
         opt_out_list = self._existing_list("DescribeOptedOutNumbers", params["OptOutListName"])
         wanted = params.get("OptedOutNumbers")
         items = [
-            {"OptedOutNumber": number, "OptedOutTimestamp": entry.timestamp,
-             "EndUserOptedOut": entry.end_user_opted_out}
+            {
+                "OptedOutNumber": number,
+                "OptedOutTimestamp": entry.timestamp,
+                "EndUserOptedOut": entry.end_user_opted_out,
+            }
             for number, entry in sorted(opt_out_list.numbers.items())
             if wanted is None or number in wanted
         ]
@@ -325,9 +349,11 @@ class FakeSmsVoiceV2:
         info = self._existing_phone_number("UpdatePhoneNumber", params["PhoneNumberId"])
         if info.get("PoolId"):
             raise self._error(
-                "UpdatePhoneNumber", "ConflictException",
+                "UpdatePhoneNumber",
+                "ConflictException",
                 f"Phone number is associated with pool {info['PoolId']}; update the pool instead",
-                Reason="PHONE_NUMBER_ASSOCIATED_TO_POOL", ResourceType="phone-number",
+                Reason="PHONE_NUMBER_ASSOCIATED_TO_POOL",
+                ResourceType="phone-number",
                 ResourceId=info["PhoneNumberId"],
             )
         self._apply_update("UpdatePhoneNumber", info, params, "PhoneNumberId")
@@ -369,7 +395,10 @@ class FakeSmsVoiceV2:
         problems = list(_constraint_problems(params, operation_model.input_shape, ""))
         if problems:
             raise self._error(
-                operation_model.name, "ValidationException", problems[0][1], Reason="FIELD_VALIDATION_FAILED",
+                operation_model.name,
+                "ValidationException",
+                problems[0][1],
+                Reason="FIELD_VALIDATION_FAILED",
                 Fields=[{"Name": name, "Message": message} for name, message in problems],
             )
         queue = self._failures.get(operation)
@@ -381,8 +410,12 @@ class FakeSmsVoiceV2:
         status = 500 if code == "InternalServerException" else 400
         response = {
             "Error": {"Code": code, "Message": message},
-            "ResponseMetadata": {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": status, "HTTPHeaders": {},
-                                 "RetryAttempts": 0},
+            "ResponseMetadata": {
+                "RequestId": str(uuid.uuid4()),
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {},
+                "RetryAttempts": 0,
+            },
             "Message": message,
             **modeled,
         }
@@ -394,8 +427,12 @@ class FakeSmsVoiceV2:
     def _respond(self, operation_name: str, result: dict[str, Any]) -> dict[str, Any]:
         result = copy.deepcopy(result)
         self._check_output(operation_name, result)
-        result["ResponseMetadata"] = {"RequestId": str(uuid.uuid4()), "HTTPStatusCode": 200, "HTTPHeaders": {},
-                                      "RetryAttempts": 0}
+        result["ResponseMetadata"] = {
+            "RequestId": str(uuid.uuid4()),
+            "HTTPStatusCode": 200,
+            "HTTPHeaders": {},
+            "RetryAttempts": 0,
+        }
         return result
 
     @staticmethod
@@ -418,22 +455,33 @@ class FakeSmsVoiceV2:
         try:
             return self._opt_out_list(name_or_arn)
         except ValueError:
-            raise self._error(operation_name, "ResourceNotFoundException", "Opt-out list not found",
-                              ResourceType="opt-out-list", ResourceId=name_or_arn) from None
+            raise self._error(
+                operation_name,
+                "ResourceNotFoundException",
+                "Opt-out list not found",
+                ResourceType="opt-out-list",
+                ResourceId=name_or_arn,
+            ) from None
 
     def _existing_phone_number(self, operation_name: str, id_or_arn: str) -> dict[str, Any]:
         for info in self.phone_numbers.values():
             if id_or_arn in (info["PhoneNumberId"], info["PhoneNumberArn"]):
                 return info
-        raise self._error(operation_name, "ResourceNotFoundException", "Phone number not found",
-                          ResourceType="phone-number", ResourceId=id_or_arn)
+        raise self._error(
+            operation_name,
+            "ResourceNotFoundException",
+            "Phone number not found",
+            ResourceType="phone-number",
+            ResourceId=id_or_arn,
+        )
 
     def _existing_pool(self, operation_name: str, id_or_arn: str) -> dict[str, Any]:
         for info in self.pools.values():
             if id_or_arn in (info["PoolId"], info["PoolArn"]):
                 return info
-        raise self._error(operation_name, "ResourceNotFoundException", "Pool not found",
-                          ResourceType="pool", ResourceId=id_or_arn)
+        raise self._error(
+            operation_name, "ResourceNotFoundException", "Pool not found", ResourceType="pool", ResourceId=id_or_arn
+        )
 
     def _resolve_identity(self, identity: str) -> dict[str, Any] | None:
         for info in self.phone_numbers.values():
@@ -448,18 +496,33 @@ class FakeSmsVoiceV2:
         if "OptOutListName" in params:
             params_list = self._existing_list(operation_name, params["OptOutListName"])
         updated = dict(info)
-        for key in ("TwoWayEnabled", "TwoWayChannelArn", "TwoWayChannelRole", "SelfManagedOptOutsEnabled",
-                    "DeletionProtectionEnabled", "SharedRoutesEnabled", "InternationalSendingEnabled"):
+        for key in (
+            "TwoWayEnabled",
+            "TwoWayChannelArn",
+            "TwoWayChannelRole",
+            "SelfManagedOptOutsEnabled",
+            "DeletionProtectionEnabled",
+            "SharedRoutesEnabled",
+            "InternationalSendingEnabled",
+        ):
             if key in params:
                 updated[key] = params[key]
         if "OptOutListName" in params:
             updated["OptOutListName"] = params_list.name
         if updated["TwoWayEnabled"] and not updated.get("TwoWayChannelArn"):
-            raise self._error(operation_name, "ValidationException", "Two-way channel is not present",
-                              Reason="TWO_WAY_CHANNEL_NOT_PRESENT")
+            raise self._error(
+                operation_name,
+                "ValidationException",
+                "Two-way channel is not present",
+                Reason="TWO_WAY_CHANNEL_NOT_PRESENT",
+            )
         if updated["SelfManagedOptOutsEnabled"] and not updated["TwoWayEnabled"]:
-            raise self._error(operation_name, "ValidationException",
-                              "Self-managed opt-outs need two-way messaging enabled", Reason="TWO_WAY_NOT_ENABLED")
+            raise self._error(
+                operation_name,
+                "ValidationException",
+                "Self-managed opt-outs need two-way messaging enabled",
+                Reason="TWO_WAY_NOT_ENABLED",
+            )
         info.clear()
         info.update(updated)
 
@@ -474,8 +537,9 @@ class FakeSmsVoiceV2:
         }
 
     @staticmethod
-    def _filtered(items: list[dict[str, Any]], filters: list[dict[str, Any]] | None,
-                  keys: dict[str, str]) -> list[dict[str, Any]]:
+    def _filtered(
+        items: list[dict[str, Any]], filters: list[dict[str, Any]] | None, keys: dict[str, str]
+    ) -> list[dict[str, Any]]:
         for item_filter in filters or ():
             name = item_filter["Name"]
             key = keys.get(name) or _FILTER_KEYS.get(name) or "".join(part.capitalize() for part in name.split("-"))
@@ -489,14 +553,16 @@ class FakeSmsVoiceV2:
             items = [item for item in items if matches(item)]
         return items
 
-    def _page(self, operation_name: str, items: list[dict[str, Any]],
-              params: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    def _page(
+        self, operation_name: str, items: list[dict[str, Any]], params: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], str | None]:
         start = 0
         token = params.get("NextToken")
         if token is not None:
             if not token.isdigit() or int(token) > len(items):
-                raise self._error(operation_name, "ValidationException", "Invalid NextToken",
-                                  Reason="INVALID_NEXT_TOKEN")
+                raise self._error(
+                    operation_name, "ValidationException", "Invalid NextToken", Reason="INVALID_NEXT_TOKEN"
+                )
             start = int(token)
         size = params.get("MaxResults", 100)
         end = start + size
@@ -513,8 +579,14 @@ def _op(method_name: str) -> str:
 
 def _operation_names() -> set[str]:
     return {
-        "send_text_message", "put_opted_out_number", "delete_opted_out_number", "describe_opted_out_numbers",
-        "describe_phone_numbers", "describe_pools", "update_phone_number", "update_pool",
+        "send_text_message",
+        "put_opted_out_number",
+        "delete_opted_out_number",
+        "describe_opted_out_numbers",
+        "describe_phone_numbers",
+        "describe_pools",
+        "update_phone_number",
+        "update_pool",
     }
 
 

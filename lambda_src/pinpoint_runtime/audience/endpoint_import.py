@@ -27,7 +27,8 @@ same endpoint, and two rows with the same number in different spellings land on 
 Validation is :func:`pinpoint_runtime.audience.store.validate_endpoint_request` (the EndpointStore's own checks);
 phone numbers are normalised to E.164 with an LRU cache and a pre-check that skips ``parse``/``format`` for
 strings already in E.164 (and NANPA national spellings when the default country uses +1), matched against one
-precompiled pattern per calling code; results are identical to the store's ``normalise_address``.
+precompiled pattern per calling code (:mod:`pinpoint_runtime.phone`); results are identical to the store's
+``normalise_address``.
 
 :func:`validate_file` (counts and rejects only) takes CSV records in batches (:class:`_CsvCounter`): column-wise
 checks at C speed, one verdict per distinct (ChannelType, Address, has Id), no items or ids built; it is
@@ -59,7 +60,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import IO, Any, BinaryIO, Union
 
 from pinpoint_runtime.audience.store import (
@@ -73,6 +73,13 @@ from pinpoint_runtime.audience.store import (
     normalise_address,
     validate_endpoint_request,
 )
+from pinpoint_runtime.phone import (
+    CALLING_CODES,
+    NANPA_PUNCTUATION,
+    calling_code_info,
+    country_code,
+    e164_or_problem,
+)
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
 
@@ -84,13 +91,14 @@ _LOCATION_TEXT = frozenset({"City", "Country", "PostalCode", "Region"})
 _LOCATION_NUMBERS = frozenset({"Latitude", "Longitude"})
 _STANDARD_LOWER = {name.lower(): name for name in _TOP_LEVEL | {"User.UserId"}}
 _PII_COLUMN = re.compile(r"address|name|email|e-mail|phone|mobile|msisdn|number|birth|userid|user_id", re.I)
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-_NANPA_PUNCT = str.maketrans("", "", " ()-.")
 MASK = "***"
-_EMAIL_FAST = re.compile(r"(?=.{1,254}\Z)[^@\x00- ]{1,64}@(?:(?!-)[^@.\x00- ]{1,63}(?<!-)\.)+(?!-)[^@.\x00- ]{1,63}(?<!-)", re.S)
+_EMAIL_FAST = re.compile(
+    r"(?=.{1,254}\Z)[^@\x00- ]{1,64}@(?:(?!-)[^@.\x00- ]{1,63}(?<!-)\.)+(?!-)[^@.\x00- ]{1,63}(?<!-)", re.S
+)
 #: _EMAIL_FAST for findall over ASCII strings joined with "\n" (none of its classes matches "\n")
 _EMAIL_FAST_LINES = re.compile(
-    r"^(?=[^\n]{1,254}$)[^@\x00- ]{1,64}@(?:(?!-)[^@.\x00- ]{1,63}(?<!-)\.)+(?!-)[^@.\x00- ]{1,63}(?<!-)$", re.MULTILINE)
+    r"^(?=[^\n]{1,254}$)[^@\x00- ]{1,64}@(?:(?!-)[^@.\x00- ]{1,63}(?<!-)\.)+(?!-)[^@.\x00- ]{1,63}(?<!-)$", re.MULTILINE
+)
 
 
 class ImportFileError(ValueError):
@@ -178,7 +186,7 @@ def _peek(stream: Any) -> tuple[Any, bytes]:
 
 
 def detect_format(name: str, head: bytes) -> str:
-    """"CSV" or "JSON" (newline-delimited): by extension, else by the first non-blank byte."""
+    """ "CSV" or "JSON" (newline-delimited): by extension, else by the first non-blank byte."""
     ext = os.path.splitext(name)[1].lower()
     if ext == ".csv":
         return "CSV"
@@ -265,108 +273,6 @@ def _custom(name: str, prefix: str) -> str:
     return key
 
 
-# ------------------------------------------------------------------------------------------------ phones
-
-
-def _phone_uncached(address: str, default_country: str, nanpa: bool) -> tuple[str | None, str]:
-    """(E.164, "") or (None, problem). Same answers as endpoint_store.normalise_address (property-tested)."""
-    candidate = None
-    if _E164.fullmatch(address):
-        candidate = address
-    elif nanpa:
-        digits = address.translate(_NANPA_PUNCT)
-        if digits.isdigit() and digits.isascii():
-            if len(digits) == 10:
-                candidate = "+1" + digits
-            elif len(digits) == 11 and digits[0] == "1":
-                candidate = "+" + digits
-    if candidate is not None:
-        digits = candidate[1:]
-        for size in (1, 2, 3):  # calling codes are prefix-free: at most one of these is one
-            info = _CALLING_CODES.get(digits[:size])
-            if info is None:
-                info = _calling_code(digits[:size])
-            if info:
-                rest = digits[size:]
-                if not rest or rest[0] == "0":
-                    break  # leading zeros (Italian numbers): let parse handle it
-                pattern = info[1]
-                if pattern is not None and pattern.fullmatch(rest):
-                    return candidate, ""
-                import phonenumbers
-
-                if phonenumbers.is_valid_number(phonenumbers.PhoneNumber(country_code=info[0], national_number=int(rest))):
-                    return candidate, ""
-                return None, "is not a valid phone number"
-    try:
-        return normalise_address("SMS", address, "Address", default_country=default_country), ""
-    except EndpointValidationError as error:
-        return None, error.problem.replace(" (channel SMS)", "")
-
-
-_phone = lru_cache(maxsize=16_384)(_phone_uncached)
-
-#: 1-3 digit prefix -> (calling code, main-region pattern or None), or False when the prefix is no calling code
-_CALLING_CODES: dict[str, Any] = {}
-
-
-def _calling_code(prefix: str) -> Any:
-    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
-
-    code = int(prefix)
-    info = (code, _compile_main_region(code)) if code in COUNTRY_CODE_TO_REGION_CODE else False
-    _CALLING_CODES[prefix] = info
-    return info
-
-
-def _main_region_valid(country_code: int, nsn: str) -> bool:
-    """True only when ``phonenumbers.is_valid_number`` is True: the number is valid for the first (main) region
-    of its calling code, which ``region_code_for_number`` tries first when that region has no leading-digits
-    rule. Replicates ``_number_type_helper != UNKNOWN`` (general description, then any number type, each with
-    its possible lengths) with one precompiled pattern per calling code. False means "ask phonenumbers"."""
-    info = _CALLING_CODES.get(str(country_code))
-    if info is None:
-        info = _calling_code(str(country_code))
-    return bool(info) and info[1] is not None and info[1].fullmatch(nsn) is not None
-
-
-def _compile_main_region(country_code: int) -> Any:
-    """One pattern whose fullmatch(nsn) is: for the nsn's length, the general pattern and any type pattern
-    (each only for the lengths it allows) match the whole nsn; None when the main region has no shortcut."""
-    from phonenumbers import PhoneMetadata
-    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
-
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code) or ()
-    metadata = PhoneMetadata.metadata_for_region(regions[0].upper(), None) if regions else None
-    if metadata is None or metadata.leading_digits is not None or metadata.general_desc is None:
-        return None
-    # validity only needs ANY type to match, so the common types go first (phonenumbers' order decides the type)
-    descs = [metadata.fixed_line, metadata.mobile, metadata.premium_rate, metadata.toll_free, metadata.shared_cost,
-             metadata.voip, metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail]
-    general = metadata.general_desc
-    if not general.national_number_pattern:
-        return None
-    lengths = set(general.possible_length) - {-1}
-    for desc in descs:
-        if desc is not None:
-            lengths |= set(desc.possible_length) - {-1}
-    alternatives = []
-    for length in sorted(lengths):
-        if len(general.possible_length) > 0 and length not in general.possible_length:
-            continue
-        types = list(dict.fromkeys(  # in order, without repeats (US fixed-line and mobile are one pattern)
-            d.national_number_pattern for d in descs
-            if d is not None and d.national_number_pattern
-            and not (len(d.possible_length) > 0 and length not in d.possible_length)
-        ))
-        if types:
-            alternatives.append(
-                f"(?=[0-9]{{{length}}}\\Z)(?=(?:{general.national_number_pattern})\\Z)"
-                f"(?:{'|'.join(f'(?:{t})' for t in types)})"
-            )
-    return re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
-
-
 def _endpoint_id(channel: str, address: str) -> str:
     key = address.lower() if channel == "EMAIL" else address
     return "imp-" + hashlib.sha256(f"{channel}:{key}".encode()).hexdigest()[:32]
@@ -380,10 +286,12 @@ class _Converter:
         self.columns = columns
         self.default_country = default_country
         self.strip_pii = strip_pii
-        self.nanpa = _country_code(default_country) == 1
+        self.nanpa = country_code(default_country) == 1
         self.masked = (
-            [c.kind == "top" and c.key == "Address" or c.kind == "user_id" or bool(_PII_COLUMN.search(c.name))
-             for c in columns]
+            [
+                (c.kind == "top" and c.key == "Address") or c.kind == "user_id" or bool(_PII_COLUMN.search(c.name))
+                for c in columns
+            ]
             if columns
             else []
         )
@@ -545,7 +453,7 @@ class _Converter:
                 return "Address", "is required for a new endpoint (no Id)"
         if channel and address:
             if channel in PHONE_CHANNELS:
-                e164, problem = _phone(address, self.default_country, self.nanpa)
+                e164, problem = e164_or_problem(address, self.default_country, self.nanpa)
                 if e164 is None:
                     return "Address", f"{problem} (channel {channel})"
                 return None, e164
@@ -576,8 +484,9 @@ class _Converter:
         return None
 
 
-_C_GENERIC, _C_CHANNEL, _C_ADDRESS, _C_ID, _C_OPT_OUT, _C_TEXT, _C_ATTR, _C_USER_ID, _C_UATTR, _C_METRIC, \
-    _C_LOCNUM = range(11)
+_C_GENERIC, _C_CHANNEL, _C_ADDRESS, _C_ID, _C_OPT_OUT, _C_TEXT, _C_ATTR, _C_USER_ID, _C_UATTR, _C_METRIC, _C_LOCNUM = (
+    range(11)
+)
 _LOCATION_LIMITS = {"Latitude": 90.0, "Longitude": 180.0}
 _DYNAMO_MIN, _DYNAMO_MAX = 1e-130, 9.9e125  # endpoint_store._number's bounds
 
@@ -595,8 +504,13 @@ def _plan(columns: list[_Column]) -> list[tuple[int, Any]]:
         kind, key = column.kind, column.key
         named_ok = 0 < len(key) <= MAX_ATTRIBUTE_NAME_LENGTH
         if kind == "top":
-            code = {"ChannelType": _C_CHANNEL, "Address": _C_ADDRESS, "Id": _C_ID, "OptOut": _C_OPT_OUT,
-                    "RequestId": _C_TEXT}.get(key, _C_GENERIC)
+            code = {
+                "ChannelType": _C_CHANNEL,
+                "Address": _C_ADDRESS,
+                "Id": _C_ID,
+                "OptOut": _C_OPT_OUT,
+                "RequestId": _C_TEXT,
+            }.get(key, _C_GENERIC)
             plan.append((code, ("", key) if code == _C_TEXT else key))
         elif kind == "user_id":
             plan.append((_C_USER_ID, key))
@@ -634,12 +548,6 @@ def _mask_json(value: Any, key: str = "") -> Any:
 def _field_name(path: str) -> str:
     name = path[len("Item.") :] if path.startswith("Item.") else path
     return name.replace("[", ".").replace("]", "")
-
-
-def _country_code(region: str) -> int:
-    import phonenumbers
-
-    return phonenumbers.country_code_for_region(region)
 
 
 # ------------------------------------------------------------------------------------------------ readers
@@ -723,9 +631,7 @@ def _csv_error(error: csv.Error, line: int) -> ImportFileError:
     return ImportFileError(f"CSV syntax error near line {line}: {error}")
 
 
-def _csv_batches(
-    reader: Any, lines_before: int, previous_end: int, size: int
-) -> Iterator[tuple[Any, list[list[str]]]]:
+def _csv_batches(reader: Any, lines_before: int, previous_end: int, size: int) -> Iterator[tuple[Any, list[list[str]]]]:
     """Like :func:`_reader_records`, in lists: (start lines, cells) of up to ``size`` non-blank records."""
     islice = itertools.islice
     while True:
@@ -871,8 +777,9 @@ class ImportPlan:
             "format": self.format,
             "header": None if self.header is None else list(self.header),
             "warnings": list(self.warnings),
-            "chunks": [{"start": c.start, "end": c.end, "first_line": c.first_line, "rows": c.rows}
-                       for c in self.chunks],
+            "chunks": [
+                {"start": c.start, "end": c.end, "first_line": c.first_line, "rows": c.rows} for c in self.chunks
+            ],
             "rows": self.rows,
             "size": self.size,
         }
@@ -884,8 +791,10 @@ class ImportPlan:
             format=data["format"],
             header=None if header is None else list(header),
             warnings=list(data.get("warnings") or []),
-            chunks=[ImportChunk(int(c["start"]), int(c["end"]), int(c["first_line"]), int(c["rows"]))
-                    for c in data["chunks"]],
+            chunks=[
+                ImportChunk(int(c["start"]), int(c["end"]), int(c["first_line"]), int(c["rows"]))
+                for c in data["chunks"]
+            ],
             rows=int(data["rows"]),
             size=int(data["size"]),
         )
@@ -1127,8 +1036,9 @@ class _CsvCounter:
         self.fast_e164_lines = self.fast_e164 and _lines_pattern(self.fast_e164.pattern)
         self.fast_national_lines = self.fast_national and _lines_pattern(self.fast_national.pattern)
 
-    def count(self, starts: list[int], records: list[list[str]], summary: ImportSummary,
-              rejects: list[Rejected] | None) -> None:
+    def count(
+        self, starts: list[int], records: list[list[str]], summary: ImportSummary, rejects: list[Rejected] | None
+    ) -> None:
         """Add a batch to ``summary``; append its rejects (in line order) to ``rejects`` when it is a list."""
         converter = self.converter
         total = len(records)
@@ -1154,8 +1064,11 @@ class _CsvCounter:
                 raw_addresses = columns[self.address]
                 addresses: Any = list(map(str.strip, raw_addresses))
                 if max(map(len, raw_addresses)) > MAX_ADDRESS_LENGTH or any(map(str.isspace, raw_addresses)):
-                    bad |= {i for i, value in enumerate(raw_addresses)
-                            if value and (len(value) > MAX_ADDRESS_LENGTH or not addresses[i])}
+                    bad |= {
+                        i
+                        for i, value in enumerate(raw_addresses)
+                        if value and (len(value) > MAX_ADDRESS_LENGTH or not addresses[i])
+                    }
             else:
                 addresses = itertools.repeat("", size)
             channels = columns[self.channel] if self.channel is not None else itertools.repeat("", size)
@@ -1192,8 +1105,9 @@ class _CsvCounter:
                 outcome = get(key)
                 if type(outcome) is not str:
                     index = position if positions is None else positions[position]
-                    found.append((index, Rejected(starts[index], outcome[0], outcome[1],
-                                                  converter._row(records[index]))))
+                    found.append(
+                        (index, Rejected(starts[index], outcome[0], outcome[1], converter._row(records[index])))
+                    )
         for index in sorted(slow):
             result = converter.csv_row(starts[index], records[index])
             add_result(summary, result)
@@ -1228,7 +1142,7 @@ class _CsvCounter:
                 outcomes.update(zip(accepted, map(first, accepted)))
                 if self.fast_national is not None and len(accepted) < len(phones):
                     rest = list(compress(phones, map(operator.not_, mask)))
-                    text = "\n".join(map(second, rest)).translate(_NANPA_PUNCT)
+                    text = "\n".join(map(second, rest)).translate(NANPA_PUNCTUATION)
                     good = set(self.fast_national_lines.findall(text))
                     accepted = list(compress(rest, map(good.__contains__, text.split("\n"))))
                     outcomes.update(zip(accepted, map(first, accepted)))
@@ -1247,8 +1161,9 @@ class _CsvCounter:
         for key in missing.difference(outcomes):
             channel, address, with_id = key
             field_name, value = verdict(channel, address, with_id)
-            outcomes[key] = (channel or "(update by Id)") if field_name is None else (
-                field_name, value, f"{field_name}: {value}")
+            outcomes[key] = (
+                (channel or "(update by Id)") if field_name is None else (field_name, value, f"{field_name}: {value}")
+            )
 
 
 def _lines_pattern(pattern: str) -> Any:
@@ -1260,16 +1175,16 @@ def _lines_pattern(pattern: str) -> Any:
 
 
 def _fast_phone_patterns(default_country: str, nanpa: bool) -> tuple[Any, Any]:
-    """(pattern accepting E.164 strings that :func:`_phone` returns unchanged, for +1 and the default country's
+    """(pattern accepting E.164 strings that :data:`~pinpoint_runtime.phone.e164_or_problem` returns unchanged, for +1 and the default country's
     calling code; pattern accepting the national NANPA spellings, after removing " ()-.", that it turns into a
-    valid +1 number, when the default country uses +1). Each match implies _phone accepts (property-tested);
+    valid +1 number, when the default country uses +1). Each match implies e164_or_problem accepts (property-tested);
     a non-match means nothing."""
-    codes = sorted({1, _country_code(default_country)} - {0})
+    codes = sorted({1, country_code(default_country)} - {0})
     alternatives = []
     for code in codes:
-        info = _CALLING_CODES.get(str(code))
+        info = CALLING_CODES.get(str(code))
         if info is None:
-            info = _calling_code(str(code))
+            info = calling_code_info(str(code))
         if info and info[1] is not None:
             alternatives.append(f"{code}(?!0)(?:{info[1].pattern})")
     if not alternatives:
@@ -1277,7 +1192,7 @@ def _fast_phone_patterns(default_country: str, nanpa: bool) -> tuple[Any, Any]:
     e164 = re.compile(r"\+(?=[1-9][0-9]{6,14}\Z)(?:" + "|".join(alternatives) + ")")
     national = None
     if nanpa:
-        nanpa_pattern = _CALLING_CODES["1"][1] if _CALLING_CODES.get("1") else None
+        nanpa_pattern = CALLING_CODES["1"][1] if CALLING_CODES.get("1") else None
         if nanpa_pattern is not None:
             national = re.compile(f"1?(?!0)(?:{nanpa_pattern.pattern})")
     return e164, national
@@ -1302,7 +1217,9 @@ def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
         # str.isspace is True exactly for the non-empty cells that strip() empties (both use Py_UNICODE_ISSPACE)
         if max(map(len, cells)) <= 1024 and "#" not in "".join(cells) and not any(map(str.isspace, cells)):
             return set()
-        return {i for i, value in enumerate(cells) if value and (len(value) > 1024 or "#" in value or not value.strip())}
+        return {
+            i for i, value in enumerate(cells) if value and (len(value) > 1024 or "#" in value or not value.strip())
+        }
     if code == _C_METRIC or code == _C_LOCNUM:
         limit = _LOCATION_LIMITS[key] if code == _C_LOCNUM else _DYNAMO_MAX
         try:
@@ -1314,8 +1231,13 @@ def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
                 return set()
             if not any(map(math.isnan, numbers)):  # then min/max are exact; inf fails the bounds
                 low, high = min(numbers), max(numbers)
-                if (-limit <= low and high <= limit and -_DYNAMO_MAX < low and high < _DYNAMO_MAX
-                        and min(filter(None, map(abs, numbers)), default=_DYNAMO_MIN) >= _DYNAMO_MIN):
+                if (
+                    -limit <= low
+                    and high <= limit
+                    and low > -_DYNAMO_MAX
+                    and high < _DYNAMO_MAX
+                    and min(filter(None, map(abs, numbers)), default=_DYNAMO_MIN) >= _DYNAMO_MIN
+                ):
                     return set()
         return {i for i, value in enumerate(cells) if value and not _number_ok(value, code, key)}
     # _C_GENERIC: any value takes the reference path
@@ -1352,8 +1274,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _count_stream(reader: Any, counter: _CsvCounter, lines_before: int, previous_end: int, summary: ImportSummary,
-                  writer: RejectsWriter | None) -> None:
+def _count_stream(
+    reader: Any,
+    counter: _CsvCounter,
+    lines_before: int,
+    previous_end: int,
+    summary: ImportSummary,
+    writer: RejectsWriter | None,
+) -> None:
     rejects: list[Rejected] | None = [] if writer is not None else None
     for starts, records in _csv_batches(reader, lines_before, previous_end, _BATCH_ROWS):
         counter.count(starts, records, summary, rejects)
@@ -1420,8 +1348,9 @@ class _RangeReader:
         return data
 
 
-def _worker_init(path: str, header: list[str] | None, file_format: str, default_country: str, strip_pii: bool,
-                 want_rejects: bool) -> None:
+def _worker_init(
+    path: str, header: list[str] | None, file_format: str, default_country: str, strip_pii: bool, want_rejects: bool
+) -> None:
     converter = _chunk_converter(header, file_format, default_country, strip_pii)
     _WORKER.update(
         file=open(path, "rb"),  # noqa: SIM115 - one handle for the worker's life
@@ -1474,8 +1403,11 @@ def validate_file_parallel(
     line order. ``workers <= 1`` or a source that is not a path runs :func:`validate_file`."""
     if workers <= 1 or not isinstance(source, (str, os.PathLike)):
         return validate_file(
-            source, default_country=default_country, rejects=rejects,
-            strip_pii_from_rejects=strip_pii_from_rejects, file_format=file_format,
+            source,
+            default_country=default_country,
+            rejects=rejects,
+            strip_pii_from_rejects=strip_pii_from_rejects,
+            file_format=file_format,
         )
     import multiprocessing
 
@@ -1486,19 +1418,30 @@ def validate_file_parallel(
         writer = RejectsWriter(rejects) if rejects is not None else None
         try:
             context = multiprocessing.get_context("spawn" if os.name == "nt" else "fork")
-            with context.Pool(
-                workers - 1,
-                initializer=_worker_init,
-                initargs=(os.fspath(source), planner.header, planner.format, default_country,
-                          strip_pii_from_rejects, writer is not None),
-            ) as pool, _gc_paused():
+            with (
+                context.Pool(
+                    workers - 1,
+                    initializer=_worker_init,
+                    initargs=(
+                        os.fspath(source),
+                        planner.header,
+                        planner.format,
+                        default_country,
+                        strip_pii_from_rejects,
+                        writer is not None,
+                    ),
+                ) as pool,
+                _gc_paused(),
+            ):
                 if planner.format == "CSV":
                     converter = _chunk_converter(planner.header, "CSV", default_country, strip_pii_from_rejects)
-                    parts = _share_csv(planner, _CsvCounter(converter), pool, workers - 1, chunk_rows,
-                                       writer is not None)
+                    parts = _share_csv(
+                        planner, _CsvCounter(converter), pool, workers - 1, chunk_rows, writer is not None
+                    )
                 else:  # JSON: every chunk to the pool (in order)
-                    results = [pool.apply_async(_worker_range, ((c.start, c.end, c.first_line),))
-                               for c in planner.chunks()]
+                    results = [
+                        pool.apply_async(_worker_range, ((c.start, c.end, c.first_line),)) for c in planner.chunks()
+                    ]
                     parts = (result.get() for result in results)
                 for part, chunk_rejects in parts:
                     _merge(summary, part)
@@ -1521,8 +1464,9 @@ def _merge(summary: ImportSummary, part: ImportSummary) -> None:
     summary.by_reason.update(part.by_reason)
 
 
-def _share_csv(planner: _Planner, counter: _CsvCounter, pool: Any, pool_size: int, chunk_rows: int,
-               want_rejects: bool) -> Iterator[tuple[ImportSummary, list[Rejected]]]:
+def _share_csv(
+    planner: _Planner, counter: _CsvCounter, pool: Any, pool_size: int, chunk_rows: int, want_rejects: bool
+) -> Iterator[tuple[ImportSummary, list[Rejected]]]:
     """(counts, rejects) of each chunk in file order: chunks parsed here are validated here while every worker
     has two chunks queued, otherwise sent to the pool as byte ranges."""
     from collections import deque
@@ -1567,14 +1511,3 @@ def _share_csv(planner: _Planner, counter: _CsvCounter, pool: Any, pool_size: in
     while pending:
         entry = pending.popleft()
         yield entry if isinstance(entry, tuple) else entry.get()
-
-
-def normalise_phone(address: str, default_country: str = "US", field: str = "Address") -> str:
-    """E.164 for an SMS/VOICE address, exactly as ``endpoint_store.normalise_address("SMS", ...)`` answers (same
-    results, property-tested) but through the import's fast paths: already-E.164 and NANPA spellings checked
-    against precompiled patterns, and an LRU cache. Raises ``EndpointValidationError`` naming ``field``. For
-    request paths that normalise one number at a time (e.g. the Adobe bridge)."""
-    e164, problem = _phone(address, default_country, _country_code(default_country) == 1)
-    if e164 is None:
-        raise EndpointValidationError(field, problem)
-    return e164

@@ -38,11 +38,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote_plus
 
-from pinpoint_runtime.core.aws_clients import LazyClient
 from pinpoint_runtime.audience.endpoint_import import (
     REJECTS_HEADER,
     ImportFileError,
@@ -50,7 +48,9 @@ from pinpoint_runtime.audience.endpoint_import import (
     RejectsWriter,
 )
 from pinpoint_runtime.audience.store import MAX_BATCH_ITEMS, PHONE_CHANNELS, EndpointValidationError
+from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.retries import full_jitter_backoff
+from pinpoint_runtime.core.timestamps import iso_utc, parse_iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def open_object(s3: Any, source: ImportSource, *, byte_range: tuple[int, int] | 
         try:
             return s3.get_object(**request)["Body"]
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
+            code = error_code(error)
             if code not in ("NoSuchKey", "NoSuchVersion", "404"):
                 raise
     raise ImportFileRejected(f"the object {source.uri} no longer exists (deleted before it was imported)")
@@ -299,7 +299,7 @@ class ImportNotifier:
         import_id = str(body.get("import_id") or "import")
         event = {
             "EventType": f"{EVENT_TYPE_PREFIX}{notification_type}",
-            "Timestamp": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "Timestamp": iso_utc(),
             "Attributes": dict(list(attributes.items())[:40]),
             "Metrics": dict(list(metrics.items())[:40]),
         }
@@ -330,10 +330,6 @@ def _subject(notification_type: str, file_name: str) -> str:
     text = f"Endpoint import {notification_type}: {file_name}"
     text = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
     return text[:100]
-
-
-def _utc_now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _source_message(import_id: str, source: ImportSource) -> dict[str, Any]:
@@ -387,7 +383,7 @@ def plan_step(
         }
     return {
         "import_id": import_id,
-        "started_at": event.get("started_at") or _utc_now_iso(),
+        "started_at": event.get("started_at") or iso_utc(),
         "format": plan.format,
         "header": plan.header,
         "warnings": plan.warnings[:20],
@@ -446,7 +442,7 @@ class PhoneLineTypes:
                 response = self.client.phone_number_validate(NumberValidateRequest={"PhoneNumber": e164})
                 break
             except ClientError as error:
-                code = error.response.get("Error", {}).get("Code")
+                code = error_code(error)
                 if code not in self.RETRYABLE:
                     raise
                 if attempt == self.max_attempts:
@@ -750,7 +746,7 @@ def _epoch(iso_time: Any, clock: Callable[[], float]) -> float:
     if not isinstance(iso_time, str):
         return clock()
     try:
-        return datetime.fromisoformat(iso_time.replace("Z", "+00:00")).timestamp()
+        return parse_iso_utc(iso_time).timestamp()
     except ValueError:
         return clock()
 
@@ -851,7 +847,7 @@ def start_import(sfn: Any, state_machine_arn: str, source: ImportSource) -> tupl
             input=json.dumps({"source": source.to_dict()}, sort_keys=True),
         )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+        if error_code(error) == "ExecutionAlreadyExists":
             return name, False
         raise
     return name, True

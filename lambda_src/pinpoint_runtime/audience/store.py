@@ -49,10 +49,13 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-from pinpoint_runtime.core.aws_clients import LazyClient
+from pinpoint_runtime.core.aws_clients import LazyClient, error_code
+from pinpoint_runtime.core.dynamodb_items import from_item, to_item, typed_value, without_decimals
+from pinpoint_runtime.core.retries import full_jitter_backoff
+from pinpoint_runtime.core.timestamps import iso_utc
 from pinpoint_runtime.events.records import to_epoch_ms
 from pinpoint_runtime.events.stream import ENV_DELIVERY_STREAM, EventStreamWriter
-from pinpoint_runtime.core.retries import full_jitter_backoff
+from pinpoint_runtime.phone import PhoneNumberError, parse_phone_number
 
 ENV_TABLE = "ENDPOINT_STORE_TABLE"
 """Environment variable holding the table name (the construct sets it on functions it grants access to)."""
@@ -416,7 +419,7 @@ class EndpointStore:
         key = {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": SEGMENT_SK}}
         stored = self._call("get_item", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
         previous = _from_item(stored).get("segment") if stored else None
-        now = _iso(self._clock())
+        now = iso_utc(self._clock())
         segment: dict[str, Any] = {
             "ApplicationId": app,
             "Id": segment_id,
@@ -430,10 +433,7 @@ class EndpointStore:
             segment["ImportDefinition"] = dict(ImportDefinition)
         if EndpointList is not None:
             segment["EndpointList"] = dict(EndpointList)
-        from boto3.dynamodb.types import TypeSerializer
-
-        serializer = TypeSerializer()
-        item = {**key, "segment": serializer.serialize(_to_decimal(segment))}
+        item = {**key, "segment": typed_value(segment)}
         self._call("put_item", TableName=self.table_name, Item=item)
         return {"SegmentResponse": segment}
 
@@ -455,7 +455,7 @@ class EndpointStore:
     ) -> list[dict]:
         """Merge validated requests into the stored endpoints (and, with ``segment_id``, into that segment's
         membership set); returns the items to write (no writes here)."""
-        now = _iso(self._clock())
+        now = iso_utc(self._clock())
         existing = self._get_items(app, list(dict.fromkeys(endpoint_id for _, endpoint_id, _ in entries)))
         states: dict[str, dict] = {}
         prefixes: dict[str, str] = {}
@@ -537,7 +537,7 @@ class EndpointStore:
             try:
                 return getattr(self.client, operation)(**kwargs)
             except ClientError as error:
-                code = error.response.get("Error", {}).get("Code")
+                code = error_code(error)
                 if code not in RETRYABLE_ERROR_CODES or attempt == self.max_attempts:
                     raise
             self._sleep(_backoff(attempt))
@@ -807,15 +807,10 @@ def _clean_location(value: object, field: str) -> dict[str, Any]:
 def _normalise_address(channel: str, address: str, field: str, default_country: str) -> str:
     """SMS/VOICE -> E.164 (national numbers read in ``default_country``); EMAIL -> syntax check."""
     if channel in PHONE_CHANNELS:
-        import phonenumbers
-
         try:
-            number = phonenumbers.parse(address, default_country)
-        except phonenumbers.NumberParseException:
-            raise EndpointValidationError(field, f"is not a phone number (channel {channel})") from None
-        if not phonenumbers.is_valid_number(number):
-            raise EndpointValidationError(field, f"is not a valid phone number (channel {channel})")
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return parse_phone_number(address, default_country)
+        except PhoneNumberError as error:
+            raise EndpointValidationError(field, f"{error.problem} (channel {channel})") from None
     if channel == "EMAIL" and not _looks_like_email(address):
         raise EndpointValidationError(field, "is not a valid email address (channel EMAIL)")
     return address
@@ -900,13 +895,11 @@ def _membership_put(app: str, segment_id: str, endpoint_id: str) -> dict:
 
 def _to_item(app: str, state: Mapping[str, Any]) -> dict:
     """Plain state {"endpoint", "segments"?, "expires_at"?} -> typed DynamoDB item."""
-    from boto3.dynamodb.types import TypeSerializer
-
     endpoint = state["endpoint"]
     item: dict[str, Any] = {
         "pk": _endpoint_pk(app, endpoint["Id"]),
         "sk": ENDPOINT_SK,
-        "endpoint": _to_decimal(endpoint),
+        "endpoint": endpoint,
     }
     user_id = (endpoint.get("User") or {}).get("UserId")
     if user_id:
@@ -915,51 +908,15 @@ def _to_item(app: str, state: Mapping[str, Any]) -> dict:
         item["segments"] = set(state["segments"])
     if state.get("expires_at") is not None:
         item["expires_at"] = Decimal(int(state["expires_at"]))
-    serializer = TypeSerializer()
-    return {key: serializer.serialize(value) for key, value in item.items()}
+    return to_item(item)
 
 
 def _from_item(raw: Mapping[str, Any]) -> dict:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    item = {key: deserializer.deserialize(value) for key, value in raw.items()}
-    item["endpoint"] = _from_decimal(item.get("endpoint") or {})
+    item = from_item(raw)
+    item["endpoint"] = without_decimals(item.get("endpoint") or {})  # doubles in Pinpoint's model
     if "segment" in item:
-        item["segment"] = _integers_from_decimal(item["segment"])
+        item["segment"] = without_decimals(item["segment"], integers=True)  # counts and versions
     return item
-
-
-def _to_decimal(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, Mapping):
-        return {k: _to_decimal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_decimal(v) for v in value]
-    return value
-
-
-def _from_decimal(value: Any) -> Any:
-    """Numbers in an endpoint are doubles in Pinpoint's model (Metrics, Latitude, Longitude)."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {k: _from_decimal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_decimal(v) for v in value]
-    return value
-
-
-def _integers_from_decimal(value: Any) -> Any:
-    """Numbers in a segment record are counts (Size, Version, ChannelCounts): integers."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {k: _integers_from_decimal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integers_from_decimal(v) for v in value]
-    return value
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -971,12 +928,6 @@ def _message_body(request_id: str) -> dict:
 
 def _not_found(app: str, endpoint_id: str) -> NotFoundError:
     return NotFoundError(f"Resource not found: endpoint {endpoint_id!r} in application {app!r}")
-
-
-def _iso(epoch_seconds: float) -> str:
-    """ISO 8601 UTC with milliseconds and Z, e.g. ``2019-07-02T23:12:54.836Z``."""
-    millis = round(epoch_seconds * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + f".{millis % 1000:03d}Z"
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pinpoint_runtime.core.aws_clients import LazyClient
+from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 
 ENV_SECRET_ID = "API_KEY_SECRET_ID"
 ENV_CACHE_TTL_SECONDS = "API_KEY_CACHE_TTL_SECONDS"
@@ -172,7 +172,7 @@ class ApiKeyVerifier:
         try:
             response = self.client.get_secret_value(SecretId=self.secret_id, VersionStage=stage)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+            code = error_code(error, "Unknown")
             if code == "ResourceNotFoundException" and stage != "AWSCURRENT":
                 return None
             raise ApiKeySecretError(f"GetSecretValue({self.secret_id}, {stage}) failed: {code}") from None
@@ -195,9 +195,7 @@ class ApiKeyVerifier:
                 raise ApiKeySecretError(f"secret {self.secret_id} ({stage}) is not valid JSON") from None
             field = document.get(self.json_field) if isinstance(document, dict) else None
             if not isinstance(field, str) or not field:
-                raise ApiKeySecretError(
-                    f"secret {self.secret_id} ({stage}) has no string member {self.json_field!r}"
-                )
+                raise ApiKeySecretError(f"secret {self.secret_id} ({stage}) has no string member {self.json_field!r}")
             key = field
         return key.encode("utf-8")
 

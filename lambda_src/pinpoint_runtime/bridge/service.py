@@ -49,9 +49,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pinpoint_runtime.core.aws_clients import LazyClient
-from pinpoint_runtime.sms.inbound import E164_PATTERN, mask_phone_number
-from pinpoint_runtime.sms.opt_out import plain_item
+from pinpoint_runtime.core import strict_json
+from pinpoint_runtime.core.aws_clients import LazyClient, error_code
+from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE, plain_item
+from pinpoint_runtime.phone import PhoneNumberError, is_e164, mask_phone_number, normalise_phone
 
 ENV_DEFAULT_COUNTRY = "BRIDGE_DEFAULT_COUNTRY"
 ENV_DEFAULT_MESSAGE_TYPE = "BRIDGE_DEFAULT_MESSAGE_TYPE"
@@ -228,18 +229,9 @@ def load_request_json(body: str | bytes | None) -> Any:
     if len(body) > MAX_REQUEST_BYTES:
         raise BridgeRequestError("body", f"is larger than {MAX_REQUEST_BYTES} bytes")
     try:
-        if isinstance(body, (bytes, bytearray)):  # what json.loads does with bytes (UTF-8/16/32, BOM)
-            body = body.decode(json.detect_encoding(body), "surrogatepass")
-        return _STRICT_JSON(body)
-    except (ValueError, RecursionError, UnicodeDecodeError):
+        return strict_json.loads(body)  # bytes read as json.loads reads them (UTF-8/16/32, BOM)
+    except (ValueError, RecursionError):
         raise BridgeRequestError("body", "is not valid JSON") from None
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
-
-
-_STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant).decode
 
 
 def parse_send_request(payload: Any, settings: BridgeSettings) -> SendRequest:
@@ -294,14 +286,11 @@ def _checked(name: str, value: Any) -> str:
 
 
 def _normalise_destination(raw: str, default_country: str) -> str:
-    from pinpoint_runtime.audience.endpoint_import import normalise_phone  # noqa: PLC0415 - the fast, cached path
-    from pinpoint_runtime.audience.store import EndpointValidationError  # noqa: PLC0415
-
     try:
-        number = normalise_phone(raw, default_country, "destinationNumber")
-    except EndpointValidationError:
+        number = normalise_phone(raw, default_country)  # the fast, cached path
+    except PhoneNumberError:
         raise BridgeRequestError("destinationNumber", "is not a valid phone number") from None
-    if not E164_PATTERN.fullmatch(number):
+    if not is_e164(number):
         raise BridgeRequestError("destinationNumber", "is not a valid phone number")
     return number
 
@@ -329,7 +318,9 @@ class ConfigurationSetSenders:
         self.origination_identity = sender.origination_identity
         self._by_set: dict[str, Any] = {}
 
-    def send_text(self, destination: str, body: str, *, configuration_set_name: str | None = None, **kwargs: Any) -> str:
+    def send_text(
+        self, destination: str, body: str, *, configuration_set_name: str | None = None, **kwargs: Any
+    ) -> str:
         return self.sender_for(configuration_set_name).send_text(destination, body, **kwargs)
 
     def sender_for(self, configuration_set_name: str | None) -> Any:
@@ -367,10 +358,10 @@ class Claim:
 
 
 class IdempotencyStore:
-    """The bridge's idempotency records in DynamoDB (partition key ``id``, TTL attribute ``expiration``).
+    """The bridge's idempotency records in DynamoDB (partition key ``id``, TTL attribute ``expires_at``).
 
     Item: ``id`` (the key), ``request_id``, ``fingerprint``, ``status`` (IN_PROGRESS → ACCEPTED → SENDING →
-    SENT / OPTED_OUT / FAILED, or IN_PROGRESS → SENT inline), ``lock_until`` and ``expiration`` (epoch seconds),
+    SENT / OPTED_OUT / FAILED, or IN_PROGRESS → SENT inline), ``lock_until`` and ``expires_at`` (epoch seconds),
     ``message_id`` and ``reason`` when known.
     """
 
@@ -403,7 +394,7 @@ class IdempotencyStore:
             "fingerprint": {"S": fingerprint},
             "status": {"S": STATUS_IN_PROGRESS},
             "lock_until": {"N": str(now + self.lock_seconds)},
-            "expiration": {"N": str(now + self.ttl_seconds)},
+            TTL_ATTRIBUTE: {"N": str(now + self.ttl_seconds)},
         }
         old = self._conditional(
             "PutItem",
@@ -411,7 +402,7 @@ class IdempotencyStore:
                 TableName=self.table_name,
                 Item=item,
                 ConditionExpression=(
-                    "attribute_not_exists(id) OR expiration < :now OR (#s = :in_progress AND lock_until < :now)"
+                    f"attribute_not_exists(id) OR {TTL_ATTRIBUTE} < :now OR (#s = :in_progress AND lock_until < :now)"
                 ),
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":now": {"N": str(now)}, ":in_progress": {"S": STATUS_IN_PROGRESS}},
@@ -454,7 +445,7 @@ class IdempotencyStore:
                 Key={"id": {"S": key}},
                 UpdateExpression=(
                     "SET #s = :sending, lock_until = :lock, request_id = if_not_exists(request_id, :rid), "
-                    "fingerprint = if_not_exists(fingerprint, :fp), expiration = :expiration"
+                    f"fingerprint = if_not_exists(fingerprint, :fp), {TTL_ATTRIBUTE} = :expires_at"
                 ),
                 ConditionExpression=(
                     "attribute_not_exists(id) OR #s IN (:accepted, :in_progress) OR "
@@ -469,7 +460,7 @@ class IdempotencyStore:
                     ":now": {"N": str(now)},
                     ":rid": {"S": request_id},
                     ":fp": {"S": fingerprint},
-                    ":expiration": {"N": str(now + self.ttl_seconds)},
+                    ":expires_at": {"N": str(now + self.ttl_seconds)},
                 },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             ),
@@ -525,7 +516,7 @@ class IdempotencyStore:
         try:
             call()
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+            code = error_code(error, "Unknown")
             if code == "ConditionalCheckFailedException":
                 item = error.response.get("Item")
                 return plain_item(item) if item else {}
@@ -538,14 +529,12 @@ class IdempotencyStore:
         try:
             return call()
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+            code = error_code(error, "Unknown")
             raise BridgeDependencyError(f"idempotency table {operation} failed: {code}", code=code) from None
         except BotoCoreError as error:
             raise BridgeDependencyError(
                 f"idempotency table {operation} failed: {type(error).__name__}", code=type(error).__name__
             ) from None
-
-
 
 
 # ------------------------------------------------------------------------------------------------ accept
@@ -671,7 +660,7 @@ class BridgeService:
                 )
             except Exception as error:  # noqa: BLE001 - botocore errors: not queued, answer 503
                 self._release(key)
-                code = getattr(error, "response", {}).get("Error", {}).get("Code") or type(error).__name__
+                code = error_code(error, type(error).__name__)
                 return AcceptOutcome(_unavailable(BridgeDependencyError("SendMessage failed", code=code)),
                                      "dependency_failed", request)  # fmt: skip
             status, message_id = STATUS_ACCEPTED, None
@@ -870,7 +859,7 @@ def parse_job(body: str) -> dict[str, Any]:
     for name in _JOB_STRINGS:
         if not isinstance(job.get(name), str) or not job[name]:
             raise ValueError(f"job has no {name}")
-    if not E164_PATTERN.fullmatch(job["destination"]):
+    if not is_e164(job["destination"]):
         raise ValueError("job destination is not E.164")
     if job["message_type"] not in MESSAGE_TYPES:
         raise ValueError("job message_type is invalid")
@@ -881,13 +870,13 @@ def parse_job(body: str) -> dict[str, Any]:
 
 
 __all__ = [
+    "FIELD_RULES",
     "BridgeConsumer",
     "BridgeDependencyError",
     "BridgeRequestError",
     "BridgeService",
     "BridgeSettings",
     "ConfigurationSetSenders",
-    "FIELD_RULES",
     "HttpResponse",
     "IdempotencyStore",
     "SendRequest",

@@ -75,10 +75,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from pinpoint_runtime.core.aws_clients import LazyClient
 from pinpoint_runtime.campaigns.payloads import (
     DUPLICATE,
     FAILURE,
@@ -91,9 +89,11 @@ from pinpoint_runtime.campaigns.payloads import (
     Outcome,
     campaign_send_event,
 )
-from pinpoint_runtime.events.records import encode_ses_tag_value
-from pinpoint_runtime.sms.inbound import E164_PATTERN, mask_phone_number
+from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.retries import full_jitter_backoff
+from pinpoint_runtime.core.timestamps import iso_utc
+from pinpoint_runtime.events.records import encode_ses_tag_value
+from pinpoint_runtime.phone import is_e164, mask_phone_number
 from pinpoint_runtime.sms.rate_limiter import (
     THROTTLING_CODE,
     PartsRateLimiter,
@@ -120,8 +120,9 @@ DEFAULT_LEDGER_TTL_SECONDS = 30 * 24 * 3600
 DEFAULT_DELIVERY_WORKERS = 4
 MAX_EVENTS_PER_CALL = 100
 """Pinpoint ``put_events``: at most 100 events per request."""
-EMAIL_THROTTLING_CODES = frozenset({"TooManyRequestsException", "LimitExceededException", "Throttling",
-                                    "ThrottlingException"})
+EMAIL_THROTTLING_CODES = frozenset(
+    {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
+)
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_BACKOFF_BASE_SECONDS = 0.2
 DEFAULT_BACKOFF_CAP_SECONDS = 5.0
@@ -177,17 +178,15 @@ class SendLedger:
         item = {
             "pk": {"S": key},
             "status": {"S": SENDING},
-            "claimed_at": {"S": _iso(now)},
+            "claimed_at": {"S": iso_utc(now)},
             "expires_at": {"N": str(int(now) + self.ttl_seconds)},
         }
         if channel:
             item["channel"] = {"S": channel}
         try:
-            self.client.put_item(
-                TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
+            self.client.put_item(TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error, "Unknown")
             if code == "ConditionalCheckFailedException":
                 return False
             raise LedgerError(f"send ledger: PutItem failed ({code})", code=code) from None
@@ -200,7 +199,7 @@ class SendLedger:
         if status not in SEND_STATUSES:
             raise ValueError(f"status must be one of {', '.join(SEND_STATUSES)}")
         names = {"#s": "status"}
-        values: dict[str, Any] = {":s": {"S": status}, ":c": {"S": _iso(self._clock())}, ":sending": {"S": SENDING}}
+        values: dict[str, Any] = {":s": {"S": status}, ":c": {"S": iso_utc(self._clock())}, ":sending": {"S": SENDING}}
         sets = ["#s = :s", "completed_at = :c"]
         if message_id:
             sets.append("message_id = :m")
@@ -218,7 +217,7 @@ class SendLedger:
                 ExpressionAttributeValues=values,
             )
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error, "Unknown")
             if code == "ConditionalCheckFailedException":
                 return
             raise LedgerError(f"send ledger: UpdateItem failed ({code})", code=code) from None
@@ -236,7 +235,7 @@ class SendLedger:
                 ExpressionAttributeValues={":sending": {"S": SENDING}},
             )
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error, "Unknown")
             if code == "ConditionalCheckFailedException":
                 return
             raise LedgerError(f"send ledger: DeleteItem failed ({code})", code=code) from None
@@ -248,7 +247,7 @@ class SendLedger:
         try:
             response = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": key}}, ConsistentRead=True)
         except ClientError as error:
-            code = _code(error)
+            code = error_code(error, "Unknown")
             raise LedgerError(f"send ledger: GetItem failed ({code})", code=code) from None
         item = response.get("Item")
         if not item:
@@ -380,8 +379,12 @@ class CampaignDelivery:
                 return self._deliver_one(context, item, deadline)
             except Exception as error:  # noqa: BLE001 - a bug for one endpoint must not lose the batch's outcomes
                 _LOGGER.error("campaign delivery: unexpected %s for one endpoint", type(error).__name__)
-                return Outcome(item.endpoint_id, _channel_of(item.endpoint), FAILURE,
-                               f"unexpected error in delivery ({type(error).__name__})")
+                return Outcome(
+                    item.endpoint_id,
+                    _channel_of(item.endpoint),
+                    FAILURE,
+                    f"unexpected error in delivery ({type(error).__name__})",
+                )
 
         if self.max_workers > 1 and len(batch) > 1:
             with ThreadPoolExecutor(max_workers=min(self.max_workers, len(batch))) as executor:
@@ -390,8 +393,12 @@ class CampaignDelivery:
             outcomes = [one(item) for item in batch]
         self._write_events(context, outcomes)
         counts = Counter(outcome.status for outcome in outcomes)
-        _LOGGER.info("campaign delivery: campaign %s treatment %s: %s", context.campaign_id, context.treatment_id,
-                     dict(sorted(counts.items())))
+        _LOGGER.info(
+            "campaign delivery: campaign %s treatment %s: %s",
+            context.campaign_id,
+            context.treatment_id,
+            dict(sorted(counts.items())),
+        )
         return outcomes
 
     # -------------------------------------------------------------------------------------------- one endpoint
@@ -426,8 +433,9 @@ class CampaignDelivery:
             else:
                 self.ledger.complete(key, outcome.status, outcome.message_id, reason=outcome.reason)
         except LedgerError as error:
-            _LOGGER.warning("campaign delivery: could not record an outcome (%s); a retry will not resend it",
-                            error.code)
+            _LOGGER.warning(
+                "campaign delivery: could not record an outcome (%s); a retry will not resend it", error.code
+            )
         return outcome
 
     def _already_claimed(self, item: _Item, channel: str, key: str) -> Outcome:
@@ -438,13 +446,16 @@ class CampaignDelivery:
         status = (previous or {}).get("status")
         if status == SENDING:
             return Outcome(
-                item.endpoint_id, channel, FAILURE,
+                item.endpoint_id,
+                channel,
+                FAILURE,
                 "an earlier attempt claimed this send and recorded no result (it crashed or timed out mid-send, or "
                 "is still running); not resent, delivery is at most once",
             )
         if status is None:  # released or expired between our claim and this read
-            return Outcome(item.endpoint_id, channel, FAILURE,
-                           "claimed concurrently by another attempt; not sent by this one")
+            return Outcome(
+                item.endpoint_id, channel, FAILURE, "claimed concurrently by another attempt; not sent by this one"
+            )
         message_id = (previous or {}).get("message_id") or None
         return Outcome(item.endpoint_id, channel, DUPLICATE,
                        f"already processed by an earlier attempt (status {status}); not resent", message_id,
@@ -463,8 +474,12 @@ class CampaignDelivery:
                 allowed = self.opt_out_registry.may_send(number, message_type)
             except Exception as error:  # noqa: BLE001 - fail closed on any registry failure
                 code = getattr(error, "code", type(error).__name__)
-                return Outcome(endpoint_id, "SMS", FAILURE,
-                               f"opt-out registry unavailable ({code}); not sent, a retry of the batch may send it"), True
+                return Outcome(
+                    endpoint_id,
+                    "SMS",
+                    FAILURE,
+                    f"opt-out registry unavailable ({code}); not sent, a retry of the batch may send it",
+                ), True
             if not allowed:
                 return Outcome(endpoint_id, "SMS", OPT_OUT, f"opted out in the registry ({message_type})"), False
         identity = rendered.get("OriginationNumber") or rendered.get("SenderId") or None
@@ -485,8 +500,9 @@ class CampaignDelivery:
             return Outcome(endpoint_id, "SMS", THROTTLED, f"not attempted: {error}"), True
         except SmsSendError as error:
             if error.code == THROTTLING_CODE:
-                return Outcome(endpoint_id, "SMS", THROTTLED,
-                               "not sent: still throttled (ThrottlingException) after every attempt"), True
+                return Outcome(
+                    endpoint_id, "SMS", THROTTLED, "not sent: still throttled (ThrottlingException) after every attempt"
+                ), True
             label = f"{error.code} ({error.reason})" if error.reason else error.code
             return Outcome(endpoint_id, "SMS", FAILURE, f"SendTextMessage failed: {label}"), False
         except ValueError as error:  # the sender's local validation; its messages mask the number
@@ -535,22 +551,28 @@ class CampaignDelivery:
             try:
                 response = self.ses_client.send_email(**request)
             except botocore_errors.ClientError as error:
-                code = _code(error)
+                code = error_code(error, "Unknown")
                 if code in EMAIL_THROTTLING_CODES:
                     if attempt >= self.max_attempts:
-                        return Outcome(endpoint_id, "EMAIL", THROTTLED,
-                                       f"not sent: still throttled ({code}) after every attempt"), True
+                        return Outcome(
+                            endpoint_id, "EMAIL", THROTTLED, f"not sent: still throttled ({code}) after every attempt"
+                        ), True
                     pause = full_jitter_backoff(attempt, base=self.backoff_base, cap=self.backoff_cap)
                     if deadline is not None and self._clock() + pause > deadline:
-                        return Outcome(endpoint_id, "EMAIL", THROTTLED,
-                                       f"not sent: throttled ({code}) and no time left to retry"), True
+                        return Outcome(
+                            endpoint_id, "EMAIL", THROTTLED, f"not sent: throttled ({code}) and no time left to retry"
+                        ), True
                     self._sleep(pause)
                     continue
                 return Outcome(endpoint_id, "EMAIL", FAILURE, f"SendEmail failed: {code}"), False
             except (botocore_errors.ConnectionError, botocore_errors.HTTPClientError) as error:
                 # the request may have reached SES: at most once, so this is a failure, not a retry
-                return Outcome(endpoint_id, "EMAIL", FAILURE,
-                               f"SendEmail failed: {type(error).__name__} (may or may not have been sent)"), False
+                return Outcome(
+                    endpoint_id,
+                    "EMAIL",
+                    FAILURE,
+                    f"SendEmail failed: {type(error).__name__} (may or may not have been sent)",
+                ), False
             except botocore_errors.BotoCoreError as error:
                 return Outcome(endpoint_id, "EMAIL", FAILURE, f"SendEmail failed: {type(error).__name__}"), False
             return Outcome(endpoint_id, "EMAIL", SUCCESS, None, response.get("MessageId")), False
@@ -560,7 +582,7 @@ class CampaignDelivery:
     def _write_events(self, context: CampaignContext, outcomes: list[Outcome]) -> None:
         if self.event_writer is None or not outcomes:
             return
-        timestamp = _iso(self._wall_clock())
+        timestamp = iso_utc(self._wall_clock())
         for start in range(0, len(outcomes), MAX_EVENTS_PER_CALL):
             chunk = outcomes[start : start + MAX_EVENTS_PER_CALL]
             batch_item: dict[str, Any] = {}
@@ -572,8 +594,9 @@ class CampaignDelivery:
                 response = self.event_writer.put_events(request)
             except Exception as error:  # noqa: BLE001 - events never change what was sent
                 self.events_not_written += len(chunk)
-                _LOGGER.error("campaign delivery: %d _campaign.send event(s) not written (%s)", len(chunk),
-                              type(error).__name__)
+                _LOGGER.error(
+                    "campaign delivery: %d _campaign.send event(s) not written (%s)", len(chunk), type(error).__name__
+                )
                 continue
             failed = _failed_events(response)
             if failed:
@@ -598,18 +621,22 @@ def _local_check(item: _Item, channel: str) -> Outcome | None:
     if str(endpoint.get("EndpointStatus") or "ACTIVE").upper() == "INACTIVE":
         return Outcome(item.endpoint_id, channel, FAILURE, "the endpoint is INACTIVE")
     if channel not in ("SMS", "EMAIL"):
-        return Outcome(item.endpoint_id, channel, UNSUPPORTED_CHANNEL,
-                       f"channel {channel[:20]} is not delivered by SMS/email delivery")
+        return Outcome(
+            item.endpoint_id,
+            channel,
+            UNSUPPORTED_CHANNEL,
+            f"channel {channel[:20]} is not delivered by SMS/email delivery",
+        )
     address = endpoint.get("Address")
     if channel == "SMS":
-        if not isinstance(address, str) or not E164_PATTERN.fullmatch(address):
-            return Outcome(item.endpoint_id, channel, FAILURE,
-                           f"the endpoint's Address is not an E.164 number ({_mask(address)})")
+        if not is_e164(address):
+            return Outcome(
+                item.endpoint_id, channel, FAILURE, f"the endpoint's Address is not an E.164 number ({_mask(address)})"
+            )
         if not isinstance(item.rendered.get("Body"), str) or not item.rendered["Body"].strip():
             return Outcome(item.endpoint_id, channel, FAILURE, "no rendered SMS body for this endpoint")
     else:
-        if (not isinstance(address, str) or len(address) > MAX_EMAIL_ADDRESS_CHARACTERS
-                or not _EMAIL.fullmatch(address)):
+        if not isinstance(address, str) or len(address) > MAX_EMAIL_ADDRESS_CHARACTERS or not _EMAIL.fullmatch(address):
             return Outcome(item.endpoint_id, channel, FAILURE, "the endpoint's Address is not an email address")
         if not isinstance(item.rendered.get("Subject"), str) or not (
             item.rendered.get("HtmlBody") or item.rendered.get("TextBody")
@@ -652,17 +679,9 @@ def _failed_events(response: Any) -> int:
     return failed
 
 
-def _code(error: Any) -> str:
-    return str(getattr(error, "response", {}).get("Error", {}).get("Code", "Unknown"))
-
-
-def _iso(epoch_seconds: float) -> str:
-    moment = datetime.fromtimestamp(epoch_seconds, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def deadline_from_lambda_context(lambda_context: Any, *, margin_seconds: float = 10.0,
-                                 clock: Callable[[], float] = time.monotonic) -> float | None:
+def deadline_from_lambda_context(
+    lambda_context: Any, *, margin_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic
+) -> float | None:
     """A ``deadline`` for :meth:`CampaignDelivery.deliver`: the Lambda's remaining time less ``margin_seconds``."""
     remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
     if remaining is None:

@@ -122,8 +122,11 @@ def _check_batch(endpoints: Mapping[str, Any]) -> dict[str, Any]:
 
 def hook_event(context: CampaignContext, endpoints: Mapping[str, Any]) -> dict[str, Any]:
     """The FILTER payload for up to 50 endpoints."""
-    return {"MessageConfiguration": dict(context.message_configuration), **_ids(context),
-            "Endpoints": _check_batch(endpoints)}
+    return {
+        "MessageConfiguration": dict(context.message_configuration),
+        **_ids(context),
+        "Endpoints": _check_batch(endpoints),
+    }
 
 
 def parse_hook_response(response: Any, sent: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -159,7 +162,7 @@ def parse_channel_response(response: Any, endpoint_ids: list[str]) -> dict[str, 
     ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": "..."}}}``; an endpoint the answer does
     not mention is a FAILURE ("no result reported"), so nothing is counted as sent without evidence."""
     if response is None or response == {} or response == "":
-        return {endpoint_id: (SUCCESS, None) for endpoint_id in endpoint_ids}
+        return dict.fromkeys(endpoint_ids, (SUCCESS, None))
     if isinstance(response, (str, bytes)):
         try:
             response = json.loads(response)

@@ -27,7 +27,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -51,7 +51,9 @@ from pinpoint_runtime.campaigns.payloads import (
     parse_channel_response,
     parse_hook_response,
 )
+from pinpoint_runtime.core.aws_clients import error_code
 from pinpoint_runtime.core.retries import full_jitter_backoff
+from pinpoint_runtime.core.timestamps import iso_utc
 
 ENV_WORK_BUCKET = "CAMPAIGN_WORK_BUCKET"
 ENV_WORK_PREFIX = "CAMPAIGN_WORK_PREFIX"
@@ -207,7 +209,7 @@ def read_segment(request: CampaignRequest, *, s3: Any, store: Any) -> Iterator[d
     try:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     except Exception as error:  # noqa: BLE001 - turned into a clear, non-retried error
-        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        code = error_code(error, type(error).__name__)
         raise SegmentSourceError(f"cannot read the segment list s3://{bucket}/{key}: {code}") from None
     try:
         if key.lower().endswith(".csv"):
@@ -261,7 +263,7 @@ def plan_step(event: Mapping[str, Any], *, s3: Any, store: Any, settings: Runner
     if not context.activity_id:
         context = CampaignContext(**{**context.__dict__, "activity_id": run_id[-32:]})
     if not context.scheduled_time:
-        context = CampaignContext(**{**context.__dict__, "scheduled_time": str(event.get("started_at") or _now())})
+        context = CampaignContext(**{**context.__dict__, "scheduled_time": str(event.get("started_at") or iso_utc())})
     manifest = []
     seen = _SeenIds()
     for index, page in enumerate(_chunks(_unique(read_segment(request, s3=s3, store=store), seen), settings.page_size)):
@@ -275,8 +277,12 @@ def plan_step(event: Mapping[str, Any], *, s3: Any, store: Any, settings: Runner
         manifest.append({"index": index, "key": key, "count": len(page)})
     duplicates = seen.duplicates
     manifest_key = settings.work_key(run_id, "manifest.json")
-    s3.put_object(Bucket=settings.work_bucket, Key=manifest_key, Body=json.dumps(manifest).encode(),
-                  ContentType="application/json")
+    s3.put_object(
+        Bucket=settings.work_bucket,
+        Key=manifest_key,
+        Body=json.dumps(manifest).encode(),
+        ContentType="application/json",
+    )
     return {
         "run_id": run_id,
         "request": {**request.to_dict(), **context.to_dict()},
@@ -284,7 +290,7 @@ def plan_step(event: Mapping[str, Any], *, s3: Any, store: Any, settings: Runner
         "pages": len(manifest),
         "duplicate_ids_skipped": duplicates,
         "manifest_key": manifest_key,
-        "started_at": str(event.get("started_at") or _now()),
+        "started_at": str(event.get("started_at") or iso_utc()),
     }
 
 
@@ -301,10 +307,6 @@ def _unique(endpoints: Iterable[dict[str, Any]], seen: _SeenIds) -> Iterator[dic
             continue
         seen.add(endpoint_id)
         yield endpoint
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ------------------------------------------------------------------------------------------------ step 2: pages
@@ -431,7 +433,10 @@ class BatchSender:
     def send_page(self, endpoints: list[dict[str, Any]]) -> PageResult:
         outcomes: list[Outcome] = []
         for start in range(0, len(endpoints), MAX_ENDPOINTS_PER_CALL):
-            batch = {e["Id"]: {k: v for k, v in e.items() if k != "Id"} for e in endpoints[start:start + MAX_ENDPOINTS_PER_CALL]}
+            batch = {
+                e["Id"]: {k: v for k, v in e.items() if k != "Id"}
+                for e in endpoints[start : start + MAX_ENDPOINTS_PER_CALL]
+            }
             outcomes.extend(self.send_batch(batch))
         return PageResult(outcomes)
 
@@ -461,8 +466,14 @@ class BatchSender:
         for endpoint_id, endpoint in current.items():
             channel = self._route(endpoint)
             if channel is None:
-                recorded.append(Outcome(endpoint_id, _channel_of(endpoint), UNSUPPORTED_CHANNEL,
-                                        "the message configuration has no message for this channel type"))
+                recorded.append(
+                    Outcome(
+                        endpoint_id,
+                        _channel_of(endpoint),
+                        UNSUPPORTED_CHANNEL,
+                        "the message configuration has no message for this channel type",
+                    )
+                )
                 continue
             try:
                 rendered = self.renderer.render(channel, endpoint, endpoint_id=endpoint_id)
@@ -471,7 +482,9 @@ class BatchSender:
                 continue
             (custom if channel == "CUSTOM" else deliverable).append((endpoint_id, endpoint, rendered))
 
-        delivered = list(self.delivery.deliver(self.context, deliverable, deadline=self.deadline)) if deliverable else []
+        delivered = (
+            list(self.delivery.deliver(self.context, deliverable, deadline=self.deadline)) if deliverable else []
+        )
         recorded.extend(self._send_custom(custom))
         self._record_events(recorded)
         outcomes = delivered + recorded
@@ -499,8 +512,11 @@ class BatchSender:
             return []
         function = self._custom_function()
         if function is None:
-            reason = (f"no custom channel named {self.request.custom_channel!r}" if self.request.custom_channel
-                      else "no custom channel chosen (configure one, or name it in custom_channel)")
+            reason = (
+                f"no custom channel named {self.request.custom_channel!r}"
+                if self.request.custom_channel
+                else "no custom channel chosen (configure one, or name it in custom_channel)"
+            )
             return [Outcome(i, "CUSTOM", FAILURE, reason) for i, _, _ in items]
         outcomes: list[Outcome] = []
         claimed: list[tuple[str, dict, dict]] = []
@@ -517,12 +533,12 @@ class BatchSender:
             by_data.setdefault(rendered.get("Data", ""), []).append((endpoint_id, endpoint))
         for data, group in by_data.items():
             for start in range(0, len(group), MAX_ENDPOINTS_PER_CALL):
-                part = dict(group[start:start + MAX_ENDPOINTS_PER_CALL])
+                part = dict(group[start : start + MAX_ENDPOINTS_PER_CALL])
                 try:
                     answer = self.channel_invoker.invoke(function, custom_channel_event(self.context, data, part))
                     results = parse_channel_response(answer, list(part))
                 except (HookFailed, PayloadError) as error:
-                    results = {i: (FAILURE, f"custom channel failed: {error}") for i in part}
+                    results = dict.fromkeys(part, (FAILURE, f"custom channel failed: {error}"))
                 for endpoint_id, (status, reason) in results.items():
                     outcomes.append(Outcome(endpoint_id, "CUSTOM", status, reason))
                     if self.ledger is not None:
@@ -535,23 +551,34 @@ class BatchSender:
             return None
         state = (self.ledger.get(key) or {}).get("status")
         if state in (None, "SENDING"):
-            return Outcome(endpoint_id, "CUSTOM", FAILURE,
-                           "an earlier attempt was interrupted while sending; not resent to avoid a duplicate")
-        return Outcome(endpoint_id, "CUSTOM", DUPLICATE,
-                       f"already processed by an earlier attempt (status {state}); not resent", earlier_status=state)
+            return Outcome(
+                endpoint_id,
+                "CUSTOM",
+                FAILURE,
+                "an earlier attempt was interrupted while sending; not resent to avoid a duplicate",
+            )
+        return Outcome(
+            endpoint_id,
+            "CUSTOM",
+            DUPLICATE,
+            f"already processed by an earlier attempt (status {state}); not resent",
+            earlier_status=state,
+        )
 
     def _record_events(self, outcomes: list[Outcome]) -> None:
         if self.event_writer is None or not outcomes:
             return
-        timestamp = _now()
+        timestamp = iso_utc()
         for start in range(0, len(outcomes), 100):
             batch_item: dict[str, Any] = {}
-            for outcome in outcomes[start:start + 100]:
+            for outcome in outcomes[start : start + 100]:
                 event = campaign_send_event(self.context, outcome, timestamp)
                 batch_item.setdefault(outcome.endpoint_id, {"Endpoint": {}, "Events": {}})["Events"][
-                    f"{self.context.campaign_id}-{uuid.uuid4().hex[:8]}"] = event
-            self.event_writer.put_events({"ApplicationId": self.context.application_id,
-                                          "EventsRequest": {"BatchItem": batch_item}})
+                    f"{self.context.campaign_id}-{uuid.uuid4().hex[:8]}"
+                ] = event
+            self.event_writer.put_events(
+                {"ApplicationId": self.context.application_id, "EventsRequest": {"BatchItem": batch_item}}
+            )
 
 
 def _channel_of(endpoint: Mapping[str, Any]) -> str:
@@ -567,7 +594,11 @@ def _check_one_outcome_each(batch: Mapping[str, Any], outcomes: list[Outcome]) -
 
 
 def page_step(
-    event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings, sender_factory: Callable[[CampaignRequest], BatchSender]
+    event: Mapping[str, Any],
+    *,
+    s3: Any,
+    settings: RunnerSettings,
+    sender_factory: Callable[[CampaignRequest], BatchSender],
 ) -> dict[str, Any]:
     """Send one page (a Distributed Map item) and store its outcomes and counts."""
     run = event["run"]
@@ -589,13 +620,26 @@ def page_step(
     lines = io.StringIO()
     for outcome in result.outcomes:
         lines.write(json.dumps(outcome.to_dict()) + "\n")
-    s3.put_object(Bucket=settings.work_bucket, Key=settings.work_key(run["run_id"], f"outcomes/{index:06d}.jsonl"),
-                  Body=lines.getvalue().encode(), ContentType="application/x-ndjson")
+    s3.put_object(
+        Bucket=settings.work_bucket,
+        Key=settings.work_key(run["run_id"], f"outcomes/{index:06d}.jsonl"),
+        Body=lines.getvalue().encode(),
+        ContentType="application/x-ndjson",
+    )
     counts = dict(result.counts())
-    s3.put_object(Bucket=settings.work_bucket, Key=settings.work_key(run["run_id"], f"counts/{index:06d}.json"),
-                  Body=json.dumps({"index": index, "endpoints": len(endpoints), "counts": counts,
-                                   "duplicates_by_earlier_status": dict(result.earlier_counts())}).encode(),
-                  ContentType="application/json")
+    s3.put_object(
+        Bucket=settings.work_bucket,
+        Key=settings.work_key(run["run_id"], f"counts/{index:06d}.json"),
+        Body=json.dumps(
+            {
+                "index": index,
+                "endpoints": len(endpoints),
+                "counts": counts,
+                "duplicates_by_earlier_status": dict(result.earlier_counts()),
+            }
+        ).encode(),
+        ContentType="application/json",
+    )
     return {"index": index, "endpoints": len(endpoints), "outcomes": len(result.outcomes)}
 
 
@@ -620,7 +664,9 @@ def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
             outcomes += sum(part["counts"].values())
     missing = sorted(set(range(int(run["pages"]))) - seen)
     if missing or outcomes != int(run["endpoints"]):
-        raise RuntimeError(f"pages without results: {missing[:10]}; {outcomes} outcomes for {run['endpoints']} endpoints")
+        raise RuntimeError(
+            f"pages without results: {missing[:10]}; {outcomes} outcomes for {run['endpoints']} endpoints"
+        )
     request = run["request"]
     summary = {
         "run_id": run_id,
@@ -639,10 +685,14 @@ def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
         "duplicate_ids_skipped": run.get("duplicate_ids_skipped", 0),
         "outcomes": f"s3://{settings.work_bucket}/{settings.work_key(run_id, 'outcomes/')}",
         "started_at": run.get("started_at"),
-        "finished_at": _now(),
+        "finished_at": iso_utc(),
     }
-    s3.put_object(Bucket=settings.work_bucket, Key=settings.results_key(run_id, "summary.json"),
-                  Body=json.dumps(summary, indent=2).encode(), ContentType="application/json")
+    s3.put_object(
+        Bucket=settings.work_bucket,
+        Key=settings.results_key(run_id, "summary.json"),
+        Body=json.dumps(summary, indent=2).encode(),
+        ContentType="application/json",
+    )
     return summary
 
 
@@ -651,10 +701,18 @@ def failure_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
 
     run_id = str(event["run_id"])
     error = event.get("error") or {}
-    summary = {"run_id": run_id, "status": "FAILED", "error": str(error.get("Error") or "Unknown"),
-               "reason": failure_reason(error)}
-    s3.put_object(Bucket=settings.work_bucket, Key=settings.results_key(run_id, "summary.json"),
-                  Body=json.dumps(summary, indent=2).encode(), ContentType="application/json")
+    summary = {
+        "run_id": run_id,
+        "status": "FAILED",
+        "error": str(error.get("Error") or "Unknown"),
+        "reason": failure_reason(error),
+    }
+    s3.put_object(
+        Bucket=settings.work_bucket,
+        Key=settings.results_key(run_id, "summary.json"),
+        Body=json.dumps(summary, indent=2).encode(),
+        ContentType="application/json",
+    )
     return summary
 
 
@@ -694,20 +752,23 @@ class CampaignRunnerClient:
         """Validate ``request`` (:class:`CampaignRequest`) and start it: ``{"executionArn"}`` now, or
         ``{"scheduleArn"}`` at ``at`` (timezone-aware, in the future)."""
         parsed = CampaignRequest.parse(request)
-        run_name = name or f"{parsed.context.campaign_id[:40]}-{parsed.context.treatment_id[:8]}-{uuid.uuid4().hex[:12]}"
+        run_name = (
+            name or f"{parsed.context.campaign_id[:40]}-{parsed.context.treatment_id[:8]}-{uuid.uuid4().hex[:12]}"
+        )
         run_name = re.sub(r"[^A-Za-z0-9_-]", "-", run_name)[:80]
         payload = json.dumps({"request": parsed.to_dict()})
         if at is None:
             response = self._client("stepfunctions", "_sfn").start_execution(
-                stateMachineArn=self.state_machine_arn, name=run_name, input=payload)
+                stateMachineArn=self.state_machine_arn, name=run_name, input=payload
+            )
             return {"executionArn": response["executionArn"]}
         if at.tzinfo is None:
             raise CampaignRequestError("at must be timezone-aware (e.g. datetime(..., tzinfo=timezone.utc))")
-        if at <= datetime.now(timezone.utc):
+        if at <= datetime.now(UTC):
             raise CampaignRequestError("at must be in the future")
         if not self.scheduler_role_arn or not self.schedule_group:
             raise CampaignRequestError("scheduled runs need scheduler_role_arn and schedule_group")
-        expression = at.astimezone(timezone.utc).strftime("at(%Y-%m-%dT%H:%M:%S)")
+        expression = at.astimezone(UTC).strftime("at(%Y-%m-%dT%H:%M:%S)")
         response = self._client("scheduler", "_scheduler").create_schedule(
             Name=run_name[:64],
             GroupName=self.schedule_group,

@@ -59,6 +59,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pinpoint_runtime.core.aws_clients import error_code
+
 ENV_TEMPLATE_BUCKET = "CAMPAIGN_TEMPLATE_BUCKET"
 """Bucket of the template objects (:func:`load_template`)."""
 ENV_TEMPLATE_PREFIX = "CAMPAIGN_TEMPLATE_PREFIX"
@@ -127,8 +129,12 @@ def _text(value: Any) -> str:
 
 
 def _is_missing(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {} or (
-        isinstance(value, list) and all(item is None or item == "" for item in value)
+    return (
+        value is None
+        or value == ""
+        or value == []
+        or value == {}
+        or (isinstance(value, list) and all(item is None or item == "" for item in value))
     )
 
 
@@ -372,7 +378,9 @@ class MessageRenderer:
         ``Subject``/``HtmlPart``/``TextPart``) and its ``DefaultSubstitutions``; the message configuration supplies
         the rest (``MessageType``, ``OriginationNumber``, ``FromAddress``...) and overrides nothing the template
         defines, as Pinpoint did for template-based campaigns."""
-        merged = {key: dict(value) for key, value in (message_configuration or {}).items() if isinstance(value, Mapping)}
+        merged = {
+            key: dict(value) for key, value in (message_configuration or {}).items() if isinstance(value, Mapping)
+        }
         merged_cf = {key.lower(): key for key in merged}
         channel_defaults: dict[str, str | Mapping[str, Any]] = {}
         for reference_key, message_key, channel in (
@@ -469,7 +477,9 @@ def _check_rendered(channel: str, rendered: dict[str, Any]) -> dict[str, Any]:
         if not body.strip():
             raise RenderError("the rendered SMS body is empty")
         if len(body) > MAX_SMS_BODY_CHARACTERS:
-            raise RenderError(f"the rendered SMS body is {len(body):,} characters; the limit is {MAX_SMS_BODY_CHARACTERS:,}")
+            raise RenderError(
+                f"the rendered SMS body is {len(body):,} characters; the limit is {MAX_SMS_BODY_CHARACTERS:,}"
+            )
     elif channel == "EMAIL":
         if not rendered["Subject"].strip():
             raise RenderError("the rendered email subject is empty")
@@ -579,7 +589,7 @@ def _s3_read(bucket: str, key: str, client: Any) -> bytes:
     try:
         response = client.get_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "Unknown")
+        code = error_code(error, "Unknown")
         raise TemplateError(f"template object s3://{bucket}/{key} could not be read ({code})") from None
     body = response["Body"]
     try:
@@ -607,7 +617,11 @@ def renderer_for_request(
     substitutions = getattr(request, "substitutions", None)
     if template_configuration:
         return MessageRenderer.from_templates(
-            message_configuration, template_configuration, bucket=bucket, prefix=prefix, client=s3,
+            message_configuration,
+            template_configuration,
+            bucket=bucket,
+            prefix=prefix,
+            client=s3,
             substitutions=substitutions,
         )
     return MessageRenderer(message_configuration, substitutions=substitutions)

@@ -23,11 +23,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
+
+from pinpoint_runtime.core.environment import lambda_runtime_variable
 
 EMF_UNIT = "Count"
 _ENCODE = json.JSONEncoder(separators=(",", ":"), default=str).encode
@@ -90,7 +91,7 @@ class RequestLog:
                 "function_request_id": self._request_id,
                 **fields,
             }
-            trace_id = os.environ.get("_X_AMZN_TRACE_ID")
+            trace_id = lambda_runtime_variable("_X_AMZN_TRACE_ID")
             if trace_id:
                 line["xray_trace_id"] = trace_id.split(";", 1)[0].removeprefix("Root=")
         if metric is not None:
@@ -107,7 +108,11 @@ class RequestLog:
         directive = self._directives.get(metric)
         if directive is None:
             directive = self._directives[metric] = [
-                {"Namespace": self.namespace, "Dimensions": [["service"]], "Metrics": [{"Name": metric, "Unit": EMF_UNIT}]}
+                {
+                    "Namespace": self.namespace,
+                    "Dimensions": [["service"]],
+                    "Metrics": [{"Name": metric, "Unit": EMF_UNIT}],
+                }
             ]
         return directive
 

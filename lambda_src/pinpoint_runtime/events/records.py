@@ -32,9 +32,11 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
+
+from pinpoint_runtime.core import strict_json
 
 LIBRARY_SDK_NAME = "pinpoint-constructs"
 """``application.sdk.name`` that marks the library's own delivery events (source ``library``)."""
@@ -91,7 +93,7 @@ MAX_FUTURE_SKEW_MS = 86_400_000
 REASON_MISSING_EVENT_TYPE = "missing event type"
 REASON_UNRECOGNISED_SOURCE = "unrecognised source"
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
 _MILLICENTS_PER_USD = Decimal(100_000)
 _STRUCT_FIELDS = ("application", "client", "device", "session", "client_context", "facets")
@@ -147,7 +149,7 @@ def to_epoch_ms(value: object) -> int | None:
     try:
         parsed = datetime.fromisoformat(value.strip())
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
+            parsed = parsed.replace(tzinfo=UTC)
         return (parsed - _EPOCH) // _ONE_MS
     except (ValueError, OverflowError):
         return None
@@ -217,7 +219,7 @@ def _parse(raw: object) -> tuple[dict[str, Any], str]:
 
 def _load_object(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = strict_json.loads(text)
     except RecursionError:
         raise MalformedRecord("record is nested too deeply") from None
     except ValueError:
@@ -226,17 +228,6 @@ def _load_object(text: str) -> dict[str, Any]:
         raise MalformedRecord(f"record is a JSON {_json_type(value)}, not an object")
     if _depth(value) > MAX_NESTING_DEPTH:
         raise MalformedRecord(f"record is nested deeper than {MAX_NESTING_DEPTH} levels")
-    return value
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
     return value
 
 

@@ -25,9 +25,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from pinpoint_runtime.core.aws_clients import LazyClient
-from pinpoint_runtime.events.records import EVENT_VERSION, LIBRARY_SDK_NAME, to_epoch_ms
+from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.retries import full_jitter_backoff
+from pinpoint_runtime.events.records import EVENT_VERSION, LIBRARY_SDK_NAME, to_epoch_ms
 
 ENV_DELIVERY_STREAM = "PINPOINT_EVENT_STREAM_NAME"
 """Environment variable the ``EventStreamToS3`` construct sets on producer functions (the stream name)."""
@@ -236,7 +236,7 @@ class EventStreamWriter:
                 Records=[{"Data": payload} for payload in batch],
             )
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code") or "Unknown"
+            code = error_code(error, "Unknown")
             if code in RETRYABLE_ERROR_CODES:
                 return [code] * len(batch)
             raise _PermanentBatchError(code) from error
@@ -372,8 +372,6 @@ def _batches(sizes: list[int]) -> Iterator[list[int]]:
         batch_bytes += size
     if batch:
         yield batch
-
-
 
 
 def _batch_entry(endpoint_id: object, item: object) -> tuple[dict[str, Any], dict[str, Any]]:

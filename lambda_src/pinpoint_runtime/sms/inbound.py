@@ -14,18 +14,20 @@ JSON object itself. :func:`parse_sqs_record` accepts both.
 Everything here is outside input: a message that does not match the contract raises
 :class:`MalformedInboundMessage` whose ``reason`` is a short fixed text that never contains the message content
 (safe to log and to attach to a dead-letter message). Phone numbers and message bodies must never be logged in
-clear text: use :func:`mask_phone_number`.
+clear text: use :func:`pinpoint_runtime.phone.mask_phone_number`.
 
-Standard library only, so importing it is cheap.
+Standard library only (phone numbers through :mod:`pinpoint_runtime.phone`), so importing it is cheap.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from pinpoint_runtime.core import strict_json
+from pinpoint_runtime.phone import is_e164, mask_phone_number
 
 MAX_BODY_CHARACTERS = 1600
 """Longest ``messageBody`` accepted (the service's limit on a text message body)."""
@@ -39,11 +41,9 @@ MAX_KEYWORD_CHARACTERS = 30
 MAX_RECORD_BYTES = 256 * 1024
 """Largest SQS body or SNS ``Message`` parsed (SNS and SQS cap messages at 256 KiB)."""
 
-E164_PATTERN = re.compile(r"\+[1-9][0-9]{1,14}")
-"""A customer's number: ``+`` then 2-15 digits (ITU-T E.164), ASCII digits only; used with ``fullmatch``."""
-
 SERVICE_NUMBER_PATTERN = re.compile(r"\+?[1-9][0-9]{1,18}")
 """Your number as the SMS API writes phone numbers (``PhoneNumber`` shape); also admits short codes."""
+
 
 class MalformedInboundMessage(ValueError):
     """The message does not follow the inbound SMS contract.
@@ -105,21 +105,6 @@ class InboundSms:
         )
 
 
-def mask_phone_number(number: object) -> str:
-    """Mask a phone number for logs: keep a leading ``+`` and the last 2 characters (``"+*********01"``).
-
-    Anything that is not a non-empty string becomes ``"<none>"``; strings of 3 characters or fewer are fully
-    masked. The result reveals the length of the number, never more than its last two digits.
-    """
-    if not isinstance(number, str) or not number:
-        return "<none>"
-    prefix = "+" if number.startswith("+") else ""
-    rest = number[len(prefix) :]
-    if len(rest) <= 3:
-        return prefix + "*" * len(rest)
-    return prefix + "*" * (len(rest) - 2) + rest[-2:]
-
-
 def parse_inbound_message(message: str | bytes | Mapping[str, Any]) -> InboundSms:
     """Parse the SNS ``Message`` of an inbound SMS (a JSON string, bytes, or an already decoded object).
 
@@ -130,7 +115,7 @@ def parse_inbound_message(message: str | bytes | Mapping[str, Any]) -> InboundSm
     """
     data = message if isinstance(message, Mapping) else _load_json_object(message, "message")
     origination = _required_text(data, "originationNumber")
-    if not E164_PATTERN.fullmatch(origination):
+    if not is_e164(origination):
         raise MalformedInboundMessage("originationNumber is not an E.164 number")
     destination = _required_text(data, "destinationNumber")
     if not SERVICE_NUMBER_PATTERN.fullmatch(destination):
@@ -194,16 +179,12 @@ def _load_json_object(text: object, label: str) -> Mapping[str, Any]:
     if len(text) > MAX_RECORD_BYTES:
         raise MalformedInboundMessage(f"{label} is larger than 256 KiB")
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = strict_json.loads(text)
     except (ValueError, RecursionError):
         raise MalformedInboundMessage(f"{label} is not valid JSON") from None
     if not isinstance(value, dict):
         raise MalformedInboundMessage(f"{label} is not a JSON object")
     return value
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _required_text(data: Mapping[str, Any], field: str) -> str:
@@ -225,11 +206,9 @@ def _optional_text(data: Mapping[str, Any], field: str) -> str | None:
 
 
 __all__ = [
-    "E164_PATTERN",
     "MAX_BODY_CHARACTERS",
     "InboundSms",
     "MalformedInboundMessage",
-    "mask_phone_number",
     "parse_inbound_message",
     "parse_sqs_record",
 ]

@@ -492,7 +492,7 @@ class KeywordEngine:
                     f"keyword configuration is not valid JSON: {error.msg} at position {error.pos}"
                 ) from None
         if not isinstance(config, Mapping):
-            raise ValueError("keyword configuration must be a JSON object")  # noqa: TRY004 - bad config content
+            raise ValueError("keyword configuration must be a JSON object")
         unknown = sorted(set(config) - _CONFIG_KEYS)
         if unknown:
             raise ValueError(f"keyword configuration has unknown keys: {', '.join(unknown)}")

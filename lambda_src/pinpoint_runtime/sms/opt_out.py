@@ -65,9 +65,12 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from pinpoint_runtime.core.aws_clients import LazyClient
+from pinpoint_runtime.core.aws_clients import LazyClient, error_code
+from pinpoint_runtime.core.dynamodb_items import plain_item
+from pinpoint_runtime.core.timestamps import iso_utc, parse_iso_utc, utc_now
 from pinpoint_runtime.events.records import EVENT_VERSION
-from pinpoint_runtime.sms.inbound import E164_PATTERN, InboundSms, mask_phone_number
+from pinpoint_runtime.phone import is_e164, mask_phone_number
+from pinpoint_runtime.sms.inbound import InboundSms
 from pinpoint_runtime.sms.keywords import KeywordAction, KeywordEngine, KeywordRule
 
 ENV_REGISTRY_TABLE = "OPT_OUT_REGISTRY_TABLE"
@@ -98,7 +101,6 @@ RETRYABLE_ERROR_CODES = frozenset(
 )
 
 _LOGGER = logging.getLogger(__name__)
-_ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class OptOutState(str, Enum):
@@ -130,34 +132,27 @@ class RegistryConflictError(OptOutError):
     """Concurrent updates of one number kept winning over this one (after all attempts)."""
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("datetimes must be timezone-aware")
-    return moment.astimezone(UTC).strftime(_ISO_FORMAT)
+    """Registry times keep microseconds: history records of one number sort by them."""
+    return iso_utc(moment, timespec="microseconds")
 
 
 def _parse_iso(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.strptime(text, _ISO_FORMAT).replace(tzinfo=UTC)
+    return parse_iso_utc(text) if text else None
 
 
 def _check_number(number: object) -> str:
-    if not isinstance(number, str) or not E164_PATTERN.fullmatch(number):
+    if not is_e164(number):
         shown = mask_phone_number(number) if isinstance(number, str) else type(number).__name__
         raise ValueError(f"phone number must be E.164 (+ and 2-15 digits), got {shown}")
     return number
 
 
-def _error_code(error: Exception) -> tuple[str, str | None, Mapping[str, Any]]:
+def _error_details(error: Exception) -> tuple[str, str | None, Mapping[str, Any]]:
+    """(code, the SMS API's ``Reason`` when it gave one, the error response)."""
     response = getattr(error, "response", None) or {}
-    code = str(response.get("Error", {}).get("Code") or type(error).__name__)
     reason = response.get("Reason")
-    return code, reason if isinstance(reason, str) else None, response
+    return error_code(error, type(error).__name__), reason if isinstance(reason, str) else None, response
 
 
 # --------------------------------------------------------------------------------------------- registry
@@ -285,7 +280,7 @@ class OptOutRegistry:
         state = OptOutState(state)
         action = action or {v: k for k, v in _TARGET_STATE.items()}[state].value
         for _attempt in range(self.max_attempts):
-            moment = at or _utcnow()  # per attempt: a retried write lands after the write it lost to
+            moment = at or utc_now()  # per attempt: a retried write lands after the write it lost to
             current = self.status(number)
             repeated = message_id is not None and current is not None and current.message_id == message_id
             if repeated and current.state is state:  # type: ignore[union-attr]
@@ -339,7 +334,7 @@ class OptOutRegistry:
         try:
             self.client.transact_write_items(TransactItems=items)
         except ClientError as error:
-            code, _, response = _error_code(error)
+            code, _, response = _error_details(error)
             if code == "TransactionCanceledException":
                 reasons = [reason.get("Code") for reason in response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
@@ -364,25 +359,12 @@ class OptOutRegistry:
         try:
             return call()
         except ClientError as error:
-            code, _, _ = _error_code(error)
+            code = error_code(error, type(error).__name__)
             raise OptOutError(
                 f"opt-out registry: {operation} for {mask_phone_number(number)} failed: {code}",
                 code=code,
                 retryable=code in RETRYABLE_ERROR_CODES,
             ) from None
-
-
-def plain_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """A DynamoDB item's S, N (as int) and BOOL attributes as plain values (other types are left out)."""
-    plain: dict[str, Any] = {}
-    for name, value in item.items():
-        if "S" in value:
-            plain[name] = value["S"]
-        elif "N" in value:
-            plain[name] = int(value["N"])
-        elif "BOOL" in value:
-            plain[name] = value["BOOL"]
-    return plain
 
 
 def _status_from_item(item: Mapping[str, Mapping[str, Any]]) -> OptOutStatus:
@@ -457,7 +439,7 @@ class OptOutProcessor:
         events_client: Any = None,
         event_bus_name: str | None = None,
         event_writer: Any = None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if not opt_out_list_name:
             raise ValueError("opt_out_list_name is required")
@@ -649,7 +631,7 @@ class OptOutProcessor:
         try:
             self.sms_client.delete_opted_out_number(OptOutListName=self.opt_out_list_name, OptedOutNumber=number)
         except ClientError as error:
-            code, reason, response = _error_code(error)
+            code, reason, response = _error_details(error)
             resource_type = response.get("ResourceType")
             if code == "ResourceNotFoundException" and resource_type != "opt-out-list":
                 _LOGGER.info("opt-in from %s: the number was not on opt-out list %s", masked, self.opt_out_list_name)
@@ -679,7 +661,7 @@ class OptOutProcessor:
         try:
             self.sms_client.put_opted_out_number(OptOutListName=self.opt_out_list_name, OptedOutNumber=number)
         except ClientError as error:
-            code, _, _ = _error_code(error)
+            code = error_code(error, type(error).__name__)
             raise OptOutError(
                 f"PutOptedOutNumber for {mask_phone_number(number)} on list {self.opt_out_list_name} failed: {code}",
                 code=code,
@@ -785,7 +767,7 @@ class OptOutProcessor:
         try:
             response = self.events_client.put_events(Entries=[entry])
         except ClientError as error:
-            code, _, _ = _error_code(error)
+            code = error_code(error, type(error).__name__)
             raise OptOutError(
                 f"PutEvents ({entry['DetailType']}) for {masked} failed: {code}", code=code, retryable=True
             ) from None

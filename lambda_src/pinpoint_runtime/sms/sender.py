@@ -24,7 +24,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pinpoint_runtime.sms.inbound import E164_PATTERN, MAX_BODY_CHARACTERS, mask_phone_number
+from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.phone import is_e164, mask_phone_number
+from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS
 
 if TYPE_CHECKING:
     from pinpoint_runtime.sms.inbound import InboundSms
@@ -181,7 +183,7 @@ class SmsSender:
         try:
             response = self.client.send_text_message(**request)
         except botocore_errors.ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+            code = error_code(error, "Unknown")
             reason = error.response.get("Reason")
             reason = reason if isinstance(reason, str) else None
             if code == "ConflictException" and reason == OPTED_OUT_REASON:
@@ -207,7 +209,7 @@ class SmsSender:
 
 
 def _check_destination(destination: object) -> None:
-    if not isinstance(destination, str) or not E164_PATTERN.fullmatch(destination):
+    if not is_e164(destination):
         raise ValueError(f"destination must be an E.164 number (+ and 2-15 digits), got {_masked(destination)}")
 
 

@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,12 +15,11 @@ from hypothesis import strategies as st
 from pinpoint_runtime.audience.endpoint_import import (
     ImportFileError,
     Rejected,
-    _phone,
     iter_endpoints,
     validate_file,
 )
 from pinpoint_runtime.audience.store import EndpointValidationError, normalise_address
-
+from pinpoint_runtime.phone import e164_or_problem, main_region_valid
 from tests.conftest import REPO, TEST_DATA
 
 DATA = TEST_DATA / "imports"
@@ -40,7 +38,11 @@ def _items(data: bytes | str, **kw) -> list:
 def test_reference_sample_imports_normalised():
     items = list(iter_endpoints(DATA / "sample_data_S3_triggered_import.csv"))
     assert [i["Address"] for i in items] == [
-        "+14256791901", "+12025550191", "+16055550198", "+14256791901", "+351282435050"
+        "+14256791901",
+        "+12025550191",
+        "+16055550198",
+        "+14256791901",
+        "+351282435050",
     ]
     assert items[0]["Attributes"] == {"FirstName": ["John"], "LastName": ["Smith"], "Timezone": ["CST"]}
     # the two rows with 14256791901 are the same endpoint (deterministic id): the second updates the first
@@ -75,7 +77,7 @@ def test_rejects_keep_pii_when_asked(tmp_path):
 
 
 def test_bom_crlf_quoted_newlines_and_commas():
-    data = "\ufeffChannelType,Address,Attributes.Note\r\nSMS,+12025550191,\"a, b\r\nc\"\r\nEMAIL,a@example.com,x\r\n"
+    data = '\ufeffChannelType,Address,Attributes.Note\r\nSMS,+12025550191,"a, b\r\nc"\r\nEMAIL,a@example.com,x\r\n'
     items = _items(data)
     assert items[0]["Attributes"]["Note"] == ["a, b\r\nc"]
     assert items[0]["ChannelType"] == "SMS"  # BOM stripped from the first header
@@ -121,8 +123,13 @@ def test_per_row_validation_reuses_store_rules():
     results = _items(data)
     rejects = [(r.line, r.field, r.reason) for r in results if isinstance(r, Rejected)]
     assert [r[:2] for r in rejects] == [
-        (2, "OptOut"), (3, "ChannelType"), (4, "Address"), (5, "Metrics.m"), (6, "Location.Latitude"),
-        (7, "Attributes.a"), (9, "row"),
+        (2, "OptOut"),
+        (3, "ChannelType"),
+        (4, "Address"),
+        (5, "Metrics.m"),
+        (6, "Location.Latitude"),
+        (7, "Attributes.a"),
+        (9, "row"),
     ]
     assert "limit is 100" in rejects[5][2]
     valid = [r for r in results if isinstance(r, dict)]
@@ -200,7 +207,7 @@ def test_fast_phone_path_matches_store(text, country):
         expected = normalise_address("SMS", text, "Address", default_country=country)
     except EndpointValidationError:
         expected = None
-    got, problem = _phone(text, country, nanpa)
+    got, problem = e164_or_problem(text, country, nanpa)
     assert got == expected
     if got is not None:
         assert got.startswith("+") and got[1:].isdigit()
@@ -210,8 +217,11 @@ CELL = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_ch
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["SMS", "EMAIL", "VOICE", "sms", "", "PUSH"]), PHONE_TEXT | CELL, CELL),
-                max_size=15))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["SMS", "EMAIL", "VOICE", "sms", "", "PUSH"]), PHONE_TEXT | CELL, CELL), max_size=15
+    )
+)
 def test_csv_rows_never_crash(rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -228,7 +238,10 @@ def test_csv_rows_never_crash(rows):
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pinpoint_constructs.cli", "validate-import", *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
 
 
@@ -264,21 +277,60 @@ def test_cli_parallel_matches_serial(tmp_path):
 # --------------------------------------------------------------------------------- fast paths == reference path
 
 FAST_HEADERS = [
-    "Id", "ChannelType", "Address", "OptOut", "RequestId", "EffectiveDate", "User.UserId", "Demographic.Platform",
-    "Location.Country", "Location.Latitude", "Location.Longitude", "Metrics.score", "Attributes.x", "Attributes.x",
-    "User.UserAttributes.t", "FirstName", "A" * 51,
+    "Id",
+    "ChannelType",
+    "Address",
+    "OptOut",
+    "RequestId",
+    "EffectiveDate",
+    "User.UserId",
+    "Demographic.Platform",
+    "Location.Country",
+    "Location.Latitude",
+    "Location.Longitude",
+    "Metrics.score",
+    "Attributes.x",
+    "Attributes.x",
+    "User.UserAttributes.t",
+    "FirstName",
+    "A" * 51,
 ]
 FAST_CELL = st.one_of(
-    st.just(""), CELL, PHONE_TEXT, st.sampled_from(["SMS", "EMAIL", "VOICE", "ALL", "NONE", "a#b", " ", "nan",
-                                                    "1e300", "1e-200", "-91", "45.5", "inf", "a@b.co", "-a@b.co"]),
-    st.text(alphabet="ab@.- \t", max_size=12), st.text(alphabet="x", min_size=99, max_size=102),
+    st.just(""),
+    CELL,
+    PHONE_TEXT,
+    st.sampled_from(
+        [
+            "SMS",
+            "EMAIL",
+            "VOICE",
+            "ALL",
+            "NONE",
+            "a#b",
+            " ",
+            "nan",
+            "1e300",
+            "1e-200",
+            "-91",
+            "45.5",
+            "inf",
+            "a@b.co",
+            "-a@b.co",
+        ]
+    ),
+    st.text(alphabet="ab@.- \t", max_size=12),
+    st.text(alphabet="x", min_size=99, max_size=102),
 )
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(FAST_HEADERS), min_size=1, max_size=8, unique=False).flatmap(
-    lambda header: st.tuples(st.just(header), st.lists(st.lists(FAST_CELL, min_size=len(header),
-                                                                max_size=len(header)), max_size=5))))
+@given(
+    st.lists(st.sampled_from(FAST_HEADERS), min_size=1, max_size=8, unique=False).flatmap(
+        lambda header: st.tuples(
+            st.just(header), st.lists(st.lists(FAST_CELL, min_size=len(header), max_size=len(header)), max_size=5)
+        )
+    )
+)
 def test_fast_csv_path_matches_store_validation(case):
     from pinpoint_runtime.audience.endpoint_import import _Converter, compile_header
 
@@ -294,10 +346,8 @@ def test_fast_csv_path_matches_store_validation(case):
 def test_main_region_shortcut_implies_phonenumbers_valid(cc, nsn):
     import phonenumbers
 
-    from pinpoint_runtime.audience.endpoint_import import _main_region_valid
-
     number = phonenumbers.PhoneNumber(country_code=cc, national_number=nsn)
-    if _main_region_valid(cc, str(nsn)):
+    if main_region_valid(cc, str(nsn)):
         assert phonenumbers.is_valid_number(number)
 
 
@@ -306,16 +356,16 @@ def test_main_region_shortcut_implies_phonenumbers_valid(cc, nsn):
 def test_main_region_shortcut_agrees_on_us_numbers(nsn):
     import phonenumbers
 
-    from pinpoint_runtime.audience.endpoint_import import _main_region_valid
-
     number = phonenumbers.PhoneNumber(country_code=1, national_number=int(nsn))
     if phonenumbers.region_code_for_number(number) in (None, "US"):
-        assert _main_region_valid(1, nsn) == phonenumbers.is_valid_number(number)
+        assert main_region_valid(1, nsn) == phonenumbers.is_valid_number(number)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20) | st.from_regex(
-    r"-?[a-z]{0,3}-?@(-?[a-z]{0,3}-?\.){0,3}-?[a-z]{0,3}-?", fullmatch=True))
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20)
+    | st.from_regex(r"-?[a-z]{0,3}-?@(-?[a-z]{0,3}-?\.){0,3}-?[a-z]{0,3}-?", fullmatch=True)
+)
 def test_email_fast_check_matches_store(address):
     from pinpoint_runtime.audience.endpoint_import import _EMAIL_FAST
     from pinpoint_runtime.audience.store import _looks_like_email

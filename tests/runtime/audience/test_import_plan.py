@@ -48,10 +48,15 @@ def _via_chunks(data: bytes, rows_per_chunk: int, file_format: str | None = None
     plan = plan_import(io.BytesIO(data), rows_per_chunk=rows_per_chunk, file_format=file_format)
     results: list = []
     for chunk in plan.chunks:
-        results.extend(iter_chunk_endpoints(
-            io.BytesIO(data[chunk.start : chunk.end]), header=plan.header, file_format=plan.format,
-            first_line=chunk.first_line, **kw,
-        ))
+        results.extend(
+            iter_chunk_endpoints(
+                io.BytesIO(data[chunk.start : chunk.end]),
+                header=plan.header,
+                file_format=plan.format,
+                first_line=chunk.first_line,
+                **kw,
+            )
+        )
     return plan, results
 
 
@@ -65,7 +70,9 @@ def _check_chunks(data: bytes, plan: ImportPlan, per_chunk: int) -> None:
             assert chunk.start == previous_end  # contiguous, in file order
         previous_end = chunk.end
         assert chunk.first_line == data.count(b"\n", 0, chunk.start) + 1
-        assert chunk.start == 0 or data[chunk.start - 1 : chunk.start] == b"\n" or data[: chunk.start] == b"\xef\xbb\xbf"
+        assert (
+            chunk.start == 0 or data[chunk.start - 1 : chunk.start] == b"\n" or data[: chunk.start] == b"\xef\xbb\xbf"
+        )
         assert chunk.end == len(data) or data[chunk.end - 1 : chunk.end] == b"\n"
         assert chunk.rows == per_chunk or (index == len(plan.chunks) - 1 and 0 < chunk.rows < per_chunk)
 
@@ -88,11 +95,39 @@ def _assert_same(data: bytes, per_chunk: int, file_format: str | None = None) ->
 
 # ----------------------------------------------------------------------------------------------- strategies
 
-HEADERS = ["ChannelType", "Address", "Id", "OptOut", "User.UserId", "Attributes.Ride", "Attributes.Ride",
-           "User.UserAttributes.tier", "Location.Country", "Metrics.m", "FirstName", "address", "Note"]
+HEADERS = [
+    "ChannelType",
+    "Address",
+    "Id",
+    "OptOut",
+    "User.UserId",
+    "Attributes.Ride",
+    "Attributes.Ride",
+    "User.UserAttributes.tier",
+    "Location.Country",
+    "Metrics.m",
+    "FirstName",
+    "address",
+    "Note",
+]
 CELL = st.one_of(
-    st.sampled_from(["SMS", "EMAIL", "VOICE", "+12025550191", "(202) 555-0191", "12345", "a@example.com", "ALL",
-                     "", " ", "3.5", "x", "e1"]),
+    st.sampled_from(
+        [
+            "SMS",
+            "EMAIL",
+            "VOICE",
+            "+12025550191",
+            "(202) 555-0191",
+            "12345",
+            "a@example.com",
+            "ALL",
+            "",
+            " ",
+            "3.5",
+            "x",
+            "e1",
+        ]
+    ),
     st.text(alphabet='ab ,"\n\r\t;\u00e9\u2028', max_size=8),  # quoted commas, quotes, line breaks, non-ASCII
     st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), max_size=6),
 )
@@ -102,13 +137,15 @@ CELL = st.one_of(
 def csv_files(draw) -> bytes:
     header = draw(st.lists(st.sampled_from(HEADERS), min_size=1, max_size=6))
     width = len(header)
-    rows = draw(st.lists(
-        st.one_of(
-            st.lists(CELL, min_size=width, max_size=width),  # well-formed
-            st.lists(CELL, min_size=0, max_size=width + 2),  # wrong cell counts (and blank records)
-        ),
-        max_size=14,
-    ))
+    rows = draw(
+        st.lists(
+            st.one_of(
+                st.lists(CELL, min_size=width, max_size=width),  # well-formed
+                st.lists(CELL, min_size=0, max_size=width + 2),  # wrong cell counts (and blank records)
+            ),
+            max_size=14,
+        )
+    )
     terminator = draw(st.sampled_from(["\n", "\r\n"]))
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator=terminator)
@@ -129,9 +166,13 @@ def csv_files(draw) -> bytes:
 
 
 JSON_LINE = st.one_of(
-    st.fixed_dictionaries({"ChannelType": st.sampled_from(["SMS", "EMAIL", "FAX"]),
-                           "Address": st.sampled_from(["+12025550191", "202-555-0191", "bad", "a@example.com"])},
-                          optional={"Attributes": st.just({"Ride": ["Bus"]}), "Id": st.just("e1")}).map(json.dumps),
+    st.fixed_dictionaries(
+        {
+            "ChannelType": st.sampled_from(["SMS", "EMAIL", "FAX"]),
+            "Address": st.sampled_from(["+12025550191", "202-555-0191", "bad", "a@example.com"]),
+        },
+        optional={"Attributes": st.just({"Ride": ["Bus"]}), "Id": st.just("e1")},
+    ).map(json.dumps),
     st.sampled_from(["", "   ", "\t", "{not json", "[1]", "null", '{"Id": "x\\ny"}', "\u00a0", "{}"]),
 )
 
@@ -269,8 +310,14 @@ def test_read_only_stream_works_everywhere():
     assert plan == plan_import(io.BytesIO(data), rows_per_chunk=4)
     got = []
     for chunk in plan.chunks:
-        got.extend(iter_chunk_endpoints(ReadOnly(data[chunk.start : chunk.end], most=5), header=plan.header,
-                                        file_format=plan.format, first_line=chunk.first_line))
+        got.extend(
+            iter_chunk_endpoints(
+                ReadOnly(data[chunk.start : chunk.end], most=5),
+                header=plan.header,
+                file_format=plan.format,
+                first_line=chunk.first_line,
+            )
+        )
     assert got == expected
 
 
@@ -311,9 +358,23 @@ def test_rows_per_chunk_must_be_positive():
 # it must accept and reject exactly like the full path (iter_endpoints), with the same reasons, lines and rows.
 
 COUNT_HEADERS = [
-    "ChannelType", "Address", "Id", "OptOut", "RequestId", "EffectiveDate", "User.UserId", "Demographic.Platform",
-    "Location.Country", "Location.Latitude", "Metrics.score", "Attributes.x", "Attributes.x",
-    "User.UserAttributes.t", "FirstName", "A" * 51, "address",
+    "ChannelType",
+    "Address",
+    "Id",
+    "OptOut",
+    "RequestId",
+    "EffectiveDate",
+    "User.UserId",
+    "Demographic.Platform",
+    "Location.Country",
+    "Location.Latitude",
+    "Metrics.score",
+    "Attributes.x",
+    "Attributes.x",
+    "User.UserAttributes.t",
+    "FirstName",
+    "A" * 51,
+    "address",
 ]
 PHONES = st.one_of(
     st.from_regex(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True),  # E.164 +1
@@ -321,19 +382,72 @@ PHONES = st.one_of(
     st.from_regex(r"1[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True),
     st.from_regex(r"\+44 ?[1-9][0-9]{8,9}", fullmatch=True),
     st.from_regex(r"0[1-9][0-9]{9}", fullmatch=True),  # UK national
-    st.sampled_from(["+12025550191", "(202) 555-0191", "12345", "+1555", "n/a", "+44 20 7946 09", "+1 202 555 0191",
-                     "+3902123456", "+120255501910", "2025550191\n", "\uff12025550191", "+1202555019\u0661"]),
+    st.sampled_from(
+        [
+            "+12025550191",
+            "(202) 555-0191",
+            "12345",
+            "+1555",
+            "n/a",
+            "+44 20 7946 09",
+            "+1 202 555 0191",
+            "+3902123456",
+            "+120255501910",
+            "2025550191\n",
+            "\uff12025550191",
+            "+1202555019\u0661",
+        ]
+    ),
 )
 EMAILS = st.one_of(
     st.from_regex(r"[a-z]{1,5}@[a-z]{1,5}\.(com|co|io)", fullmatch=True),
-    st.sampled_from(["a@b.co", "-a@b.co", "a@-b.co", "a.example.com", "a@b", "a b@c.de", "\u00e9@b.co", "a@b.co\n",
-                     "x" * 65 + "@b.co", "a@@b.co", "A@B.CO"]),
+    st.sampled_from(
+        [
+            "a@b.co",
+            "-a@b.co",
+            "a@-b.co",
+            "a.example.com",
+            "a@b",
+            "a b@c.de",
+            "\u00e9@b.co",
+            "a@b.co\n",
+            "x" * 65 + "@b.co",
+            "a@@b.co",
+            "A@B.CO",
+        ]
+    ),
 )
 COUNT_CELL = st.one_of(
-    st.just(""), PHONES, EMAILS,
-    st.sampled_from(["SMS", "EMAIL", "VOICE", "PUSH", "GCM", "sms", "ALL", "NONE", "a#b", " ", "nan", "inf", "1e300",
-                     "1e-200", "-91", "45.5", "0", "-0.0", "3", "e1", "u1", "2024-01-01T00:00:00Z"]),
-    st.text(alphabet="ab ,\"\n\r-", max_size=6),
+    st.just(""),
+    PHONES,
+    EMAILS,
+    st.sampled_from(
+        [
+            "SMS",
+            "EMAIL",
+            "VOICE",
+            "PUSH",
+            "GCM",
+            "sms",
+            "ALL",
+            "NONE",
+            "a#b",
+            " ",
+            "nan",
+            "inf",
+            "1e300",
+            "1e-200",
+            "-91",
+            "45.5",
+            "0",
+            "-0.0",
+            "3",
+            "e1",
+            "u1",
+            "2024-01-01T00:00:00Z",
+        ]
+    ),
+    st.text(alphabet='ab ,"\n\r-', max_size=6),
     st.text(alphabet="x", min_size=99, max_size=102),
     st.text(alphabet="y", min_size=1023, max_size=1026),
 )
@@ -366,11 +480,14 @@ def count_files(draw) -> bytes:
         header = ["Address"]
     width = len(header)
     row_strategy = st.tuples(*[_cell(name) for name in header]).map(list)
-    rows = draw(st.lists(
-        st.integers(0, 7).flatmap(
-            lambda n: st.lists(COUNT_CELL, min_size=0, max_size=width + 1) if n == 0 else row_strategy),
-        max_size=30,
-    ))
+    rows = draw(
+        st.lists(
+            st.integers(0, 7).flatmap(
+                lambda n: st.lists(COUNT_CELL, min_size=0, max_size=width + 1) if n == 0 else row_strategy
+            ),
+            max_size=30,
+        )
+    )
     if draw(st.booleans()) and rows:  # repeat rows, as re-imports and duplicated numbers do
         rows = rows + draw(st.lists(st.sampled_from(rows), max_size=10))
     terminator = draw(st.sampled_from(["\n", "\r\n"]))
@@ -458,7 +575,12 @@ def test_counting_path_default_batches_on_a_larger_file():
     out = io.StringIO()
     got = validate_file(io.BytesIO(data), rejects=out)
     assert (got.rows, got.valid, got.rejected, got.channels, got.by_reason) == (
-        summary.rows, summary.valid, summary.rejected, summary.channels, summary.by_reason)
+        summary.rows,
+        summary.valid,
+        summary.rejected,
+        summary.channels,
+        summary.by_reason,
+    )
     assert out.getvalue() == rejects_text
 
 
@@ -475,22 +597,17 @@ FAST_PHONE_TEXT = st.one_of(
 @settings(max_examples=1000, deadline=None)
 @given(st.lists(FAST_PHONE_TEXT, min_size=1, max_size=8), st.sampled_from(["US", "GB", "CA", "DE"]))
 def test_fast_phone_patterns_imply_phone_accepts(texts, country):
-    from pinpoint_runtime.audience.endpoint_import import (
-        _NANPA_PUNCT,
-        _country_code,
-        _fast_phone_patterns,
-        _lines_pattern,
-        _phone_uncached,
-    )
+    from pinpoint_runtime.audience.endpoint_import import _fast_phone_patterns, _lines_pattern
+    from pinpoint_runtime.phone import NANPA_PUNCTUATION, _e164_or_problem, country_code
 
-    nanpa = _country_code(country) == 1
+    nanpa = country_code(country) == 1
     e164, national = _fast_phone_patterns(country, nanpa)
     assert (national is not None) == nanpa
     for text in texts:
         if e164.fullmatch(text):
-            assert _phone_uncached(text, country, nanpa) == (text, "")
-        if national is not None and national.fullmatch(text.translate(_NANPA_PUNCT)):
-            assert _phone_uncached(text, country, nanpa)[0] is not None
+            assert _e164_or_problem(text, country, nanpa) == (text, "")
+        if national is not None and national.fullmatch(text.translate(NANPA_PUNCTUATION)):
+            assert _e164_or_problem(text, country, nanpa)[0] is not None
     plain = [t for t in texts if "\n" not in t]
     for pattern in (e164, national):
         if pattern is not None and plain:
@@ -529,28 +646,83 @@ def test_parallel_byte_ranges_equal_serial(tmp_path):
 def test_mask_row_masks_personal_fields_at_any_depth():
     from pinpoint_runtime.audience.endpoint_import import mask_row
 
-    item = {"Id": "e1", "ChannelType": "SMS", "Address": "+12025550191", "User": {"UserId": "u1"},
-            "Attributes": {"FirstName": ["Ann"], "Ride": ["Bus"]}}
-    assert mask_row(item) == {"Id": "e1", "ChannelType": "SMS", "Address": "***", "User": {"UserId": "***"},
-                              "Attributes": {"FirstName": "***", "Ride": ["Bus"]}}
+    item = {
+        "Id": "e1",
+        "ChannelType": "SMS",
+        "Address": "+12025550191",
+        "User": {"UserId": "u1"},
+        "Attributes": {"FirstName": ["Ann"], "Ride": ["Bus"]},
+    }
+    assert mask_row(item) == {
+        "Id": "e1",
+        "ChannelType": "SMS",
+        "Address": "***",
+        "User": {"UserId": "***"},
+        "Attributes": {"FirstName": "***", "Ride": ["Bus"]},
+    }
     assert item["Address"] == "+12025550191"  # a copy
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from([("metric", "score"), ("locnum", "Latitude"), ("locnum", "Longitude"), ("user_id", None),
-                        ("id", None), ("address", None)]),
-       st.lists(st.one_of(st.just(""), st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                          st.sampled_from(["1e-131", "1e-130", "-1e-130", "9.9e125", "-9.9e125", "9.8e125", "90",
-                                           "-90.0", "180", "180.0001", "-0", "0.0", " 1 ", "1_0", "nan", "-inf",
-                                           " ", "\u3000", "a#b", "x" * 1025, "x" * 1024, "\t"]),
-                          st.text(max_size=4)), min_size=1, max_size=12))
+@given(
+    st.sampled_from(
+        [
+            ("metric", "score"),
+            ("locnum", "Latitude"),
+            ("locnum", "Longitude"),
+            ("user_id", None),
+            ("id", None),
+            ("address", None),
+        ]
+    ),
+    st.lists(
+        st.one_of(
+            st.just(""),
+            st.floats(allow_nan=True, allow_infinity=True).map(repr),
+            st.sampled_from(
+                [
+                    "1e-131",
+                    "1e-130",
+                    "-1e-130",
+                    "9.9e125",
+                    "-9.9e125",
+                    "9.8e125",
+                    "90",
+                    "-90.0",
+                    "180",
+                    "180.0001",
+                    "-0",
+                    "0.0",
+                    " 1 ",
+                    "1_0",
+                    "nan",
+                    "-inf",
+                    " ",
+                    "\u3000",
+                    "a#b",
+                    "x" * 1025,
+                    "x" * 1024,
+                    "\t",
+                ]
+            ),
+            st.text(max_size=4),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
 def test_column_checks_equal_per_cell_checks(code_key, cells):
     """Each whole-column check of the counting path flags exactly the cells _fast rejects."""
     from pinpoint_runtime.audience import endpoint_import as ei
 
     kind, key = code_key
-    code = {"metric": ei._C_METRIC, "locnum": ei._C_LOCNUM, "user_id": ei._C_USER_ID, "id": ei._C_ID,
-            "address": ei._C_ADDRESS}[kind]
+    code = {
+        "metric": ei._C_METRIC,
+        "locnum": ei._C_LOCNUM,
+        "user_id": ei._C_USER_ID,
+        "id": ei._C_ID,
+        "address": ei._C_ADDRESS,
+    }[kind]
     if code == ei._C_ADDRESS:  # handled in _CsvCounter.count: the column test there is any(map(str.isspace, ...))
         assert any(map(str.isspace, cells)) == any(value and not value.strip() for value in cells)
         return

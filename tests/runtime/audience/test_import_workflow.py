@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from pinpoint_runtime.audience.endpoint_import import Rejected
-from pinpoint_runtime.audience.store import EndpointValidationError
 from pinpoint_runtime.audience.import_workflow import (
     ImportNotifier,
     ImportRetryableError,
@@ -27,6 +26,7 @@ from pinpoint_runtime.audience.import_workflow import (
     import_execution_name,
     write_endpoints,
 )
+from pinpoint_runtime.audience.store import EndpointValidationError
 
 NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
@@ -55,26 +55,41 @@ def test_execution_names_keep_a_readable_file_stem():
 
 
 def test_source_from_an_eventbridge_event_and_bad_events():
-    event = {"source": "aws.s3", "detail": {"bucket": {"name": "b"},
-                                             "object": {"key": "incoming/a.csv", "etag": "\"e1\"", "size": 10,
-                                                        "version-id": "v1"}}}
+    event = {
+        "source": "aws.s3",
+        "detail": {
+            "bucket": {"name": "b"},
+            "object": {"key": "incoming/a.csv", "etag": '"e1"', "size": 10, "version-id": "v1"},
+        },
+    }
     assert ImportSource.from_event(event) == ImportSource("b", "incoming/a.csv", "v1", "e1", 10)
-    for bad, problem in (([], "not a JSON object"), ({"source": "aws.sqs", "detail": {}}, "not an S3 event"),
-                         ({"source": "aws.s3", "detail": {"object": {"key": "k"}}}, "bucket.name"),
-                         ({"source": "aws.s3", "detail": {"bucket": {"name": "b"}, "object": {}}}, "object.key")):
+    for bad, problem in (
+        ([], "not a JSON object"),
+        ({"source": "aws.sqs", "detail": {}}, "not an S3 event"),
+        ({"source": "aws.s3", "detail": {"object": {"key": "k"}}}, "bucket.name"),
+        ({"source": "aws.s3", "detail": {"bucket": {"name": "b"}, "object": {}}}, "object.key"),
+    ):
         with pytest.raises(ValueError, match=problem):
             ImportSource.from_event(bad)
 
 
 def test_settings_from_the_environment():
-    settings_ = ImportSettings.from_environment({
-        "IMPORT_RESULTS_BUCKET": "b", "IMPORT_RESULTS_PREFIX": "r", "IMPORT_PHONE_LINE_TYPES": "mobile, VOIP",
-        "IMPORT_DEFINE_SEGMENT": "true", "IMPORT_STRIP_PII_FROM_REJECTS": "false", "IMPORT_ROWS_PER_CHUNK": "500",
-    })
+    settings_ = ImportSettings.from_environment(
+        {
+            "IMPORT_RESULTS_BUCKET": "b",
+            "IMPORT_RESULTS_PREFIX": "r",
+            "IMPORT_PHONE_LINE_TYPES": "mobile, VOIP",
+            "IMPORT_DEFINE_SEGMENT": "true",
+            "IMPORT_STRIP_PII_FROM_REJECTS": "false",
+            "IMPORT_ROWS_PER_CHUNK": "500",
+        }
+    )
     assert settings_.results_prefix == "r/" and settings_.line_types == {"MOBILE", "VOIP"}
     assert settings_.define_segment and not settings_.strip_pii_from_rejects and settings_.rows_per_chunk == 500
-    assert ImportSettings.from_environment({"IMPORT_RESULTS_BUCKET": "b", "IMPORT_PHONE_LINE_TYPES": "*"}).line_types \
+    assert (
+        ImportSettings.from_environment({"IMPORT_RESULTS_BUCKET": "b", "IMPORT_PHONE_LINE_TYPES": "*"}).line_types
         == frozenset()
+    )
     assert ImportSettings.from_environment({"IMPORT_RESULTS_BUCKET": "b"}).line_types is None
     with pytest.raises(RuntimeError, match="IMPORT_RESULTS_BUCKET"):
         ImportSettings.from_environment({})
@@ -105,9 +120,18 @@ class FakeWriter:
 def test_notifications_go_to_the_topic_and_into_the_lake_as_import_events():
     sns, writer = FakeSns(), FakeWriter()
     notifier = ImportNotifier("arn:aws:sns:us-east-1:1:t", application_id="app", sns_client=sns, event_writer=writer)
-    notifier.publish("succeeded", {"import_id": "list-abc", "file": "Crème brûlée list\n.csv", "rows": 10,
-                                   "imported": 9, "rejected": 1, "segment": {"id": "s1", "name": "list"},
-                                   "channels": {"SMS": 9}})
+    notifier.publish(
+        "succeeded",
+        {
+            "import_id": "list-abc",
+            "file": "Crème brûlée list\n.csv",
+            "rows": 10,
+            "imported": 9,
+            "rejected": 1,
+            "segment": {"id": "s1", "name": "list"},
+            "channels": {"SMS": 9},
+        },
+    )
     (published,) = sns.published
     assert published["MessageAttributes"]["notification_type"]["StringValue"] == "succeeded"
     assert published["Subject"] == "Endpoint import succeeded: Cr?me br?l?e list?.csv"  # ASCII, one line
@@ -165,8 +189,9 @@ class RefusingStore:
     def __init__(self, bad_ids: set[str]) -> None:
         self.bad_ids, self.batches = bad_ids, []
 
-    def update_endpoints_batch(self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any],
-                               add_to_segment: str | None = None) -> dict:
+    def update_endpoints_batch(
+        self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any], add_to_segment: str | None = None
+    ) -> dict:
         items = EndpointBatchRequest["Item"]
         for index, item in enumerate(items):
             if item["Id"] in self.bad_ids:
@@ -180,8 +205,10 @@ def test_items_the_store_refuses_become_rejects_with_their_line_and_the_rest_is_
     store = RefusingStore({"e1", "e4"})
     written, refused = write_endpoints(store, "app", entries, strip_pii=True)
     assert [item["Id"] for item in written] == ["e0", "e2", "e3", "e5"] and store.batches == [["e0", "e2", "e3", "e5"]]
-    assert [(r.line, r.field, r.reason) for r in refused] == [(11, "User.UserId", "the limit is 10"),
-                                                                (14, "User.UserId", "the limit is 10")]
+    assert [(r.line, r.field, r.reason) for r in refused] == [
+        (11, "User.UserId", "the limit is 10"),
+        (14, "User.UserId", "the limit is 10"),
+    ]
     assert refused[0].row["Address"] == "***" and refused[0].row["User"]["UserId"] == "***"
     assert isinstance(refused[0], Rejected)
 
@@ -205,22 +232,34 @@ def test_concatenation_streams_parts_into_one_multipart_object_with_one_header()
             key = f"parts/{index}.csv"
             s3.put_object(Bucket="results", Key=key, Body=b"line,field\r\n" + f"{index},x\r\n".encode() * 400_000)
             keys.append(key)
-        size = concatenate_objects(s3, "results", keys, "out.csv", header=b"line,field\r\n", skip_first_line=True,
-                                   content_type="text/csv", part_bytes=5 * 1024 * 1024)
+        size = concatenate_objects(
+            s3,
+            "results",
+            keys,
+            "out.csv",
+            header=b"line,field\r\n",
+            skip_first_line=True,
+            content_type="text/csv",
+            part_bytes=5 * 1024 * 1024,
+        )
         body = s3.get_object(Bucket="results", Key="out.csv")["Body"].read()
         assert size == len(body) and body.count(b"line,field") == 1
         assert body.count(b"\r\n") == 1 + 3 * 400_000 and body.endswith(b"2,x\r\n")
         assert s3.head_object(Bucket="results", Key="out.csv")["ETag"].strip('"').endswith("-2")  # multipart: 2 parts
-        concatenate_objects(s3, "results", [], "empty.csv", header=b"h\n", skip_first_line=True, content_type="text/csv")
+        concatenate_objects(
+            s3, "results", [], "empty.csv", header=b"h\n", skip_first_line=True, content_type="text/csv"
+        )
         assert s3.get_object(Bucket="results", Key="empty.csv")["Body"].read() == b"h\n"
 
 
 def test_failure_reasons_are_the_error_message_not_a_stack_trace():
-    cause = json.dumps({"errorMessage": "bad.csv: the file is empty", "errorType": "ImportFileRejected",
-                        "stackTrace": ["  File x"]})
+    cause = json.dumps(
+        {"errorMessage": "bad.csv: the file is empty", "errorType": "ImportFileRejected", "stackTrace": ["  File x"]}
+    )
     assert failure_reason({"Error": "ImportFileRejected", "Cause": cause}) == "bad.csv: the file is empty"
-    assert failure_reason({"Error": "States.ExceedToleratedFailureThreshold", "Cause": "1 item failed"}) == \
-        "1 item failed"
+    assert (
+        failure_reason({"Error": "States.ExceedToleratedFailureThreshold", "Cause": "1 item failed"}) == "1 item failed"
+    )
     assert failure_reason({"Error": "States.Timeout"}) == "States.Timeout"
     assert failure_reason({}) == "the import failed for an unknown reason"
 
@@ -266,8 +305,9 @@ class NullStore:
     def __init__(self) -> None:
         self.items = 0
 
-    def update_endpoints_batch(self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any],
-                               add_to_segment: str | None = None) -> dict:
+    def update_endpoints_batch(
+        self, *, ApplicationId: str, EndpointBatchRequest: dict[str, Any], add_to_segment: str | None = None
+    ) -> dict:
         self.items += len(EndpointBatchRequest["Item"])
         return {}
 
@@ -277,21 +317,29 @@ def test_no_step_reads_the_whole_object_at_once():
     only its byte range, both in bounded reads."""
     from pinpoint_runtime.audience.import_workflow import plan_step, range_step
 
-    rows = "".join(f"SMS,+1202555{i % 10000:04d},u{i},\"note {i}\"\n" for i in range(120_000))
+    rows = "".join(f'SMS,+1202555{i % 10000:04d},u{i},"note {i}"\n' for i in range(120_000))
     data = ("ChannelType,Address,User.UserId,Attributes.Note\n" + rows).encode()
     assert len(data) > 4 * 1024 * 1024
     s3 = TrackingS3(data)
     settings_ = ImportSettings(results_bucket="results", rows_per_chunk=50_000)
-    run = plan_step({"source": {"bucket": "b", "key": "incoming/big.csv"}, "import_id": "big-1"}, s3=s3,
-                    settings=settings_, notifier=ImportNotifier(None, application_id="app"))
+    run = plan_step(
+        {"source": {"bucket": "b", "key": "incoming/big.csv"}, "import_id": "big-1"},
+        s3=s3,
+        settings=settings_,
+        notifier=ImportNotifier(None, application_id="app"),
+    )
     assert run["rows"] == 120_000 and run["chunks"] == 3
     assert s3.bodies[0].largest_read <= 1024 * 1024 and s3.bodies[0].closed
     manifest = json.loads(s3.objects["import-work/big-1/manifest.json"])
     store = NullStore()
     total = 0
     for chunk in manifest:
-        result = range_step({"source": {"bucket": "b", "key": "incoming/big.csv"}, "run": run, "chunk": chunk},
-                            s3=s3, store=store, settings=settings_)
+        result = range_step(
+            {"source": {"bucket": "b", "key": "incoming/big.csv"}, "run": run, "chunk": chunk},
+            s3=s3,
+            store=store,
+            settings=settings_,
+        )
         total += result["rows"]
         assert s3.requests[-1]["Range"] == f"bytes={chunk['start']}-{chunk['end'] - 1}"
         assert s3.bodies[-1].largest_read <= 1024 * 1024 and s3.bodies[-1].closed

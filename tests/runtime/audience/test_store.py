@@ -13,6 +13,7 @@ from botocore.stub import ANY, Stubber
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+
 from pinpoint_runtime.audience.store import (
     ENV_TABLE,
     EndpointStore,

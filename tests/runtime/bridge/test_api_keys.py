@@ -15,7 +15,6 @@ from moto import mock_aws
 from adobe_bridge_authorizer import handler as authorizer_module
 from pinpoint_runtime.bridge import api_keys
 from pinpoint_runtime.bridge.api_keys import ApiKeySecretError, ApiKeyVerifier
-
 from tests.support.adobe_http_adapter import LambdaContext
 
 REGION = "us-east-1"
@@ -177,7 +176,9 @@ def test_authorizer_handler_reads_the_secret_named_in_its_environment(
     assert authorizer_module.verifier().cache_ttl == 30 and authorizer_module.verifier().secret_id == arn
 
 
-def test_an_unreadable_secret_is_a_fault_not_a_denial(fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unreadable_secret_is_a_fault_not_a_denial(
+    fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with mock_aws():
         monkeypatch.setenv("API_KEY_SECRET_ID", "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-abcdef")
         monkeypatch.setattr(authorizer_module, "_verifier", None)

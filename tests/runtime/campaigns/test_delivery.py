@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+
 from pinpoint_runtime.campaigns.delivery import (
     SENDING,
     CampaignDelivery,
@@ -38,14 +39,18 @@ from pinpoint_runtime.events.stream import EventStreamWriter
 from pinpoint_runtime.sms.opt_out import OptOutError, OptOutRegistry, OptOutState
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender, count_message_parts
 from pinpoint_runtime.sms.sender import SmsSender
-
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
 LEDGER = "send-ledger"
 REGISTRY = "opt-out-registry"
 FROM = "shop@example.com"
-CONTEXT = CampaignContext(application_id="app1", campaign_id="camp1", treatment_id="0", activity_id="act1",
-                          message_configuration={"SMSMessage": {"Body": "x"}})
+CONTEXT = CampaignContext(
+    application_id="app1",
+    campaign_id="camp1",
+    treatment_id="0",
+    activity_id="act1",
+    message_configuration={"SMSMessage": {"Body": "x"}},
+)
 ADDRESSES = ("+14255550101", "+14255550102", "+14255550103", "ana@example.net", "bo@example.net")
 
 
@@ -86,7 +91,7 @@ class RecordingFirehose:
         self.records: list[dict[str, Any]] = []
         self.calls = 0
 
-    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:  # noqa: N803
+    def put_record_batch(self, DeliveryStreamName: str, Records: list[dict[str, bytes]]) -> dict[str, Any]:
         self.calls += 1
         self.records.extend(json.loads(record["Data"]) for record in Records)
         return {"FailedPutCount": 0, "RequestResponses": [{"RecordId": str(i)} for i in range(len(Records))]}
@@ -109,17 +114,24 @@ def aws(fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         dynamodb.create_table(
-            TableName=LEDGER, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+            TableName=LEDGER,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
         )
-        dynamodb.update_time_to_live(TableName=LEDGER, TimeToLiveSpecification={"Enabled": True,
-                                                                                  "AttributeName": "expires_at"})
+        dynamodb.update_time_to_live(
+            TableName=LEDGER, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+        )
         dynamodb.create_table(
             TableName=REGISTRY,
-            KeySchema=[{"AttributeName": "phone_number", "KeyType": "HASH"},
-                       {"AttributeName": "record", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "phone_number", "AttributeType": "S"},
-                                  {"AttributeName": "record", "AttributeType": "S"}],
+            KeySchema=[
+                {"AttributeName": "phone_number", "KeyType": "HASH"},
+                {"AttributeName": "record", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "phone_number", "AttributeType": "S"},
+                {"AttributeName": "record", "AttributeType": "S"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         sesv2 = boto3.client("sesv2", region_name="us-east-1")
@@ -130,15 +142,25 @@ def aws(fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator
 class World:
     """A delivery wired to moto DynamoDB/SES, the faked SMS API, a simulated clock and a recording lake."""
 
-    def __init__(self, aws: dict[str, Any], *, mps: float = 10.0, email_rate: float = 5.0, registry: bool = True,
-                 max_attempts: int = 5, max_workers: int = 1) -> None:
+    def __init__(
+        self,
+        aws: dict[str, Any],
+        *,
+        mps: float = 10.0,
+        email_rate: float = 5.0,
+        registry: bool = True,
+        max_attempts: int = 5,
+        max_workers: int = 1,
+    ) -> None:
         self.clock = SimClock()
         self.sms = FakeSmsVoiceV2()
         self.phone = self.sms.add_phone_number("+12065550100")
-        sender = SmsSender(origination_identity=self.phone["PhoneNumberArn"], configuration_set_name="campaigns",
-                           client=self.sms)
-        self.rate_limited = RateLimitedSmsSender(sender, parts_per_second=mps, max_attempts=max_attempts,
-                                                 clock=self.clock, sleep=self.clock.sleep)
+        sender = SmsSender(
+            origination_identity=self.phone["PhoneNumberArn"], configuration_set_name="campaigns", client=self.sms
+        )
+        self.rate_limited = RateLimitedSmsSender(
+            sender, parts_per_second=mps, max_attempts=max_attempts, clock=self.clock, sleep=self.clock.sleep
+        )
         self.ses = RecordingSes(aws["sesv2"])
         self.ses_v1 = aws["ses"]
         self.ledger = SendLedger(LEDGER, client=aws["dynamodb"])
@@ -146,10 +168,18 @@ class World:
         self.firehose = RecordingFirehose()
         self.writer = CountingWriter("lake", firehose_client=self.firehose, account_id="123456789012")
         self.delivery = CampaignDelivery(
-            ledger=self.ledger, sms_sender=self.rate_limited, opt_out_registry=self.registry if registry else None,
-            ses_client=self.ses, email_configuration_set="campaign-email", default_from_address=FROM,
-            email_messages_per_second=email_rate, event_writer=self.writer, max_attempts=max_attempts,
-            max_workers=max_workers, clock=self.clock, sleep=self.clock.sleep,
+            ledger=self.ledger,
+            sms_sender=self.rate_limited,
+            opt_out_registry=self.registry if registry else None,
+            ses_client=self.ses,
+            email_configuration_set="campaign-email",
+            default_from_address=FROM,
+            email_messages_per_second=email_rate,
+            event_writer=self.writer,
+            max_attempts=max_attempts,
+            max_workers=max_workers,
+            clock=self.clock,
+            sleep=self.clock.sleep,
         )
 
     def emails_sent(self) -> int:
@@ -157,13 +187,19 @@ class World:
 
 
 def sms_item(endpoint_id: str, number: str, body: str = "Hello from the shop", **endpoint: Any) -> tuple:
-    return (endpoint_id, {"ChannelType": "SMS", "Address": number, **endpoint},
-            {"Body": body, "MessageType": endpoint.pop("message_type", "PROMOTIONAL")})
+    return (
+        endpoint_id,
+        {"ChannelType": "SMS", "Address": number, **endpoint},
+        {"Body": body, "MessageType": endpoint.pop("message_type", "PROMOTIONAL")},
+    )
 
 
 def email_item(endpoint_id: str, address: str, **endpoint: Any) -> tuple:
-    return (endpoint_id, {"ChannelType": "EMAIL", "Address": address, **endpoint},
-            {"Subject": "Spring sale", "HtmlBody": "<p>Sale</p>", "TextBody": "Sale", "FromAddress": FROM})
+    return (
+        endpoint_id,
+        {"ChannelType": "EMAIL", "Address": address, **endpoint},
+        {"Subject": "Spring sale", "HtmlBody": "<p>Sale</p>", "TextBody": "Sale", "FromAddress": FROM},
+    )
 
 
 def statuses(outcomes: list[Any]) -> dict[str, str]:
@@ -214,8 +250,15 @@ def test_mixed_batch_gets_one_outcome_per_endpoint(aws: dict[str, Any]) -> None:
     outcomes = world.delivery.deliver(CONTEXT, items)
     assert [outcome.endpoint_id for outcome in outcomes] == [item[0] for item in items]
     assert statuses(outcomes) == {
-        "sms-ok": SUCCESS, "email-ok": SUCCESS, "all-out": OPT_OUT, "inactive": FAILURE, "registry-out": OPT_OUT,
-        "service-out": OPT_OUT, "bad-number": FAILURE, "bad-email": FAILURE, "custom": UNSUPPORTED_CHANNEL,
+        "sms-ok": SUCCESS,
+        "email-ok": SUCCESS,
+        "all-out": OPT_OUT,
+        "inactive": FAILURE,
+        "registry-out": OPT_OUT,
+        "service-out": OPT_OUT,
+        "bad-number": FAILURE,
+        "bad-email": FAILURE,
+        "custom": UNSUPPORTED_CHANNEL,
     }
     # SMS: one message, with the configuration set and the ids in Context
     assert [sent["DestinationPhoneNumber"] for sent in world.sms.sent] == ["+14255550101"]
@@ -230,7 +273,10 @@ def test_mixed_batch_gets_one_outcome_per_endpoint(aws: dict[str, Any]) -> None:
     assert request["Destination"] == {"ToAddresses": ["ana@example.net"]}
     assert request["ConfigurationSetName"] == "campaign-email"
     assert {tag["Name"]: tag["Value"] for tag in request["EmailTags"]} == {
-        "campaign_id": "camp1", "treatment_id": "0", "endpoint_id": "email-ok"}
+        "campaign_id": "camp1",
+        "treatment_id": "0",
+        "endpoint_id": "email-ok",
+    }
     assert request["Content"]["Simple"]["Body"]["Html"]["Data"] == "<p>Sale</p>"
     # an endpoint id SES would not take as a tag value reaches the lake's client_id unchanged
     dotted = world.delivery.deliver(CONTEXT, [email_item("user.42@example.com", "bo@example.net")])
@@ -247,16 +293,28 @@ def test_mixed_batch_gets_one_outcome_per_endpoint(aws: dict[str, Any]) -> None:
     # ledger: every send attempt recorded with its outcome; local rejections are not
     recorded = {item[0]: world.ledger.get(CONTEXT.idempotency_key(item[0])) for item in items}
     assert {k: (v or {}).get("status") for k, v in recorded.items()} == {
-        "sms-ok": SUCCESS, "email-ok": SUCCESS, "all-out": None, "inactive": None, "registry-out": OPT_OUT,
-        "service-out": OPT_OUT, "bad-number": None, "bad-email": None, "custom": None,
+        "sms-ok": SUCCESS,
+        "email-ok": SUCCESS,
+        "all-out": None,
+        "inactive": None,
+        "registry-out": OPT_OUT,
+        "service-out": OPT_OUT,
+        "bad-number": None,
+        "bad-email": None,
+        "custom": None,
     }
 
 
 def test_a_retried_batch_sends_nothing_twice(aws: dict[str, Any]) -> None:
     world = World(aws)
     world.registry.record("+14255550103", OptOutState.OPTED_OUT, keyword="STOP", origination="+12065550100")
-    items = [sms_item("a", "+14255550101"), sms_item("b", "+14255550102"), sms_item("c", "+14255550103"),
-             email_item("d", "ana@example.net"), sms_item("e", "+14255550105", OptOut="ALL")]
+    items = [
+        sms_item("a", "+14255550101"),
+        sms_item("b", "+14255550102"),
+        sms_item("c", "+14255550103"),
+        email_item("d", "ana@example.net"),
+        sms_item("e", "+14255550105", OptOut="ALL"),
+    ]
     first = world.delivery.deliver(CONTEXT, items)
     second = world.delivery.deliver(CONTEXT, items)
     assert statuses(first) == {"a": SUCCESS, "b": SUCCESS, "c": OPT_OUT, "d": SUCCESS, "e": OPT_OUT}
@@ -369,8 +427,11 @@ def test_registry_policy_distinguishes_message_types(aws: dict[str, Any]) -> Non
     world = World(aws)
     world.registry.record("+14255550101", OptOutState.OPTED_OUT, keyword="STOP", origination="+12065550100")
     promo = sms_item("p", "+14255550101")
-    transactional = ("t", {"ChannelType": "SMS", "Address": "+14255550101"},
-                     {"Body": "Your code is 1234", "MessageType": "TRANSACTIONAL"})
+    transactional = (
+        "t",
+        {"ChannelType": "SMS", "Address": "+14255550101"},
+        {"Body": "Your code is 1234", "MessageType": "TRANSACTIONAL"},
+    )
     assert statuses(world.delivery.deliver(CONTEXT, [promo, transactional])) == {"p": OPT_OUT, "t": SUCCESS}
 
 
@@ -402,16 +463,23 @@ def test_every_outcome_becomes_a_campaign_send_event_in_calls_of_at_most_100(aws
     items.append(sms_item("ok", "+14255550101"))
     outcomes = world.delivery.deliver(CONTEXT, items)
     assert len(world.writer.requests) == 2
-    assert [sum(len(e["Events"]) for e in r["EventsRequest"]["BatchItem"].values()) for r in world.writer.requests] \
-        == [100, 21]
+    assert [sum(len(e["Events"]) for e in r["EventsRequest"]["BatchItem"].values()) for r in world.writer.requests] == [
+        100,
+        21,
+    ]
     records = world.firehose.records
     assert len(records) == 121 and world.delivery.events_not_written == 0
     by_client = {record["client"]["client_id"]: record for record in records}
     ok = by_client["ok"]
     assert ok["event_type"] == "_campaign.send" and ok["application"]["app_id"] == "app1"
-    assert ok["attributes"] == {"campaign_id": "camp1", "treatment_id": "0", "campaign_activity_id": "act1",
-                                "delivery_type": "SMS", "campaign_send_status": "SUCCESS",
-                                "message_id": outcomes[-1].message_id}
+    assert ok["attributes"] == {
+        "campaign_id": "camp1",
+        "treatment_id": "0",
+        "campaign_activity_id": "act1",
+        "delivery_type": "SMS",
+        "campaign_send_status": "SUCCESS",
+        "message_id": outcomes[-1].message_id,
+    }
     assert by_client["in7"]["attributes"]["campaign_send_status"] == FAILURE
     normalized = normalize_record(ok, arrival_timestamp_ms=1, application_id="app1", account_id="123456789012")
     assert normalized.record["event_type"] == "_campaign.send" and normalized.record["client"]["client_id"] == "ok"
@@ -435,8 +503,13 @@ def test_addresses_never_appear_in_reasons_or_logs(aws: dict[str, Any], caplog: 
     world.sms.fail_next("send_text_message", "ValidationException")
     world.ses.fail = [("MessageRejected", "Address blacklisted: ana@example.net")]
     world.sms.end_user_opt_out("+14255550103")
-    items = [sms_item("a", "+14255550101"), email_item("b", "ana@example.net"), sms_item("c", "+14255550103"),
-             sms_item("d", "+1425555010x"), email_item("e", "bo@example.net", OptOut="ALL")]
+    items = [
+        sms_item("a", "+14255550101"),
+        email_item("b", "ana@example.net"),
+        sms_item("c", "+14255550103"),
+        sms_item("d", "+1425555010x"),
+        email_item("e", "bo@example.net", OptOut="ALL"),
+    ]
     outcomes = world.delivery.deliver(CONTEXT, items)
     assert [o.status for o in outcomes] == [FAILURE, FAILURE, OPT_OUT, FAILURE, OPT_OUT]
     ours = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("pinpoint_runtime"))
@@ -452,8 +525,9 @@ def test_addresses_never_appear_in_reasons_or_logs(aws: dict[str, Any], caplog: 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     plan=st.lists(
-        st.tuples(st.sampled_from(["a", "b", "c", "d", "e"]),
-                  st.sampled_from(["ok", "all", "inactive", "bad", "throttle"])),
+        st.tuples(
+            st.sampled_from(["a", "b", "c", "d", "e"]), st.sampled_from(["ok", "all", "inactive", "bad", "throttle"])
+        ),
         max_size=12,
     ),
     retries=st.integers(min_value=1, max_value=3),
@@ -461,11 +535,11 @@ def test_addresses_never_appear_in_reasons_or_logs(aws: dict[str, Any], caplog: 
 def test_property_one_outcome_each_and_never_two_sends(plan: list[tuple[str, str]], retries: int) -> None:
     clock = SimClock()
     fake = FakeSmsVoiceV2()
-    sender = RateLimitedSmsSender(SmsSender(client=fake), parts_per_second=50, max_attempts=2,
-                                  clock=clock, sleep=clock.sleep)
+    sender = RateLimitedSmsSender(
+        SmsSender(client=fake), parts_per_second=50, max_attempts=2, clock=clock, sleep=clock.sleep
+    )
     delivery = CampaignDelivery(ledger=InMemoryLedger(), sms_sender=sender, clock=clock, sleep=clock.sleep)
-    numbers = {"a": "+14255550101", "b": "+14255550102", "c": "+14255550103", "d": "+14255550104",
-               "e": "+14255550105"}
+    numbers = {"a": "+14255550101", "b": "+14255550102", "c": "+14255550103", "d": "+14255550104", "e": "+14255550105"}
     items = []
     for endpoint_id, kind in plan:
         extra = {"OptOut": "ALL"} if kind == "all" else {"EndpointStatus": "INACTIVE"} if kind == "inactive" else {}
@@ -485,15 +559,22 @@ def test_property_one_outcome_each_and_never_two_sends(plan: list[tuple[str, str
 
 def test_delivery_from_environment(aws: dict[str, Any]) -> None:
     env = {
-        "CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_LEDGER_TTL_DAYS": "7", "CAMPAIGN_SMS_MPS": "2.5",
-        "CAMPAIGN_SMS_IDENTITY_RATES": json.dumps({"+18005550100": 3}), "CAMPAIGN_SMS_ORIGINATION_IDENTITY":
-        "+12065550100", "CAMPAIGN_SMS_CONFIGURATION_SET": "sms-set", "OPT_OUT_REGISTRY_TABLE": REGISTRY,
-        "CAMPAIGN_EMAIL_RATE": "14", "CAMPAIGN_EMAIL_CONFIGURATION_SET": "email-set",
-        "CAMPAIGN_EMAIL_IDENTITY": FROM, "CAMPAIGN_DELIVERY_WORKERS": "2",
+        "CAMPAIGN_LEDGER_TABLE": LEDGER,
+        "CAMPAIGN_LEDGER_TTL_DAYS": "7",
+        "CAMPAIGN_SMS_MPS": "2.5",
+        "CAMPAIGN_SMS_IDENTITY_RATES": json.dumps({"+18005550100": 3}),
+        "CAMPAIGN_SMS_ORIGINATION_IDENTITY": "+12065550100",
+        "CAMPAIGN_SMS_CONFIGURATION_SET": "sms-set",
+        "OPT_OUT_REGISTRY_TABLE": REGISTRY,
+        "CAMPAIGN_EMAIL_RATE": "14",
+        "CAMPAIGN_EMAIL_CONFIGURATION_SET": "email-set",
+        "CAMPAIGN_EMAIL_IDENTITY": FROM,
+        "CAMPAIGN_DELIVERY_WORKERS": "2",
     }
     fake = FakeSmsVoiceV2()
-    delivery = delivery_from_environment(dynamodb_client=aws["dynamodb"], sms_client=fake, ses_client=aws["sesv2"],
-                                         environ=env)
+    delivery = delivery_from_environment(
+        dynamodb_client=aws["dynamodb"], sms_client=fake, ses_client=aws["sesv2"], environ=env
+    )
     assert delivery.ledger.table_name == LEDGER and delivery.ledger.ttl_seconds == 7 * 86400
     assert delivery.sms_sender.parts_per_second == 2.5 and delivery.sms_sender.identity_rates == {"+18005550100": 3.0}
     assert delivery.sms_sender.sender.origination_identity == "+12065550100"
@@ -501,14 +582,26 @@ def test_delivery_from_environment(aws: dict[str, Any]) -> None:
     assert delivery.opt_out_registry.table_name == REGISTRY
     assert delivery.email_messages_per_second == 14.0 and delivery.email_configuration_set == "email-set"
     assert delivery.default_from_address == FROM and delivery.max_workers == 2 and delivery.event_writer is None
-    domain = delivery_from_environment(dynamodb_client=aws["dynamodb"], sms_client=fake, ses_client=aws["sesv2"],
-                                       environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_EMAIL_IDENTITY": "example.com"})
+    domain = delivery_from_environment(
+        dynamodb_client=aws["dynamodb"],
+        sms_client=fake,
+        ses_client=aws["sesv2"],
+        environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_EMAIL_IDENTITY": "example.com"},
+    )
     assert domain.default_from_address is None and domain.opt_out_registry is None
     with pytest.raises(ValueError, match="CAMPAIGN_LEDGER_TABLE"):
         delivery_from_environment(environ={})
     with pytest.raises(ValueError, match="CAMPAIGN_SMS_MPS"):
-        delivery_from_environment(dynamodb_client=aws["dynamodb"], sms_client=fake, ses_client=aws["sesv2"],
-                                  environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_SMS_MPS": "fast"})
+        delivery_from_environment(
+            dynamodb_client=aws["dynamodb"],
+            sms_client=fake,
+            ses_client=aws["sesv2"],
+            environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_SMS_MPS": "fast"},
+        )
     with pytest.raises(ValueError, match="CAMPAIGN_SMS_IDENTITY_RATES"):
-        delivery_from_environment(dynamodb_client=aws["dynamodb"], sms_client=fake, ses_client=aws["sesv2"],
-                                  environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_SMS_IDENTITY_RATES": "[1]"})
+        delivery_from_environment(
+            dynamodb_client=aws["dynamodb"],
+            sms_client=fake,
+            ses_client=aws["sesv2"],
+            environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_SMS_IDENTITY_RATES": "[1]"},
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -36,14 +36,22 @@ from pinpoint_runtime.campaigns.runner import (
     summary_step,
 )
 
-MESSAGE = {"SMSMessage": {"Body": "Hi {{User.UserAttributes.FirstName}}", "MessageType": "PROMOTIONAL"},
-           "EmailMessage": {"Title": "Offer", "HtmlBody": "<p>Hi</p>", "FromAddress": "news@example.com"},
-           "CustomMessage": {"Data": "{\"kind\": \"inbox\"}"}}
+MESSAGE = {
+    "SMSMessage": {"Body": "Hi {{User.UserAttributes.FirstName}}", "MessageType": "PROMOTIONAL"},
+    "EmailMessage": {"Title": "Offer", "HtmlBody": "<p>Hi</p>", "FromAddress": "news@example.com"},
+    "CustomMessage": {"Data": '{"kind": "inbox"}'},
+}
 
 
 def request(**overrides: Any) -> dict[str, Any]:
-    return {"application_id": "app", "campaign_id": "camp1", "treatment_id": "0", "message_configuration": MESSAGE,
-            "segment": {"segment_id": "seg"}, **overrides}
+    return {
+        "application_id": "app",
+        "campaign_id": "camp1",
+        "treatment_id": "0",
+        "message_configuration": MESSAGE,
+        "segment": {"segment_id": "seg"},
+        **overrides,
+    }
 
 
 @pytest.mark.parametrize(
@@ -110,29 +118,44 @@ def test_segments_come_from_the_store_an_endpoint_list_or_an_import_csv():
     store = FakeStore({f"e{i}": {"ChannelType": "SMS", "Address": f"+1202555{i:04d}"} for i in range(250)})
     from_store = list(read_segment(CampaignRequest.parse(request()), s3=None, store=store))
     assert [e["Id"] for e in from_store] == [f"e{i}" for i in range(250)]  # the deleted member is skipped
-    lines = b"\n".join(json.dumps({"Id": f"x{i}", "ChannelType": "EMAIL", "Address": f"u{i}@example.com"}).encode()
-                       for i in range(3)) + b"\n\n"
+    lines = (
+        b"\n".join(
+            json.dumps({"Id": f"x{i}", "ChannelType": "EMAIL", "Address": f"u{i}@example.com"}).encode()
+            for i in range(3)
+        )
+        + b"\n\n"
+    )
     csv = b"ChannelType,Address,FirstName\nSMS,+12025550100,Ann\nSMS,not-a-number,Bob\n"
     s3 = MemoryS3({"b/list.jsonl": lines, "b/import.csv": csv, "b/bad.jsonl": b'{"Id": "a"}\nnot json\n'})
-    listed = list(read_segment(CampaignRequest.parse(request(segment={"s3_url": "s3://b/list.jsonl"})), s3=s3, store=None))
+    listed = list(
+        read_segment(CampaignRequest.parse(request(segment={"s3_url": "s3://b/list.jsonl"})), s3=s3, store=None)
+    )
     assert [e["Id"] for e in listed] == ["x0", "x1", "x2"]
-    imported = list(read_segment(CampaignRequest.parse(request(segment={"s3_url": "s3://b/import.csv"})), s3=s3,
-                                 store=None))
+    imported = list(
+        read_segment(CampaignRequest.parse(request(segment={"s3_url": "s3://b/import.csv"})), s3=s3, store=None)
+    )
     assert len(imported) == 1 and imported[0]["Address"] == "+12025550100"  # the invalid row is not a recipient
     with pytest.raises(SegmentSourceError, match="line 2"):
         list(read_segment(CampaignRequest.parse(request(segment={"s3_url": "s3://b/bad.jsonl"})), s3=s3, store=None))
     with pytest.raises(SegmentSourceError, match="NoSuchKey"):
-        list(read_segment(CampaignRequest.parse(request(segment={"s3_url": "s3://b/missing.jsonl"})), s3=s3,
-                          store=None))
+        list(
+            read_segment(CampaignRequest.parse(request(segment={"s3_url": "s3://b/missing.jsonl"})), s3=s3, store=None)
+        )
 
 
 def test_plan_writes_pages_and_skips_repeated_endpoints():
-    lines = b"".join(json.dumps({"Id": f"e{i % 120}", "ChannelType": "SMS", "Address": "+12025550100"}).encode()
-                     + b"\n" for i in range(130))
+    lines = b"".join(
+        json.dumps({"Id": f"e{i % 120}", "ChannelType": "SMS", "Address": "+12025550100"}).encode() + b"\n"
+        for i in range(130)
+    )
     s3 = MemoryS3({"b/list.jsonl": lines})
     settings = RunnerSettings(work_bucket="w", page_size=50)
-    run = plan_step({"request": request(segment={"s3_url": "s3://b/list.jsonl"}), "run_id": "run-1"}, s3=s3,
-                    store=None, settings=settings)
+    run = plan_step(
+        {"request": request(segment={"s3_url": "s3://b/list.jsonl"}), "run_id": "run-1"},
+        s3=s3,
+        store=None,
+        settings=settings,
+    )
     assert (run["endpoints"], run["pages"], run["duplicate_ids_skipped"]) == (120, 3, 10)
     assert run["request"]["activity_id"] == "run-1" and run["request"]["scheduled_time"]
     manifest = json.loads(s3.objects["w/campaign-work/run-1/manifest.json"])
@@ -217,30 +240,46 @@ def endpoints(n: int) -> list[dict]:
         channel = ("SMS", "EMAIL", "CUSTOM", "PUSH")[i % 4]
         endpoint: dict[str, Any] = {"Id": f"e{i}", "ChannelType": channel, "Address": f"a{i}"}
         if i % 5 == 0:
-            endpoint["User"] = {"UserId": f"u{i}", "UserAttributes": {"FirstName": ["BROKEN" if i % 25 == 0 else "Ann"]}}
+            endpoint["User"] = {
+                "UserId": f"u{i}",
+                "UserAttributes": {"FirstName": ["BROKEN" if i % 25 == 0 else "Ann"]},
+            }
         out.append(endpoint)
     return out
 
 
 def hook_drop_multiples_of_7(event: dict) -> dict:
     assert len(event["Endpoints"]) <= 50 and event["CampaignId"] == "camp1"
-    return {i: {**e, "Attributes": {**(e.get("Attributes") or {}), "Offer": ["10%"]}}
-            for i, e in event["Endpoints"].items() if int(i[1:]) % 7}
+    return {
+        i: {**e, "Attributes": {**(e.get("Attributes") or {}), "Offer": ["10%"]}}
+        for i, e in event["Endpoints"].items()
+        if int(i[1:]) % 7
+    }
 
 
 def channel_inbox(event: dict) -> dict:
     assert len(event["Endpoints"]) <= 50 and event["Data"] == "{}"
-    return {"Results": {i: {"Status": "SUCCESS"} if int(i[1:]) % 3 else {"Status": "FAILURE", "Reason": "no inbox"}
-                        for i in event["Endpoints"]}}
+    return {
+        "Results": {
+            i: {"Status": "SUCCESS"} if int(i[1:]) % 3 else {"Status": "FAILURE", "Reason": "no inbox"}
+            for i in event["Endpoints"]
+        }
+    }
 
 
 def sender(functions: dict[str, Any], *, hooks=("hook",), channels=None, ledger=None, writer=None, req=None):
     client = FakeLambda(functions)
     invoker = FunctionInvoker(client=client, sleep=lambda s: None)
     batch_sender = BatchSender(
-        CampaignRequest.parse(req or request()), renderer=FakeRenderer(), delivery=FakeDelivery(), invoker=invoker,
-        hooks=hooks, channels=channels if channels is not None else {"inbox": "inbox"},
-        ledger=ledger if ledger is not None else FakeLedger(), event_writer=writer)
+        CampaignRequest.parse(req or request()),
+        renderer=FakeRenderer(),
+        delivery=FakeDelivery(),
+        invoker=invoker,
+        hooks=hooks,
+        channels=channels if channels is not None else {"inbox": "inbox"},
+        ledger=ledger if ledger is not None else FakeLedger(),
+        event_writer=writer,
+    )
     return batch_sender, client
 
 
@@ -312,8 +351,12 @@ def test_custom_endpoints_without_a_chosen_channel_fail_with_a_reason():
     batch_sender, _ = sender({"a": channel_inbox, "b": channel_inbox}, hooks=(), channels={"a": "a", "b": "b"})
     (outcome,) = batch_sender.send_batch({"c1": {"ChannelType": "CUSTOM"}})
     assert outcome.status == FAILURE and "no custom channel chosen" in outcome.reason
-    named, _ = sender({"a": channel_inbox, "b": channel_inbox}, hooks=(), channels={"a": "a", "b": "b"},
-                      req=request(custom_channel="b"))
+    named, _ = sender(
+        {"a": channel_inbox, "b": channel_inbox},
+        hooks=(),
+        channels={"a": "a", "b": "b"},
+        req=request(custom_channel="b"),
+    )
     (outcome,) = named.send_batch({"c1": {"ChannelType": "CUSTOM"}})
     assert outcome.status == SUCCESS
 
@@ -335,13 +378,24 @@ def test_pages_and_summary_add_up_and_a_missing_page_fails_the_summary():
     s3 = MemoryS3()
     settings = RunnerSettings(work_bucket="w")
     page = endpoints(40)
-    s3.put_object(Bucket="w", Key="campaign-work/r/pages/000000.jsonl",
-                  Body=b"".join(json.dumps(e).encode() + b"\n" for e in page))
-    run = {"run_id": "r", "request": {**request(), "activity_id": "r", "scheduled_time": "t"}, "endpoints": 40,
-           "pages": 1, "manifest_key": "m"}
-    result = page_step({"run": run, "page": {"index": 0, "key": "campaign-work/r/pages/000000.jsonl"}}, s3=s3,
-                       settings=settings,
-                       sender_factory=lambda req: sender({"hook": hook_drop_multiples_of_7, "inbox": channel_inbox})[0])
+    s3.put_object(
+        Bucket="w",
+        Key="campaign-work/r/pages/000000.jsonl",
+        Body=b"".join(json.dumps(e).encode() + b"\n" for e in page),
+    )
+    run = {
+        "run_id": "r",
+        "request": {**request(), "activity_id": "r", "scheduled_time": "t"},
+        "endpoints": 40,
+        "pages": 1,
+        "manifest_key": "m",
+    }
+    result = page_step(
+        {"run": run, "page": {"index": 0, "key": "campaign-work/r/pages/000000.jsonl"}},
+        s3=s3,
+        settings=settings,
+        sender_factory=lambda req: sender({"hook": hook_drop_multiples_of_7, "inbox": channel_inbox})[0],
+    )
     assert result == {"index": 0, "endpoints": 40, "outcomes": 40}
     summary = summary_step({"run": run}, s3=s3, settings=settings)
     assert summary["endpoints"] == 40 and sum(summary["counts"].values()) == 40 and summary["sent"] > 0
@@ -358,25 +412,31 @@ def test_the_client_starts_now_or_schedules_and_reads_the_summary():
     with mock_aws():
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         arn = sfn.create_state_machine(
-            name="runner", roleArn="arn:aws:iam::123456789012:role/r",
+            name="runner",
+            roleArn="arn:aws:iam::123456789012:role/r",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         )["stateMachineArn"]
         scheduler = boto3.client("scheduler", region_name="us-east-1")
         scheduler.create_schedule_group(Name="campaigns")
-        client = CampaignRunnerClient(arn, scheduler_role_arn="arn:aws:iam::123456789012:role/s",
-                                      schedule_group="campaigns", sfn=sfn, scheduler=scheduler)
+        client = CampaignRunnerClient(
+            arn,
+            scheduler_role_arn="arn:aws:iam::123456789012:role/s",
+            schedule_group="campaigns",
+            sfn=sfn,
+            scheduler=scheduler,
+        )
         started = client.start(request())
         described = sfn.describe_execution(executionArn=started["executionArn"])
         assert json.loads(described["input"])["request"]["campaign_id"] == "camp1"
         assert client.summary(started["executionArn"])["status"] in ("RUNNING", "SUCCEEDED")
-        at = datetime.now(timezone.utc) + timedelta(hours=2)
+        at = datetime.now(UTC) + timedelta(hours=2)
         scheduled = client.start(request(), at=at, name="spring-sale")
         schedule = scheduler.get_schedule(Name="spring-sale", GroupName="campaigns")
         assert scheduled["scheduleArn"] == schedule["Arn"]
         assert schedule["ScheduleExpression"] == at.strftime("at(%Y-%m-%dT%H:%M:%S)")
         assert schedule["Target"]["Arn"] == arn and schedule["ActionAfterCompletion"] == "DELETE"
         with pytest.raises(CampaignRequestError, match="future"):
-            client.start(request(), at=datetime.now(timezone.utc) - timedelta(minutes=1))
+            client.start(request(), at=datetime.now(UTC) - timedelta(minutes=1))
         with pytest.raises(CampaignRequestError, match="timezone"):
             client.start(request(), at=datetime.now() + timedelta(hours=1))
         with pytest.raises(CampaignRequestError, match="segment"):
@@ -390,7 +450,8 @@ def test_the_command_line_starts_a_run_and_reads_its_summary(tmp_path, capsys):
     with mock_aws():
         sfn = boto3.client("stepfunctions", region_name="us-east-1")
         arn = sfn.create_state_machine(
-            name="runner", roleArn="arn:aws:iam::123456789012:role/r",
+            name="runner",
+            roleArn="arn:aws:iam::123456789012:role/r",
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         )["stateMachineArn"]
         path = tmp_path / "request.json"

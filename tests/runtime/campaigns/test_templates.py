@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+
 from pinpoint_runtime.campaigns.templates import (
     MessageRenderer,
     RenderError,
@@ -22,7 +23,6 @@ from pinpoint_runtime.campaigns.templates import (
     load_template,
     renderer_for_request,
 )
-
 from tests.conftest import TEST_DATA
 
 PAYLOADS = Path("/work/shared/data/payloads")
@@ -60,7 +60,9 @@ def hook_event() -> dict[str, Any]:
 def test_the_shared_hook_payload_renders_first_values_and_defaults() -> None:
     event = hook_event()
     renderer = MessageRenderer(event["MessageConfiguration"], default_substitutions={"Attributes.Offer": "10% off"})
-    bodies = {endpoint_id: renderer.render("SMS", endpoint)["Body"] for endpoint_id, endpoint in event["Endpoints"].items()}
+    bodies = {
+        endpoint_id: renderer.render("SMS", endpoint)["Body"] for endpoint_id, endpoint in event["Endpoints"].items()
+    }
     assert bodies == {"ep-1": "Ana, your offer: 10% off", "ep-2": "Bo, your offer: 10% off"}
     assert renderer.render("SMS", event["Endpoints"]["ep-1"])["MessageType"] == "PROMOTIONAL"
 
@@ -93,21 +95,32 @@ def test_missing_values_render_empty_or_their_default() -> None:
     defaults = json.dumps({"User.UserAttributes.FirstName": "friend", "Attributes.Empty": "e", "Location.City": "?"})
     assert render_body(body, endpoint, default_substitutions=defaults) == "Hi friend! e||?."
     # a present value wins over the default
-    assert render_body("{{User.UserAttributes.FirstName}}", default_substitutions={
-        "User.UserAttributes.FirstName": "friend"}) == "Ana"
+    assert (
+        render_body(
+            "{{User.UserAttributes.FirstName}}", default_substitutions={"User.UserAttributes.FirstName": "friend"}
+        )
+        == "Ana"
+    )
 
 
 def test_substitutions_override_endpoint_values_and_message_substitutions() -> None:
-    config = {"SMSMessage": {"Body": "{{User.UserAttributes.FirstName}} {{Promo}}",
-                             "Substitutions": {"Promo": ["SPRING"], "User.UserAttributes.FirstName": ["X"]}}}
+    config = {
+        "SMSMessage": {
+            "Body": "{{User.UserAttributes.FirstName}} {{Promo}}",
+            "Substitutions": {"Promo": ["SPRING"], "User.UserAttributes.FirstName": ["X"]},
+        }
+    }
     assert MessageRenderer(config).render("SMS", ENDPOINT)["Body"] == "X SPRING"
     renderer = MessageRenderer(config, substitutions={"Promo": ["SUMMER", "ignored"]})
     assert renderer.render("SMS", ENDPOINT)["Body"] == "X SUMMER"
 
 
 def test_values_are_never_re_expanded() -> None:
-    endpoint = {"Address": "+12065550100", "Attributes": {"Note": ["{{Address}} {{#x}}y{{/x}} }}{{"]},
-                "User": {"UserAttributes": {"FirstName": ["{{{Address}}}"]}}}
+    endpoint = {
+        "Address": "+12065550100",
+        "Attributes": {"Note": ["{{Address}} {{#x}}y{{/x}} }}{{"]},
+        "User": {"UserAttributes": {"FirstName": ["{{{Address}}}"]}},
+    }
     assert render_body("{{Attributes.Note}}|{{{User.UserAttributes.FirstName}}}", endpoint) == (
         "{{Address}} {{#x}}y{{/x}} }}{{|{{{Address}}}"
     )
@@ -124,19 +137,29 @@ def test_methods_of_values_cannot_be_called_from_a_template() -> None:
             raise AssertionError("called from a template")
 
     endpoint = {"Address": "+12065550100", "Attributes": {"Obj": Sneaky(), "Text": ["abc"]}}
-    assert render_body("{{Attributes.Obj.upper}}{{Attributes.Text.upper}}{{Address.upper}}|{{Attributes.Obj}}",
-                       endpoint) == "|sneaky"
+    assert (
+        render_body("{{Attributes.Obj.upper}}{{Attributes.Text.upper}}{{Address.upper}}|{{Attributes.Obj}}", endpoint)
+        == "|sneaky"
+    )
 
 
 def test_email_escapes_html_body_only() -> None:
-    renderer = MessageRenderer({"EmailMessage": {
-        "Title": "Hello {{User.UserAttributes.FirstName}} & co",
-        "HtmlBody": "<p>{{Attributes.Offer}} {{{Attributes.Raw}}} {{& Attributes.Raw}}</p>",
-        "Body": "{{Attributes.Raw}}",
-        "FromAddress": "Shop <shop@example.com>",
-    }})
-    endpoint = {**ENDPOINT, "ChannelType": "EMAIL", "Address": "ana@example.com",
-                "Attributes": {"Offer": ["<b>A&B</b>"], "Raw": ["<i>x</i>"]}}
+    renderer = MessageRenderer(
+        {
+            "EmailMessage": {
+                "Title": "Hello {{User.UserAttributes.FirstName}} & co",
+                "HtmlBody": "<p>{{Attributes.Offer}} {{{Attributes.Raw}}} {{& Attributes.Raw}}</p>",
+                "Body": "{{Attributes.Raw}}",
+                "FromAddress": "Shop <shop@example.com>",
+            }
+        }
+    )
+    endpoint = {
+        **ENDPOINT,
+        "ChannelType": "EMAIL",
+        "Address": "ana@example.com",
+        "Attributes": {"Offer": ["<b>A&B</b>"], "Raw": ["<i>x</i>"]},
+    }
     assert renderer.render("EMAIL", endpoint) == {
         "Subject": "Hello Ana & co",
         "HtmlBody": "<p>&lt;b&gt;A&amp;B&lt;/b&gt; <i>x</i> <i>x</i></p>",
@@ -146,14 +169,20 @@ def test_email_escapes_html_body_only() -> None:
 
 
 def test_sms_and_custom_shapes() -> None:
-    renderer = MessageRenderer({
-        "SMSMessage": {"Body": "Hi", "OriginationNumber": "+18005550100", "SenderId": "Shop", "Keyword": "JOIN"},
-        "CustomMessage": {"Data": "{\"offer\": \"{{Attributes.Offer}}\"}"},
-    })
+    renderer = MessageRenderer(
+        {
+            "SMSMessage": {"Body": "Hi", "OriginationNumber": "+18005550100", "SenderId": "Shop", "Keyword": "JOIN"},
+            "CustomMessage": {"Data": '{"offer": "{{Attributes.Offer}}"}'},
+        }
+    )
     assert renderer.channels == ("SMS", "CUSTOM")
-    assert renderer.render("SMS", ENDPOINT) == {"Body": "Hi", "MessageType": "PROMOTIONAL",
-                                               "OriginationNumber": "+18005550100", "SenderId": "Shop",
-                                               "Keyword": "JOIN"}
+    assert renderer.render("SMS", ENDPOINT) == {
+        "Body": "Hi",
+        "MessageType": "PROMOTIONAL",
+        "OriginationNumber": "+18005550100",
+        "SenderId": "Shop",
+        "Keyword": "JOIN",
+    }
     assert json.loads(renderer.render("CUSTOM", ENDPOINT)["Data"]) == {"offer": "20% off"}
 
 
@@ -239,25 +268,50 @@ def put_template(s3: Any, name: str, document: dict[str, Any]) -> None:
 
 def test_template_references_resolve_from_s3_and_are_cached(template_bucket: Any) -> None:
     s3 = template_bucket
-    put_template(s3, "Welcome", {"SMSTemplateResponse": {
-        "TemplateName": "Welcome", "TemplateType": "SMS", "Version": "2",
-        "Body": "Welcome {{User.UserAttributes.FirstName}}, {{Attributes.Perk}}",
-        "DefaultSubstitutions": json.dumps({"Attributes.Perk": "enjoy"}),
-    }})
-    put_template(s3, "News", {
-        "TemplateName": "News", "Subject": "News for {{User.UserAttributes.FirstName}}",
-        "HtmlPart": "<h1>{{Attributes.Offer}}</h1>", "TextPart": "{{Attributes.Offer}}",
-    })
-    renderer = MessageRenderer.from_templates(
-        {"SMSMessage": {"MessageType": "TRANSACTIONAL", "OriginationNumber": "+18005550100"},
-         "EmailMessage": {"FromAddress": "news@example.com"}},
-        {"SMSTemplate": {"Name": "Welcome", "Version": "2"}, "EmailTemplate": {"Name": "News"}},
-        bucket="templates", prefix="t/", client=s3,
+    put_template(
+        s3,
+        "Welcome",
+        {
+            "SMSTemplateResponse": {
+                "TemplateName": "Welcome",
+                "TemplateType": "SMS",
+                "Version": "2",
+                "Body": "Welcome {{User.UserAttributes.FirstName}}, {{Attributes.Perk}}",
+                "DefaultSubstitutions": json.dumps({"Attributes.Perk": "enjoy"}),
+            }
+        },
     )
-    assert renderer.render("SMS", ENDPOINT) == {"Body": "Welcome Ana, enjoy", "MessageType": "TRANSACTIONAL",
-                                               "OriginationNumber": "+18005550100"}
-    assert renderer.render("EMAIL", ENDPOINT) == {"Subject": "News for Ana", "HtmlBody": "<h1>20% off</h1>",
-                                                 "TextBody": "20% off", "FromAddress": "news@example.com"}
+    put_template(
+        s3,
+        "News",
+        {
+            "TemplateName": "News",
+            "Subject": "News for {{User.UserAttributes.FirstName}}",
+            "HtmlPart": "<h1>{{Attributes.Offer}}</h1>",
+            "TextPart": "{{Attributes.Offer}}",
+        },
+    )
+    renderer = MessageRenderer.from_templates(
+        {
+            "SMSMessage": {"MessageType": "TRANSACTIONAL", "OriginationNumber": "+18005550100"},
+            "EmailMessage": {"FromAddress": "news@example.com"},
+        },
+        {"SMSTemplate": {"Name": "Welcome", "Version": "2"}, "EmailTemplate": {"Name": "News"}},
+        bucket="templates",
+        prefix="t/",
+        client=s3,
+    )
+    assert renderer.render("SMS", ENDPOINT) == {
+        "Body": "Welcome Ana, enjoy",
+        "MessageType": "TRANSACTIONAL",
+        "OriginationNumber": "+18005550100",
+    }
+    assert renderer.render("EMAIL", ENDPOINT) == {
+        "Subject": "News for Ana",
+        "HtmlBody": "<h1>20% off</h1>",
+        "TextBody": "20% off",
+        "FromAddress": "news@example.com",
+    }
     s3.delete_object(Bucket="templates", Key="t/Welcome.json")  # served from the process cache from now on
     again = load_template("SMS", {"Name": "Welcome", "Version": "2"}, bucket="templates", prefix="t/", client=s3)
     assert again["Body"].startswith("Welcome")
@@ -321,7 +375,9 @@ def endpoints(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(endpoint=endpoints(), name=_NAMES)
 def test_property_missing_parts_render_their_value_or_nothing(endpoint: dict[str, Any], name: str) -> None:
-    renderer = MessageRenderer({"CustomMessage": {"Data": f"<{{{{Attributes.{name}}}}}|{{{{User.UserAttributes.{name}}}}}>"}})
+    renderer = MessageRenderer(
+        {"CustomMessage": {"Data": f"<{{{{Attributes.{name}}}}}|{{{{User.UserAttributes.{name}}}}}>"}}
+    )
     data = renderer.render("CUSTOM", endpoint)["Data"]
     attribute = (endpoint.get("Attributes") or {}).get(name) or [""]
     user_attribute = ((endpoint.get("User") or {}).get("UserAttributes") or {}).get(name) or [""]
@@ -332,7 +388,9 @@ def test_property_missing_parts_render_their_value_or_nothing(endpoint: dict[str
 @given(value=st.text(alphabet=st.sampled_from(list("{}#^/!&>=.x ")) | st.characters(), max_size=60))
 def test_property_values_with_braces_and_unicode_are_inserted_verbatim(value: str) -> None:
     endpoint = {"Attributes": {"V": [value]}, "User": {"UserAttributes": {"FirstName": ["Zoë 🚀"]}}}
-    renderer = MessageRenderer({"CustomMessage": {"Data": "[{{Attributes.V}}][{{{Attributes.V}}}][{{User.UserAttributes.FirstName}}]"}})
+    renderer = MessageRenderer(
+        {"CustomMessage": {"Data": "[{{Attributes.V}}][{{{Attributes.V}}}][{{User.UserAttributes.FirstName}}]"}}
+    )
     assert renderer.render("CUSTOM", endpoint)["Data"] == f"[{value}][{value}][Zoë 🚀]"
     html = MessageRenderer({"EmailMessage": {"Title": "t", "HtmlBody": "[{{Attributes.V}}]"}})
     import html as html_module
@@ -341,12 +399,19 @@ def test_property_values_with_braces_and_unicode_are_inserted_verbatim(value: st
 
 
 @settings(max_examples=300, deadline=None)
-@given(template=st.text(alphabet=st.sampled_from(list("{}#^/!&>=.[]x1 ")) | st.characters(), max_size=80),
-       endpoint=endpoints())
+@given(
+    template=st.text(alphabet=st.sampled_from(list("{}#^/!&>=.[]x1 ")) | st.characters(), max_size=80),
+    endpoint=endpoints(),
+)
 def test_property_any_template_text_raises_nothing_but_render_error(template: str, endpoint: dict[str, Any]) -> None:
     try:
-        renderer = MessageRenderer({"SMSMessage": {"Body": template}, "CustomMessage": {"Data": template},
-                                    "EmailMessage": {"Title": "s", "HtmlBody": template}})
+        renderer = MessageRenderer(
+            {
+                "SMSMessage": {"Body": template},
+                "CustomMessage": {"Data": template},
+                "EmailMessage": {"Title": "s", "HtmlBody": template},
+            }
+        )
     except RenderError:
         return
     for channel in ("SMS", "CUSTOM", "EMAIL"):

@@ -10,7 +10,6 @@ import pytest
 from aws_lambda_powertools import Logger, Metrics
 
 from pinpoint_runtime.core.request_log import RequestLog
-
 from tests.support.adobe_http_adapter import LambdaContext
 
 KEYS_SERVICE = "request-log-keys-test"
@@ -50,13 +49,17 @@ def test_the_line_has_the_keys_and_formats_of_a_powertools_logger_line(monkeypat
         assert ours[key] == theirs[key], key
     assert ours["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
     powertools_timestamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+0000"
-    assert re.fullmatch(powertools_timestamp, ours["timestamp"]) and re.fullmatch(powertools_timestamp, theirs["timestamp"])
+    assert re.fullmatch(powertools_timestamp, ours["timestamp"]) and re.fullmatch(
+        powertools_timestamp, theirs["timestamp"]
+    )
     assert re.fullmatch(r"test_the_line_has_the_keys_and_formats_of_a_powertools_logger_line:\d+", ours["location"])
 
 
 def test_the_metric_is_what_powertools_metrics_would_print() -> None:
     stream = io.StringIO()
-    log = RequestLog(service="adobe-bridge-send", namespace="PinpointConstructs", stream=stream, clock=lambda: 1795378597.25)
+    log = RequestLog(
+        service="adobe-bridge-send", namespace="PinpointConstructs", stream=stream, clock=lambda: 1795378597.25
+    )
     log.bind(LambdaContext("adobe-bridge-send"))
     log.write("custom action request", metric="Accepted", result="accepted")
     ours = lines(stream)[0]
@@ -90,7 +93,9 @@ def test_above_info_only_the_metric_is_written() -> None:
     log.write("request", metric="Accepted", result="accepted", destination="+*********82")
     (line,) = lines(stream)
     assert set(line) == {"_aws", "service", "Accepted"}
-    assert line["Accepted"] == 1 and line["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "Accepted", "Unit": "Count"}]
+    assert line["Accepted"] == 1 and line["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "Accepted", "Unit": "Count"}
+    ]
 
 
 def test_none_fields_are_left_out_and_other_values_are_written_as_text() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -43,7 +43,7 @@ def normalize(raw: Any, arrival: int = ARRIVAL) -> NormalizedEvent:
 
 
 def ms(iso: str) -> int:
-    return int(datetime.fromisoformat(iso).replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def sample(file_name: str, index: int) -> dict[str, Any]:
@@ -189,17 +189,37 @@ def ses_record(event_type: str, body_key: str | None = None, body: dict | None =
 @pytest.mark.parametrize(
     ("event_type", "body_key", "body", "expected_type", "expected_kind"),
     [
-        ("Bounce", "bounce", {"bounceType": "Transient", "bounceSubType": "MailboxFull"}, "_email.softbounce",
-         "email_softbounce"),
+        (
+            "Bounce",
+            "bounce",
+            {"bounceType": "Transient", "bounceSubType": "MailboxFull"},
+            "_email.softbounce",
+            "email_softbounce",
+        ),
         ("Bounce", "bounce", {"bounceType": "Undetermined"}, "_email.softbounce", "email_softbounce"),
         ("Reject", "reject", {"reason": "Bad content"}, "_email.rejected", "email_rejected"),
         ("Subscription", "subscription", {"contactList": "news"}, "_email.unsubscribe", "email_unsubscribe"),
-        ("Click", "click", {"link": "https://x.example/u", "linkTags": {"unsubscribeLinkTag": ["1"]}},
-         "_email.unsubscribe", "email_unsubscribe"),
-        ("Rendering Failure", "failure", {"errorMessage": "no var", "templateName": "t1"},
-         "_email.rendering_failure", "email_rendering_failure"),
-        ("DeliveryDelay", "deliveryDelay", {"delayType": "MailboxFull"}, "_email.delivery_delay",
-         "email_delivery_delay"),
+        (
+            "Click",
+            "click",
+            {"link": "https://x.example/u", "linkTags": {"unsubscribeLinkTag": ["1"]}},
+            "_email.unsubscribe",
+            "email_unsubscribe",
+        ),
+        (
+            "Rendering Failure",
+            "failure",
+            {"errorMessage": "no var", "templateName": "t1"},
+            "_email.rendering_failure",
+            "email_rendering_failure",
+        ),
+        (
+            "DeliveryDelay",
+            "deliveryDelay",
+            {"delayType": "MailboxFull"},
+            "_email.delivery_delay",
+            "email_delivery_delay",
+        ),
         ("BrandNewThing", None, None, "_email.brandnewthing", "custom"),
     ],
 )
@@ -216,8 +236,12 @@ def test_ses_rendering_failure_delivery_delay_and_subscription_facets() -> None:
         ses_record(
             "DeliveryDelay",
             "deliveryDelay",
-            {"delayType": "TransientCommunicationFailure", "expirationTime": "2017-08-06T00:00:00Z",
-             "reportingMTA": "mta", "timestamp": "2017-08-05T01:00:00Z"},
+            {
+                "delayType": "TransientCommunicationFailure",
+                "expirationTime": "2017-08-06T00:00:00Z",
+                "reportingMTA": "mta",
+                "timestamp": "2017-08-05T01:00:00Z",
+            },
         )
     )
     assert mail_event(delay)["delivery_delay"] == {
@@ -231,8 +255,11 @@ def test_ses_rendering_failure_delivery_delay_and_subscription_facets() -> None:
         ses_record(
             "Subscription",
             "subscription",
-            {"contactList": "news", "timestamp": "2017-08-05T02:00:00Z",
-             "newTopicPreferences": {"unsubscribeAll": True}},
+            {
+                "contactList": "news",
+                "timestamp": "2017-08-05T02:00:00Z",
+                "newTopicPreferences": {"unsubscribeAll": True},
+            },
         )
     )
     assert mail_event(subscription)["subscription"] == {
@@ -564,13 +591,29 @@ def test_to_epoch_ms() -> None:
 
 def test_kind_values_are_path_safe_and_cover_the_contract() -> None:
     required = {
-        "email_send", "email_delivered", "email_hardbounce", "email_softbounce", "email_complaint", "email_open",
-        "email_click", "email_unsubscribe", "email_rejected", "email_rendering_failure", "email_delivery_delay",
-        "sms_buffered", "sms_success", "sms_failure", "sms_optout", "campaign_send", "journey_send", "session",
+        "email_send",
+        "email_delivered",
+        "email_hardbounce",
+        "email_softbounce",
+        "email_complaint",
+        "email_open",
+        "email_click",
+        "email_unsubscribe",
+        "email_rejected",
+        "email_rendering_failure",
+        "email_delivery_delay",
+        "sms_buffered",
+        "sms_success",
+        "sms_failure",
+        "sms_optout",
+        "campaign_send",
+        "journey_send",
+        "session",
         "sms_inbound",
         "sms_optin",
         "import_job",  # _import.started / succeeded / failed (S3TriggeredImport notifications)
-        "custom", "unknown",
+        "custom",
+        "unknown",
     }
     assert set(KIND_VALUES) == required
     assert len(KIND_VALUES) == len(set(KIND_VALUES))
@@ -580,9 +623,18 @@ def test_kind_values_are_path_safe_and_cover_the_contract() -> None:
 
 @pytest.mark.parametrize(
     ("event_type", "kind"),
-    [("_email.send", "email_send"), ("_SMS.SUCCESS", "sms_success"), ("_campaign.send", "campaign_send"),
-     ("_journey.send", "journey_send"), ("_session.start", "session"), ("_session.stop", "session"),
-     ("custom.xyz", "custom"), ("_sms.success", "custom"), ("", "custom"), ("../../etc", "custom")],
+    [
+        ("_email.send", "email_send"),
+        ("_SMS.SUCCESS", "sms_success"),
+        ("_campaign.send", "campaign_send"),
+        ("_journey.send", "journey_send"),
+        ("_session.start", "session"),
+        ("_session.stop", "session"),
+        ("custom.xyz", "custom"),
+        ("_sms.success", "custom"),
+        ("", "custom"),
+        ("../../etc", "custom"),
+    ],
 )
 def test_kind_for(event_type: str, kind: str) -> None:
     assert kind_for(event_type) == kind
@@ -604,8 +656,25 @@ json_values = st.recursive(
 )
 known_types = st.sampled_from(
     sorted(EVENT_KINDS)
-    + ["Send", "Delivery", "Bounce", "Complaint", "Open", "Click", "Reject", "Rendering Failure", "DeliveryDelay",
-       "Subscription", "TEXT_SUCCESSFUL", "TEXT_BLOCKED", "MEDIA_QUEUED", "VOICE_ANSWERED", "custom.x", "", "  "]
+    + [
+        "Send",
+        "Delivery",
+        "Bounce",
+        "Complaint",
+        "Open",
+        "Click",
+        "Reject",
+        "Rendering Failure",
+        "DeliveryDelay",
+        "Subscription",
+        "TEXT_SUCCESSFUL",
+        "TEXT_BLOCKED",
+        "MEDIA_QUEUED",
+        "VOICE_ANSWERED",
+        "custom.x",
+        "",
+        "  ",
+    ]
 )
 maybe_typed = known_types | json_values
 mail_values = st.fixed_dictionaries(

@@ -116,8 +116,11 @@ def test_gives_up_after_max_attempts(firehose) -> None:
     records = events(3)
     failing = {
         "FailedPutCount": 1,
-        "RequestResponses": [{"RecordId": "a"}, {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "x"},
-                             {"RecordId": "c"}],
+        "RequestResponses": [
+            {"RecordId": "a"},
+            {"ErrorCode": "ServiceUnavailableException", "ErrorMessage": "x"},
+            {"RecordId": "c"},
+        ],
     }
     still_failing = {"FailedPutCount": 1, "RequestResponses": [{"ErrorCode": "ServiceUnavailableException"}]}
     expect_batch(stubber, records, failing)
@@ -257,8 +260,16 @@ def test_put_events_writes_pinpoint_record_and_answers_like_pinpoint(lake) -> No
         "Metrics": {"amount": 19, "items": 2.5},
         "Session": {"Id": "s-1", "StartTimestamp": "2025-11-20T09:59:00Z", "StopTimestamp": "2025-11-20T10:01:00Z"},
     }
-    endpoint = {"Demographic": {"Platform": "ios", "PlatformVersion": "17.1", "Make": "Apple", "Model": "iPhone",
-                                "Locale": "en_US", "AppVersion": "1.2.3"}}
+    endpoint = {
+        "Demographic": {
+            "Platform": "ios",
+            "PlatformVersion": "17.1",
+            "Make": "Apple",
+            "Model": "iPhone",
+            "Locale": "en_US",
+            "AppVersion": "1.2.3",
+        }
+    }
     response = writer.put_events(put_events_request({"evt-1": event}, endpoint))
     assert response == {
         "EventsResponse": {
@@ -297,8 +308,12 @@ def test_put_events_writes_pinpoint_record_and_answers_like_pinpoint(lake) -> No
         "metrics": {"amount": 19.0, "items": 2.5},
         "awsAccountId": ACCOUNT,
     }
-    normalized = normalize_record(dict(record, arrival_timestamp=arrival), arrival_timestamp_ms=arrival,
-                                  application_id="other", account_id="other")
+    normalized = normalize_record(
+        dict(record, arrival_timestamp=arrival),
+        arrival_timestamp_ms=arrival,
+        application_id="other",
+        account_id="other",
+    )
     assert (normalized.source, normalized.kind, normalized.dt) == ("app", "custom", "2025-11-20")
 
 
@@ -319,8 +334,10 @@ VALID = {"EventType": "custom.ok", "Timestamp": "2025-11-20T10:00:00Z"}
         ({**VALID, "Metrics": {"m": "5"}}, "Metrics['m'] must be a number"),
         ({**VALID, "Metrics": {"m": True}}, "Metrics['m'] must be a number"),
         ({**VALID, "Metrics": {"m" * 51: 1}}, "Metrics key"),
-        ({**VALID, "Attributes": {f"a{i}": "v" for i in range(21)}, "Metrics": {f"m{i}": i for i in range(20)}},
-         "41 keys; the limit is 40"),
+        (
+            {**VALID, "Attributes": {f"a{i}": "v" for i in range(21)}, "Metrics": {f"m{i}": i for i in range(20)}},
+            "41 keys; the limit is 40",
+        ),
         ({**VALID, "Session": {"StartTimestamp": "2025-11-20T10:00:00Z"}}, "Session.Id is required"),
         ({**VALID, "Session": {"Id": "s"}}, "Session.StartTimestamp is required"),
         ({**VALID, "SdkName": 3}, "SdkName must be a string"),
@@ -338,8 +355,11 @@ def test_put_events_rejects_invalid_event_with_400(lake, event: Any, message_par
 
 
 def test_put_events_accepts_40_keys_and_50_char_names(lake) -> None:
-    event = {**VALID, "Attributes": {f"a{i:02d}" + "x" * 47: "v" * 200 for i in range(20)},
-             "Metrics": {f"m{i}": i for i in range(20)}}
+    event = {
+        **VALID,
+        "Attributes": {f"a{i:02d}" + "x" * 47: "v" * 200 for i in range(20)},
+        "Metrics": {f"m{i}": i for i in range(20)},
+    }
     response = EventStreamWriter(STREAM, application_id=APP_ID).put_events(put_events_request({"e": event}))
     assert response["EventsResponse"]["Results"]["endpoint-1"]["EventsItemResponse"]["e"]["StatusCode"] == 202
     assert len(lake()) == 1
@@ -348,8 +368,10 @@ def test_put_events_accepts_40_keys_and_50_char_names(lake) -> None:
 def test_put_events_accepts_bare_events_request_with_writer_application_id(lake) -> None:
     writer = EventStreamWriter(STREAM, application_id=APP_ID)
     request = put_events_request({"e": VALID})["EventsRequest"]
-    assert writer.put_events(request)["EventsResponse"]["Results"]["endpoint-1"]["EventsItemResponse"]["e"][
-        "StatusCode"] == 202
+    assert (
+        writer.put_events(request)["EventsResponse"]["Results"]["endpoint-1"]["EventsItemResponse"]["e"]["StatusCode"]
+        == 202
+    )
     assert lake()[0]["application"]["app_id"] == APP_ID
 
 
@@ -362,8 +384,10 @@ TOO_MANY_EVENTS = {str(i): VALID for i in range(101)}
         ({"EventsRequest": {"BatchItem": {"e": {"Events": {}}}}}, "ApplicationId is required"),
         ({"ApplicationId": APP_ID, "EventsRequest": {}}, "BatchItem is required"),
         ({"ApplicationId": APP_ID, "EventsRequest": {"BatchItem": {"e": {"Endpoint": {}}}}}, "Events is required"),
-        ({"ApplicationId": APP_ID, "EventsRequest": {"BatchItem": {f"e{i}": {"Events": {}} for i in range(101)}}},
-         "101 entries"),
+        (
+            {"ApplicationId": APP_ID, "EventsRequest": {"BatchItem": {f"e{i}": {"Events": {}} for i in range(101)}}},
+            "101 entries",
+        ),
         ({"ApplicationId": APP_ID, "EventsRequest": {"BatchItem": {"e": {"Events": TOO_MANY_EVENTS}}}}, "101 events"),
     ],
 )

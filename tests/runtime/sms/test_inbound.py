@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pinpoint_runtime.phone import mask_phone_number
 from pinpoint_runtime.sms.inbound import (
     MAX_BODY_CHARACTERS,
     InboundSms,
     MalformedInboundMessage,
-    mask_phone_number,
     parse_inbound_message,
     parse_sqs_record,
 )
-
 from tests.conftest import TEST_DATA
 
 PAYLOADS = TEST_DATA / "payloads"
@@ -215,8 +213,14 @@ json_values = st.recursive(
     max_leaves=10,
 )
 field_names = st.sampled_from(
-    ["originationNumber", "destinationNumber", "messageKeyword", "messageBody", "inboundMessageId",
-     "previousPublishedMessageId"]
+    [
+        "originationNumber",
+        "destinationNumber",
+        "messageKeyword",
+        "messageBody",
+        "inboundMessageId",
+        "previousPublishedMessageId",
+    ]
 )
 
 
@@ -230,7 +234,11 @@ def test_any_field_value_either_parses_or_fails_with_a_reason_free_of_content(
         inbound = parse_inbound_message(json.dumps(message))
     except MalformedInboundMessage as error:
         assert error.reason.split(" ", 1)[0] in {
-            "originationNumber", "destinationNumber", "messageKeyword", "messageBody", "inboundMessageId",
+            "originationNumber",
+            "destinationNumber",
+            "messageKeyword",
+            "messageBody",
+            "inboundMessageId",
             "previousPublishedMessageId",
         }
         if len(body) >= 8:

@@ -14,6 +14,7 @@ import unicodedata
 import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+
 from pinpoint_runtime.sms.keywords import (
     AWS_OPT_OUT_KEYWORDS,
     ENV_KEYWORD_CONFIG,

@@ -17,9 +17,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from pinpoint_runtime.sms import opt_out
+
 from pinpoint_runtime.events.records import normalize_record
 from pinpoint_runtime.events.stream import EventStreamWriter
+from pinpoint_runtime.sms import opt_out
 from pinpoint_runtime.sms.inbound import InboundSms
 from pinpoint_runtime.sms.keywords import KeywordAction, KeywordEngine, KeywordRule, ProgramInfo
 from pinpoint_runtime.sms.opt_out import (
@@ -33,7 +34,6 @@ from pinpoint_runtime.sms.opt_out import (
     RegistryConflictError,
 )
 from pinpoint_runtime.sms.sender import SmsSender, SmsSendError
-
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
 TABLE = "opt-out-registry"

@@ -18,7 +18,6 @@ from pinpoint_runtime.sms.rate_limiter import (
     count_message_parts,
 )
 from pinpoint_runtime.sms.sender import RecipientOptedOut, SmsSender, SmsSendError
-
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
 

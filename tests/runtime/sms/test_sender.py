@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from pinpoint_runtime.sms import sender as sms_sender
 from pinpoint_runtime.sms.inbound import InboundSms
 from pinpoint_runtime.sms.sender import RecipientOptedOut, SmsSender, SmsSendError
-
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
 CUSTOMER = "+14255550182"
@@ -56,7 +55,10 @@ def test_send_text_builds_the_full_request(fake: FakeSmsVoiceV2) -> None:
     number = fake.add_phone_number(OUR_NUMBER)
     sender = SmsSender(origination_identity=number["PhoneNumberArn"], configuration_set_name="events", client=fake)
     message_id = sender.send_text(
-        CUSTOMER, "Your code is 1234", message_type="TRANSACTIONAL", time_to_live=300,
+        CUSTOMER,
+        "Your code is 1234",
+        message_type="TRANSACTIONAL",
+        time_to_live=300,
         context={"campaign": "c-1", "endpoint_id": "ep-9"},
     )
     assert fake.calls_to("send_text_message") == [
@@ -222,9 +224,12 @@ def test_throttling_and_internal_errors_are_retryable(fake: FakeSmsVoiceV2, code
 
 @pytest.mark.parametrize(
     ("code", "reason"),
-    [("ConflictException", "DESTINATION_PHONE_NUMBER_NOT_VERIFIED"),
-     ("ServiceQuotaExceededException", "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"),
-     ("AccessDeniedException", "ACCOUNT_DISABLED"), ("ResourceNotFoundException", None)],
+    [
+        ("ConflictException", "DESTINATION_PHONE_NUMBER_NOT_VERIFIED"),
+        ("ServiceQuotaExceededException", "MONTHLY_SPEND_LIMIT_REACHED_FOR_TEXT"),
+        ("AccessDeniedException", "ACCOUNT_DISABLED"),
+        ("ResourceNotFoundException", None),
+    ],
 )
 def test_other_service_errors_are_not_retryable(fake: FakeSmsVoiceV2, code: str, reason: str | None) -> None:
     fake.fail_next("send_text_message", code, reason=reason)
@@ -237,7 +242,9 @@ def test_service_validation_error_from_a_real_client_is_not_retryable() -> None:
     client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
     with Stubber(client) as stubber:
         stubber.add_client_error(
-            "send_text_message", service_error_code="ValidationException", http_status_code=400,
+            "send_text_message",
+            service_error_code="ValidationException",
+            http_status_code=400,
             modeled_fields={"Reason": "INVALID_IDENTITY_FOR_DESTINATION_COUNTRY"},
         )
         with pytest.raises(SmsSendError) as raised:
@@ -250,10 +257,15 @@ def test_opted_out_conflict_from_a_real_client_shape() -> None:
     client = boto3.client("pinpoint-sms-voice-v2", region_name="us-east-1")
     with Stubber(client) as stubber:
         stubber.add_client_error(
-            "send_text_message", service_error_code="ConflictException", http_status_code=400,
+            "send_text_message",
+            service_error_code="ConflictException",
+            http_status_code=400,
             modeled_fields={"Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT", "ResourceType": "opted-out-number"},
-            expected_params={"DestinationPhoneNumber": CUSTOMER, "MessageBody": "hello",
-                             "MessageType": "TRANSACTIONAL"},
+            expected_params={
+                "DestinationPhoneNumber": CUSTOMER,
+                "MessageBody": "hello",
+                "MessageType": "TRANSACTIONAL",
+            },
         )
         with pytest.raises(RecipientOptedOut):
             SmsSender(client=client).send_text(CUSTOMER, "hello")
@@ -261,9 +273,11 @@ def test_opted_out_conflict_from_a_real_client_shape() -> None:
 
 @pytest.mark.parametrize(
     ("error", "retryable"),
-    [(EndpointConnectionError(endpoint_url="https://sms-voice.us-east-1.amazonaws.com"), True),
-     (ReadTimeoutError(endpoint_url="https://sms-voice.us-east-1.amazonaws.com"), True),
-     (ParamValidationError(report="bad"), False)],
+    [
+        (EndpointConnectionError(endpoint_url="https://sms-voice.us-east-1.amazonaws.com"), True),
+        (ReadTimeoutError(endpoint_url="https://sms-voice.us-east-1.amazonaws.com"), True),
+        (ParamValidationError(report="bad"), False),
+    ],
 )
 def test_connection_errors_are_retryable(error: Exception, retryable: bool) -> None:
     class Failing:
@@ -319,7 +333,8 @@ def test_fake_opt_out_list_operations_follow_the_model(fake: FakeSmsVoiceV2) -> 
     fake.end_user_opt_out("+14255550199")
     described = fake.describe_opted_out_numbers(OptOutListName="Default")
     assert [(item["OptedOutNumber"], item["EndUserOptedOut"]) for item in described["OptedOutNumbers"]] == [
-        (CUSTOMER, False), ("+14255550199", True)
+        (CUSTOMER, False),
+        ("+14255550199", True),
     ]
     by_end_user = fake.describe_opted_out_numbers(
         OptOutListName=described["OptOutListArn"], Filters=[{"Name": "end-user-opted-out", "Values": ["true"]}]

@@ -33,10 +33,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from pinpoint_runtime.core.aws_clients import client as aws_client
 from pinpoint_runtime.campaigns.payloads import (
     FAILURE,
     SUCCESS,
@@ -46,7 +44,8 @@ from pinpoint_runtime.campaigns.payloads import (
     parse_channel_response,
     user_id_of,
 )
-from pinpoint_runtime.core.process_state import EnvironmentBuiltEntryPoint
+from pinpoint_runtime.core.aws_clients import client as aws_client
+from pinpoint_runtime.core.aws_clients import error_code
 from pinpoint_runtime.core.https_client import (
     HttpResponse,
     HttpsClient,
@@ -56,7 +55,10 @@ from pinpoint_runtime.core.https_client import (
     send_with_retries,
     sign_body,
 )
+from pinpoint_runtime.core.process_state import EnvironmentBuiltEntryPoint
 from pinpoint_runtime.core.retries import full_jitter_backoff
+from pinpoint_runtime.core.timestamps import iso_utc
+from pinpoint_runtime.phone import is_e164
 from pinpoint_runtime.sms.rate_limiter import PartsRateLimiter, RateLimitDeadlineExceeded
 
 Results = dict[str, tuple[str, str | None]]
@@ -66,21 +68,20 @@ TIMESTAMP_HEADER = "X-Pinpoint-Timestamp"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 KEY_ENDPOINT_ID = "ENDPOINT_ID"
 KEY_USER_ID = "USER_ID"
-_E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 CONNECT_RETRYABLE = frozenset(
-    {"ThrottlingException", "TooManyRequestsException", "LimitExceededException", "InternalServiceException",
-     "ServiceUnavailableException"}
+    {
+        "ThrottlingException",
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "InternalServiceException",
+        "ServiceUnavailableException",
+    }
 )
 MAX_INBOX_MESSAGE_BYTES = 256 * 1024
 
 
 class ChannelConfigurationError(ValueError):
     """The channel's settings (environment) are invalid."""
-
-
-def _error_code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, Mapping) else ""
 
 
 def campaign_id_of(event: Mapping[str, Any]) -> str:
@@ -90,8 +91,12 @@ def campaign_id_of(event: Mapping[str, Any]) -> str:
 
 def send_key(event: Mapping[str, Any], endpoint_id: str) -> str:
     return "#".join(
-        [str(event.get("ApplicationId") or ""), campaign_id_of(event), str(event.get("TreatmentId") or "0"),
-         endpoint_id]
+        [
+            str(event.get("ApplicationId") or ""),
+            campaign_id_of(event),
+            str(event.get("TreatmentId") or "0"),
+            endpoint_id,
+        ]
     )
 
 
@@ -105,14 +110,20 @@ def batch_idempotency_key(event: Mapping[str, Any]) -> str:
     """The same for every retry of one call: the ids and the sorted endpoint ids."""
     ids = sorted(endpoints_of(event))
     material = json.dumps(
-        [str(event.get("ApplicationId") or ""), campaign_id_of(event), str(event.get("TreatmentId") or "0"),
-         str(event.get("ActivityId") or ""), str(event.get("ScheduledTime") or ""), ids]
+        [
+            str(event.get("ApplicationId") or ""),
+            campaign_id_of(event),
+            str(event.get("TreatmentId") or "0"),
+            str(event.get("ActivityId") or ""),
+            str(event.get("ScheduledTime") or ""),
+            ids,
+        ]
     )
     return hashlib.sha256(material.encode()).hexdigest()
 
 
 def all_endpoints(event: Mapping[str, Any], status: str, reason: str | None = None) -> Results:
-    return {endpoint_id: (status, reason) for endpoint_id in endpoints_of(event)}
+    return dict.fromkeys(endpoints_of(event), (status, reason))
 
 
 # ----------------------------------------------------------------------------------------------- secrets
@@ -185,8 +196,9 @@ class _HttpsPoster:
         self._clock = clock
         self.last_attempts = 0
 
-    def _post(self, event: Mapping[str, Any], body: bytes, headers: Callable[[], dict[str, str]],
-              deadline: float | None) -> Results:
+    def _post(
+        self, event: Mapping[str, Any], body: bytes, headers: Callable[[], dict[str, str]], deadline: float | None
+    ) -> Results:
         outcome = send_with_retries(
             lambda: self.http.post(self.url, body, headers=headers()),
             policy=self.policy,
@@ -216,8 +228,8 @@ def _results_from(response: HttpResponse | None, event: Mapping[str, Any]) -> Re
             try:
                 return parse_channel_response(answer, ids)
             except PayloadError as error:
-                return {i: (FAILURE, f"the receiver answered 2xx with invalid Results: {error}") for i in ids}
-    return {i: (SUCCESS, None) for i in ids}
+                return dict.fromkeys(ids, (FAILURE, f"the receiver answered 2xx with invalid Results: {error}"))
+    return dict.fromkeys(ids, (SUCCESS, None))
 
 
 class WebhookChannel(_HttpsPoster):
@@ -238,9 +250,17 @@ class WebhookChannel(_HttpsPoster):
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(url, retry_statuses=retry_statuses, max_attempts=max_attempts, timeout=timeout,
-                         http_client=http_client, backoff_base=backoff_base, backoff_cap=backoff_cap, sleep=sleep,
-                         clock=clock)
+        super().__init__(
+            url,
+            retry_statuses=retry_statuses,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            http_client=http_client,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            sleep=sleep,
+            clock=clock,
+        )
         self.secret = secret
         self._wall_clock = wall_clock
 
@@ -288,9 +308,17 @@ class CdpWriteBack(_HttpsPoster):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__(url, retry_statuses=retry_statuses, max_attempts=max_attempts, timeout=timeout,
-                         http_client=http_client, backoff_base=backoff_base, backoff_cap=backoff_cap, sleep=sleep,
-                         clock=clock)
+        super().__init__(
+            url,
+            retry_statuses=retry_statuses,
+            max_attempts=max_attempts,
+            timeout=timeout,
+            http_client=http_client,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            sleep=sleep,
+            clock=clock,
+        )
         if not re.fullmatch(r"[A-Za-z0-9-]{1,64}", auth_header):
             raise ChannelConfigurationError("auth_header must be an HTTP header name")
         self.secret = secret
@@ -328,8 +356,7 @@ class CdpWriteBack(_HttpsPoster):
         key = batch_idempotency_key(event)
 
         def headers() -> dict[str, str]:
-            return {"Content-Type": "application/json; charset=utf-8", self.auth_header: token,
-                    IDEMPOTENCY_HEADER: key}
+            return {"Content-Type": "application/json; charset=utf-8", self.auth_header: token, IDEMPOTENCY_HEADER: key}
 
         return self._post(event, body, headers, deadline)
 
@@ -361,7 +388,7 @@ class ConnectVoiceChannel:
             raise ChannelConfigurationError("instance_id and contact_flow_id are required")
         if not source_phone_number and not queue_id:
             raise ChannelConfigurationError("a source phone number or a queue (whose caller id is used) is required")
-        if source_phone_number and not _E164.match(source_phone_number):
+        if source_phone_number and not is_e164(source_phone_number):
             raise ChannelConfigurationError("source_phone_number must be E.164")
         self.instance_id = instance_id
         self.contact_flow_id = contact_flow_id
@@ -413,7 +440,7 @@ class ConnectVoiceChannel:
                 self.client.start_outbound_voice_contact(**request)
                 return SUCCESS, None
             except Exception as error:
-                code = _error_code(error)
+                code = error_code(error)
                 if not code:
                     raise
                 if code not in CONNECT_RETRYABLE or attempt >= self.max_attempts:
@@ -427,7 +454,7 @@ class ConnectVoiceChannel:
         results: Results = {}
         for endpoint_id, endpoint in endpoints_of(event).items():
             address = endpoint.get("Address")
-            if not isinstance(address, str) or not _E164.match(address):
+            if not is_e164(address):
                 results[endpoint_id] = (FAILURE, "the endpoint has no E.164 phone number to call")
                 continue
             results[endpoint_id] = self.call(self.request(event, endpoint_id, address), deadline)
@@ -471,8 +498,7 @@ class InAppInbox:
 
     def deliver(self, event: Mapping[str, Any], *, deadline: float | None = None) -> Results:
         now = self._clock()
-        scheduled = str(event.get("ScheduledTime") or "") or datetime.fromtimestamp(now, UTC).isoformat(
-            timespec="milliseconds").replace("+00:00", "Z")
+        scheduled = str(event.get("ScheduledTime") or "") or iso_utc(now)
         campaign = campaign_id_of(event)
         treatment = str(event.get("TreatmentId") or "0")
         data = event.get("Data")
@@ -498,11 +524,12 @@ class InAppInbox:
                 "expires_at": {"N": str(int(now + self.ttl_seconds))},
             }
             try:
-                self.client.put_item(TableName=self.table_name, Item=item,
-                                     ConditionExpression="attribute_not_exists(pk)")
+                self.client.put_item(
+                    TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                )
                 results[endpoint_id] = (SUCCESS, None)
             except Exception as error:
-                code = _error_code(error)
+                code = error_code(error)
                 if code == "ConditionalCheckFailedException":
                     results[endpoint_id] = (SUCCESS, None)  # already in the inbox: a retry or a second endpoint
                 elif code:
@@ -593,8 +620,12 @@ def inapp_inbox_from_environment(environ: Mapping[str, str]) -> InAppInbox:
     )
 
 
-def deadline_of(context: Any, *, reserve_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic,
-                ) -> float | None:
+def deadline_of(
+    context: Any,
+    *,
+    reserve_seconds: float = 1.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> float | None:
     """A ``clock`` value ``reserve_seconds`` before the Lambda invocation times out (``None`` without a context)."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
@@ -627,12 +658,12 @@ class ChannelEntryPoint(EnvironmentBuiltEntryPoint):
 
 
 __all__ = [
-    "ChannelEntryPoint",
     "IDEMPOTENCY_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "CdpWriteBack",
     "ChannelConfigurationError",
+    "ChannelEntryPoint",
     "ConnectVoiceChannel",
     "InAppInbox",
     "SecretReader",

@@ -32,8 +32,10 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pinpoint_runtime.core.aws_clients import client as aws_client
 from pinpoint_runtime.campaigns.payloads import endpoints_of, user_id_of
+from pinpoint_runtime.core.aws_clients import client as aws_client
+from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.dynamodb_items import from_item
 from pinpoint_runtime.core.process_state import EnvironmentBuiltEntryPoint
 from pinpoint_runtime.core.retries import full_jitter_backoff
 
@@ -91,12 +93,6 @@ def _with_attributes(endpoint: Mapping[str, Any], values: Mapping[str, list[str]
     return out
 
 
-def _deserializer() -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return TypeDeserializer()
-
-
 # ----------------------------------------------------------------------------------------------- attribute lookup
 class AttributeLookup:
     """Adds a DynamoDB item's values to each endpoint's ``Attributes`` (see the module docstring).
@@ -138,7 +134,6 @@ class AttributeLookup:
         """Items by id (ids without an item are absent); unprocessed keys retried with full-jitter backoff."""
         found: dict[str, dict[str, Any]] = {}
         pending = [{self.partition_key: {"S": i}} for i in sorted(ids)]
-        deserializer = _deserializer()
         attempt = 0
         while pending:
             chunk, pending = pending[:100], pending[100:]
@@ -149,7 +144,7 @@ class AttributeLookup:
                 request["ExpressionAttributeNames"] = names
             response = self.client.batch_get_item(RequestItems={self.table_name: request})
             for item in response.get("Responses", {}).get(self.table_name, []):
-                plain = {k: deserializer.deserialize(v) for k, v in item.items()}
+                plain = from_item(item)
                 found[str(plain.pop(self.partition_key))] = plain
             unprocessed = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
             if unprocessed:
@@ -187,8 +182,9 @@ class TemplateSource(Protocol):
 
 
 class S3TemplateSource(TemplateSource):
-    def __init__(self, bucket: str, prefix: str = "", *, max_bytes: int = DEFAULT_TEMPLATE_MAX_BYTES,
-                 s3_client: Any = None) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", *, max_bytes: int = DEFAULT_TEMPLATE_MAX_BYTES, s3_client: Any = None
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix
         self.max_bytes = max_bytes
@@ -199,7 +195,7 @@ class S3TemplateSource(TemplateSource):
         try:
             response = s3.get_object(Bucket=self.bucket, Key=f"{self.prefix}{key}")
         except Exception as error:
-            if _error_code(error) in ("NoSuchKey", "404", "NotFound"):
+            if error_code(error) in ("NoSuchKey", "404", "NotFound"):
                 return None
             raise
         body = response["Body"]
@@ -220,8 +216,14 @@ class S3TemplateSource(TemplateSource):
 class HttpsTemplateSource(TemplateSource):
     """``base_url`` + key over HTTPS (GET, timeouts, at most 3 HTTPS-only redirects); 404/410 mean absent."""
 
-    def __init__(self, base_url: str, *, timeout: float = 3.0, max_bytes: int = DEFAULT_TEMPLATE_MAX_BYTES,
-                 http_client: Any = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 3.0,
+        max_bytes: int = DEFAULT_TEMPLATE_MAX_BYTES,
+        http_client: Any = None,
+    ) -> None:
         from pinpoint_runtime.core.https_client import HttpsClient, require_https
 
         require_https(base_url)
@@ -242,11 +244,6 @@ class HttpsTemplateSource(TemplateSource):
         from pinpoint_runtime.core.https_client import host_of
 
         return f"https://{host_of(self.base_url)}"
-
-
-def _error_code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, Mapping) else ""
 
 
 class TemplateCache:
@@ -280,7 +277,7 @@ def parse_template_document(data: bytes, key: str) -> dict[str, str]:
     except ValueError:
         raise ValueError(f"template {key!r} is not JSON") from None
     if not isinstance(document, Mapping):
-        raise ValueError(f"template {key!r} must be a JSON object with subject/html/body")  # noqa: TRY004 - bad document content, like the other checks
+        raise ValueError(f"template {key!r} must be a JSON object with subject/html/body")
     parts = {name: document[name] for name in TEMPLATE_PARTS if name in document}
     if not parts or not all(isinstance(v, str) for v in parts.values()):
         raise ValueError(f"template {key!r} needs at least one of subject/html/body, each a string")
@@ -302,8 +299,13 @@ def template_key(pattern: str, event: Mapping[str, Any], locale: str) -> str:
 
 
 def validate_template_key(pattern: str) -> None:
-    unknown = set(_PLACEHOLDER.findall(pattern)) - {"ApplicationId", "CampaignId", "TreatmentId", "ActivityId",
-                                                     "Locale"}
+    unknown = set(_PLACEHOLDER.findall(pattern)) - {
+        "ApplicationId",
+        "CampaignId",
+        "TreatmentId",
+        "ActivityId",
+        "Locale",
+    }
     if unknown:
         raise HookConfigurationError(f"unknown template key placeholders: {sorted(unknown)}")
 
@@ -482,7 +484,7 @@ class FrequencyCap:
                 )
                 return True
             except Exception as error:
-                if _error_code(error) != "ConditionalCheckFailedException":
+                if error_code(error) != "ConditionalCheckFailedException":
                     raise
         self.dropped_on_conflict += 1
         return False
@@ -585,7 +587,6 @@ class HookEntryPoint(EnvironmentBuiltEntryPoint):
 
 __all__ = [
     "DEFAULT_TEMPLATE_KEY",
-    "HookEntryPoint",
     "KEY_ENDPOINT_ID",
     "KEY_TYPES",
     "KEY_USER_ID",
@@ -593,6 +594,7 @@ __all__ = [
     "ExternalTemplates",
     "FrequencyCap",
     "HookConfigurationError",
+    "HookEntryPoint",
     "HttpsTemplateSource",
     "S3TemplateSource",
     "TemplateCache",

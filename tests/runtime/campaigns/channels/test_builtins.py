@@ -14,19 +14,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
+
 from channel_cdp_writeback import handler as cdp_handler
 from channel_connect_voice import handler as connect_handler
 from channel_inapp_inbox import handler as inbox_handler
 from channel_webhook import handler as webhook_handler
-from moto import mock_aws
-from pinpoint_runtime.campaigns.payloads import (
-    FAILURE,
-    SUCCESS,
-    CampaignContext,
-    channel_results,
-    custom_channel_event,
-    parse_channel_response,
-)
 from pinpoint_runtime.campaigns.channels.builtins import (
     CdpWriteBack,
     ChannelConfigurationError,
@@ -37,6 +30,14 @@ from pinpoint_runtime.campaigns.channels.builtins import (
     batch_idempotency_key,
     client_token,
 )
+from pinpoint_runtime.campaigns.payloads import (
+    FAILURE,
+    SUCCESS,
+    CampaignContext,
+    channel_results,
+    custom_channel_event,
+    parse_channel_response,
+)
 from pinpoint_runtime.core.https_client import (
     HttpsClient,
     InsecureUrlError,
@@ -44,7 +45,6 @@ from pinpoint_runtime.core.https_client import (
     signature,
     verify_signature,
 )
-
 from tests.conftest import REPO
 from tests.support.local_https import Answer, LocalHttpsServer, client_context, make_certificate
 
@@ -54,13 +54,22 @@ SIGNING_KEY = "s3cr3t-signing-key-for-tests"
 
 def payload(*, treatment: str = "0", campaign: str = "camp-1", data: str = '{"title": "Sale"}') -> dict[str, Any]:
     endpoints = {
-        "ep-sms": {"ChannelType": "SMS", "Address": "+12065550100", "User": {"UserId": "u-1"},
-                   "Attributes": {"Offer": ["20%"]}},
+        "ep-sms": {
+            "ChannelType": "SMS",
+            "Address": "+12065550100",
+            "User": {"UserId": "u-1"},
+            "Attributes": {"Offer": ["20%"]},
+        },
         "ep-voice": {"ChannelType": "VOICE", "Address": "+12065550101", "User": {"UserId": "u-2"}},
         "ep-bare": {"ChannelType": "CUSTOM"},  # no Address, Attributes or User
     }
-    context = CampaignContext(application_id="app-1", campaign_id=campaign, treatment_id=treatment,
-                              activity_id="act-1", scheduled_time="2026-11-01T10:00:00.000Z")
+    context = CampaignContext(
+        application_id="app-1",
+        campaign_id=campaign,
+        treatment_id=treatment,
+        activity_id="act-1",
+        scheduled_time="2026-11-01T10:00:00.000Z",
+    )
     return custom_channel_event(context, data, endpoints)
 
 
@@ -95,8 +104,13 @@ def http(certificate: tuple[Path, Path]) -> HttpsClient:
 
 
 def webhook(server: LocalHttpsServer, http: HttpsClient, waits: list[float] | None = None, **kwargs: Any):
-    return WebhookChannel(server.url("/hook"), StaticSecret(SIGNING_KEY), http_client=http,
-                          sleep=(waits.append if waits is not None else (lambda s: None)), **kwargs)
+    return WebhookChannel(
+        server.url("/hook"),
+        StaticSecret(SIGNING_KEY),
+        http_client=http,
+        sleep=(waits.append if waits is not None else (lambda s: None)),
+        **kwargs,
+    )
 
 
 # --------------------------------------------------------------------------------------------- signing
@@ -196,8 +210,9 @@ def test_webhook_receiver_may_answer_per_endpoint_results(server: LocalHttpsServ
     }
 
 
-def test_webhook_refuses_plain_http_and_a_wrong_secret_fails_verification(server: LocalHttpsServer,
-                                                                          http: HttpsClient) -> None:
+def test_webhook_refuses_plain_http_and_a_wrong_secret_fails_verification(
+    server: LocalHttpsServer, http: HttpsClient
+) -> None:
     with pytest.raises(InsecureUrlError):
         WebhookChannel(f"http://127.0.0.1:{server.port}/hook", StaticSecret("x"))
     wrong = WebhookChannel(server.url("/hook"), StaticSecret("wrong"), http_client=http, sleep=lambda s: None)
@@ -216,11 +231,17 @@ def test_webhook_handler_reads_the_secret_from_secrets_manager(
     aws: None, server: LocalHttpsServer, certificate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="signing", SecretString=json.dumps({"key": SIGNING_KEY}))["ARN"]
+        Name="signing", SecretString=json.dumps({"key": SIGNING_KEY})
+    )["ARN"]
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the standard way to trust a private CA
-    for name, value in {"WEBHOOK_URL": server.url("/hook"), "SIGNING_SECRET_ID": arn,
-                        "SIGNING_SECRET_JSON_FIELD": "key", "RETRY_STATUS_CODES": "503", "MAX_ATTEMPTS": "2",
-                        "REQUEST_TIMEOUT_SECONDS": "2"}.items():
+    for name, value in {
+        "WEBHOOK_URL": server.url("/hook"),
+        "SIGNING_SECRET_ID": arn,
+        "SIGNING_SECRET_JSON_FIELD": "key",
+        "RETRY_STATUS_CODES": "503",
+        "MAX_ATTEMPTS": "2",
+        "REQUEST_TIMEOUT_SECONDS": "2",
+    }.items():
         monkeypatch.setenv(name, value)
     webhook_handler.reset()
     server.answer(Answer(503), Answer(200))
@@ -257,8 +278,9 @@ def test_secret_reader_cache_ttl_and_json_field(aws: None) -> None:
 # --------------------------------------------------------------------------------------------- CDP write-back
 def test_cdp_writeback_posts_records_with_the_auth_header(server: LocalHttpsServer, http: HttpsClient) -> None:
     server.signing_secret = None
-    channel = CdpWriteBack(server.url("/ingest"), StaticSecret("Bearer cdp-token"), http_client=http,
-                           sleep=lambda s: None)
+    channel = CdpWriteBack(
+        server.url("/ingest"), StaticSecret("Bearer cdp-token"), http_client=http, sleep=lambda s: None
+    )
     event = payload()
     results = results_of({"Results": {k: {"Status": s} for k, (s, _) in channel.deliver(event).items()}}, event)
     assert {s for s, _ in results.values()} == {SUCCESS}
@@ -272,26 +294,30 @@ def test_cdp_writeback_posts_records_with_the_auth_header(server: LocalHttpsServ
     assert "address" not in first and records[2]["userId"] is None and records[2]["attributes"] == {}
     assert "+12065550100" not in request.body.decode()  # no addresses unless asked for
 
-    with_addresses = CdpWriteBack(server.url("/ingest"), StaticSecret("t"), auth_header="X-Api-Key",
-                                  include_addresses=True, http_client=http)
+    with_addresses = CdpWriteBack(
+        server.url("/ingest"), StaticSecret("t"), auth_header="X-Api-Key", include_addresses=True, http_client=http
+    )
     with_addresses.deliver(event)
     assert server.requests[-1].headers["x-api-key"] == "t"
     assert json.loads(server.requests[-1].body)["records"][0]["address"] == "+12065550100"
 
 
-def test_cdp_handler_with_secrets_manager_and_a_failing_cdp(aws: None, server: LocalHttpsServer, certificate,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cdp_handler_with_secrets_manager_and_a_failing_cdp(
+    aws: None, server: LocalHttpsServer, certificate, monkeypatch: pytest.MonkeyPatch
+) -> None:
     server.signing_secret = None
-    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="cdp", SecretString="Bearer abc")["ARN"]
+    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(Name="cdp", SecretString="Bearer abc")[
+        "ARN"
+    ]
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     for name, value in {"CDP_URL": server.url("/r"), "AUTH_SECRET_ID": arn, "MAX_ATTEMPTS": "1"}.items():
         monkeypatch.setenv(name, value)
     cdp_handler.reset()
     server.answer(Answer(500))
     answer = cdp_handler.handler(payload(), None)
-    assert results_of(answer, payload()) == {k: (FAILURE, "127.0.0.1: HTTP 500 after 1 attempts")
-                                              for k in ("ep-sms", "ep-voice", "ep-bare")}
+    assert results_of(answer, payload()) == dict.fromkeys(
+        ("ep-sms", "ep-voice", "ep-bare"), (FAILURE, "127.0.0.1: HTTP 500 after 1 attempts")
+    )
     assert server.requests[0].headers["authorization"] == "Bearer abc"
     cdp_handler.reset()
 
@@ -313,17 +339,32 @@ class FakeClock:
 def connect_channel(clock: FakeClock, **kwargs: Any) -> tuple[ConnectVoiceChannel, Stubber]:
     client = boto3.client("connect", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stubber = Stubber(client)
-    options = {"instance_id": "inst-1", "contact_flow_id": "flow-1", "source_phone_number": "+12065550199",
-               "calls_per_second": 2.0, "connect_client": client, "clock": clock, "sleep": clock.sleep, **kwargs}
+    options = {
+        "instance_id": "inst-1",
+        "contact_flow_id": "flow-1",
+        "source_phone_number": "+12065550199",
+        "calls_per_second": 2.0,
+        "connect_client": client,
+        "clock": clock,
+        "sleep": clock.sleep,
+        **kwargs,
+    }
     return ConnectVoiceChannel(**options), stubber
 
 
 def expected_call(event: dict[str, Any], endpoint_id: str, address: str) -> dict[str, Any]:
     return {
-        "DestinationPhoneNumber": address, "ContactFlowId": "flow-1", "InstanceId": "inst-1",
-        "ClientToken": client_token(event, endpoint_id), "SourcePhoneNumber": "+12065550199",
-        "Attributes": {"Message": event["Data"], "CampaignId": "camp-1", "TreatmentId": event["TreatmentId"],
-                       "EndpointId": endpoint_id},
+        "DestinationPhoneNumber": address,
+        "ContactFlowId": "flow-1",
+        "InstanceId": "inst-1",
+        "ClientToken": client_token(event, endpoint_id),
+        "SourcePhoneNumber": "+12065550199",
+        "Attributes": {
+            "Message": event["Data"],
+            "CampaignId": "camp-1",
+            "TreatmentId": event["TreatmentId"],
+            "EndpointId": endpoint_id,
+        },
     }
 
 
@@ -332,20 +373,35 @@ def test_connect_calls_each_phone_endpoint_once_with_a_deterministic_client_toke
     channel, stubber = connect_channel(clock)
     event = payload()
     for endpoint_id, address in (("ep-sms", "+12065550100"), ("ep-voice", "+12065550101")):
-        stubber.add_response("start_outbound_voice_contact", {"ContactId": f"c-{endpoint_id}"},
-                             expected_call(event, endpoint_id, address))
+        stubber.add_response(
+            "start_outbound_voice_contact",
+            {"ContactId": f"c-{endpoint_id}"},
+            expected_call(event, endpoint_id, address),
+        )
     with stubber:
         results = channel.deliver(event)
     stubber.assert_no_pending_responses()
-    assert results == {"ep-sms": (SUCCESS, None), "ep-voice": (SUCCESS, None),
-                       "ep-bare": (FAILURE, "the endpoint has no E.164 phone number to call")}
+    assert results == {
+        "ep-sms": (SUCCESS, None),
+        "ep-voice": (SUCCESS, None),
+        "ep-bare": (FAILURE, "the endpoint has no E.164 phone number to call"),
+    }
     # paced at 2 calls per second: the second call waited half a second
     assert clock.sleeps == [0.5]
 
     # the token is a function of the send: same on a retry, different per endpoint, treatment and campaign
     assert client_token(event, "ep-sms") == client_token(payload(), "ep-sms")
-    assert len({client_token(event, "ep-sms"), client_token(event, "ep-voice"),
-                client_token(payload(treatment="1"), "ep-sms"), client_token(payload(campaign="c2"), "ep-sms")}) == 4
+    assert (
+        len(
+            {
+                client_token(event, "ep-sms"),
+                client_token(event, "ep-voice"),
+                client_token(payload(treatment="1"), "ep-sms"),
+                client_token(payload(campaign="c2"), "ep-sms"),
+            }
+        )
+        == 4
+    )
     assert len(client_token(event, "ep-sms")) <= 500
 
 
@@ -354,8 +410,9 @@ def test_connect_retries_throttles_and_isolates_failures() -> None:
     channel, stubber = connect_channel(clock, calls_per_second=100.0)
     event = payload()
     stubber.add_client_error("start_outbound_voice_contact", "ThrottlingException", http_status_code=429)
-    stubber.add_response("start_outbound_voice_contact", {"ContactId": "c1"}, expected_call(event, "ep-sms",
-                                                                                            "+12065550100"))
+    stubber.add_response(
+        "start_outbound_voice_contact", {"ContactId": "c1"}, expected_call(event, "ep-sms", "+12065550100")
+    )
     stubber.add_client_error("start_outbound_voice_contact", "DestinationNotAllowedException", http_status_code=403)
     with stubber:
         results = channel.deliver(event)
@@ -366,8 +423,9 @@ def test_connect_retries_throttles_and_isolates_failures() -> None:
     channel, stubber = connect_channel(FakeClock(), calls_per_second=100.0, max_attempts=2)
     for _ in range(2):
         stubber.add_client_error("start_outbound_voice_contact", "LimitExceededException", http_status_code=429)
-    stubber.add_response("start_outbound_voice_contact", {"ContactId": "c2"}, {**expected_call(
-        event, "ep-voice", "+12065550101")})
+    stubber.add_response(
+        "start_outbound_voice_contact", {"ContactId": "c2"}, {**expected_call(event, "ep-voice", "+12065550101")}
+    )
     with stubber:
         results = channel.deliver(event)
     assert results["ep-sms"] == (FAILURE, "Connect LimitExceededException after 2 attempts")
@@ -378,15 +436,20 @@ def test_connect_stops_at_the_deadline_and_the_handler_answers_every_endpoint(mo
     clock = FakeClock()
     channel, stubber = connect_channel(clock, calls_per_second=0.5)  # one call every 2 s
     event = payload()
-    stubber.add_response("start_outbound_voice_contact", {"ContactId": "c1"}, {**expected_call(
-        event, "ep-sms", "+12065550100")})
+    stubber.add_response(
+        "start_outbound_voice_contact", {"ContactId": "c1"}, {**expected_call(event, "ep-sms", "+12065550100")}
+    )
     with stubber:
         results = channel.deliver(event, deadline=1.0)
     assert results["ep-sms"] == (SUCCESS, None)
     assert results["ep-voice"] == (FAILURE, "not attempted: the call rate leaves no time in this invocation")
 
-    for name, value in {"CONNECT_INSTANCE_ID": "inst-1", "CONNECT_CONTACT_FLOW_ID": "flow-1",
-                        "CONNECT_SOURCE_PHONE_NUMBER": "+12065550199", "CALLS_PER_SECOND": "100"}.items():
+    for name, value in {
+        "CONNECT_INSTANCE_ID": "inst-1",
+        "CONNECT_CONTACT_FLOW_ID": "flow-1",
+        "CONNECT_SOURCE_PHONE_NUMBER": "+12065550199",
+        "CALLS_PER_SECOND": "100",
+    }.items():
         monkeypatch.setenv(name, value)
     connect_handler.reset()
     built = connect_handler.current()
@@ -394,10 +457,12 @@ def test_connect_stops_at_the_deadline_and_the_handler_answers_every_endpoint(mo
     client = boto3.client("connect", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     built._client = client
     with Stubber(client) as stub:
-        stub.add_response("start_outbound_voice_contact", {"ContactId": "c"}, {**expected_call(
-            event, "ep-sms", "+12065550100")})
-        stub.add_response("start_outbound_voice_contact", {"ContactId": "d"}, {**expected_call(
-            event, "ep-voice", "+12065550101")})
+        stub.add_response(
+            "start_outbound_voice_contact", {"ContactId": "c"}, {**expected_call(event, "ep-sms", "+12065550100")}
+        )
+        stub.add_response(
+            "start_outbound_voice_contact", {"ContactId": "d"}, {**expected_call(event, "ep-voice", "+12065550101")}
+        )
         answer = connect_handler.handler(event, None)
     assert results_of(answer, event)["ep-voice"] == (SUCCESS, None)
     connect_handler.reset()
@@ -411,8 +476,10 @@ def make_inbox() -> Any:
     client.create_table(
         TableName="inbox",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     return client
@@ -423,8 +490,11 @@ def test_inbox_writes_one_message_per_user_idempotently(aws: None) -> None:
     inbox = InAppInbox("inbox", ttl_seconds=3600, clock=lambda: 1_800_000_000.0)
     event = payload()
     first = inbox.deliver(event)
-    assert first == {"ep-sms": (SUCCESS, None), "ep-voice": (SUCCESS, None),
-                     "ep-bare": (FAILURE, "the endpoint has no User.UserId for the inbox")}
+    assert first == {
+        "ep-sms": (SUCCESS, None),
+        "ep-voice": (SUCCESS, None),
+        "ep-bare": (FAILURE, "the endpoint has no User.UserId for the inbox"),
+    }
     assert inbox.deliver(event) == first  # a retried batch: delivered, nothing written twice
     items = client.scan(TableName="inbox")["Items"]
     assert len(items) == 2
@@ -434,8 +504,12 @@ def test_inbox_writes_one_message_per_user_idempotently(aws: None) -> None:
     assert item["endpoint_id"]["S"] == "ep-sms" and int(item["expires_at"]["N"]) == 1_800_000_000 + 3600
 
     # what the app does on load: newest first for the user
-    loaded = client.query(TableName="inbox", KeyConditionExpression="pk = :u",
-                          ExpressionAttributeValues={":u": {"S": "u-1"}}, ScanIndexForward=False)["Items"]
+    loaded = client.query(
+        TableName="inbox",
+        KeyConditionExpression="pk = :u",
+        ExpressionAttributeValues={":u": {"S": "u-1"}},
+        ScanIndexForward=False,
+    )["Items"]
     assert [i["campaign_id"]["S"] for i in loaded] == ["camp-1"]
 
 

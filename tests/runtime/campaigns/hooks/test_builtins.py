@@ -12,10 +12,11 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from hook_attribute_lookup import handler as lookup_handler
 from hook_external_templates import handler as templates_handler
 from hook_frequency_cap import handler as cap_handler
-from moto import mock_aws
 from pinpoint_runtime.campaigns.hooks.builtins import (
     AttributeLookup,
     ExternalTemplates,
@@ -29,13 +30,13 @@ from pinpoint_runtime.campaigns.hooks.builtins import (
 )
 from pinpoint_runtime.campaigns.payloads import CampaignContext, hook_event, parse_hook_response
 from pinpoint_runtime.core.https_client import HttpsClient, HttpsError, InsecureUrlError
-
 from tests.conftest import REPO
 from tests.support.local_https import Answer, LocalHttpsServer, client_context, make_certificate
 
 HOOK_EVENT: dict[str, Any] = json.loads((REPO / "tests/data/payloads/campaign_hook_event.json").read_text())
-CONTEXT = CampaignContext(application_id="app-1", campaign_id="camp-1", treatment_id="0",
-                          scheduled_time="2026-11-01T10:00:00.000Z")
+CONTEXT = CampaignContext(
+    application_id="app-1", campaign_id="camp-1", treatment_id="0", scheduled_time="2026-11-01T10:00:00.000Z"
+)
 
 
 def event(endpoints: dict[str, Any] | None = None, *, campaign: str = "camp-1", treatment: str = "0") -> dict:
@@ -57,8 +58,10 @@ def aws(fake_aws_credentials: None) -> Iterator[None]:
 def make_table(name: str = "lookup", key: str = "id") -> Any:
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     dynamodb.create_table(
-        TableName=name, KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        TableName=name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
     )
     return boto3.resource("dynamodb", region_name="us-east-1").Table(name)
 
@@ -153,10 +156,14 @@ def put_templates(s3: Any, bucket: str, documents: dict[str, Any]) -> None:
 
 def test_s3_templates_per_locale_with_default_fallback(aws: None) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
-    put_templates(s3, "templates", {
-        "t/camp-1/0/default.json": {"subject": "Hello", "html": "<p>Hi {{User.UserAttributes.FirstName}}</p>"},
-        "t/camp-1/0/fr-FR.json": {"subject": "Bonjour", "html": "<p>Salut</p>", "body": "Salut"},
-    })
+    put_templates(
+        s3,
+        "templates",
+        {
+            "t/camp-1/0/default.json": {"subject": "Hello", "html": "<p>Hi {{User.UserAttributes.FirstName}}</p>"},
+            "t/camp-1/0/fr-FR.json": {"subject": "Bonjour", "html": "<p>Salut</p>", "body": "Salut"},
+        },
+    )
     endpoints = {**copy.deepcopy(HOOK_EVENT["Endpoints"]), **bare_endpoints()}
     endpoints["ep-2"]["Demographic"] = {"Locale": "fr-FR"}
     endpoints["ep-1"]["Demographic"] = {"Locale": "de-DE"}  # no German document: default
@@ -166,7 +173,10 @@ def test_s3_templates_per_locale_with_default_fallback(aws: None) -> None:
 
     assert answer["ep-2"]["Attributes"] == {"subject": ["Bonjour"], "html": ["<p>Salut</p>"], "body": ["Salut"]}
     assert answer["ep-1"]["Attributes"]["subject"] == ["Hello"] and answer["ep-1"]["Attributes"]["Tier"] == ["gold"]
-    assert answer["bare-2"]["Attributes"] == {"subject": ["Hello"], "html": ["<p>Hi {{User.UserAttributes.FirstName}}</p>"]}
+    assert answer["bare-2"]["Attributes"] == {
+        "subject": ["Hello"],
+        "html": ["<p>Hi {{User.UserAttributes.FirstName}}</p>"],
+    }
 
 
 def test_templates_are_cached_per_process_until_the_ttl(aws: None) -> None:
@@ -185,12 +195,16 @@ def test_templates_are_cached_per_process_until_the_ttl(aws: None) -> None:
 
 def test_missing_template_fails_or_drops_and_bad_documents_are_errors(aws: None) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
-    put_templates(s3, "templates", {
-        "camp-2/0/default.json": {"subject": "ok"},
-        "camp-3/0/default.json": b"not json",
-        "camp-4/0/default.json": {"subject": 5},
-        "camp-5/0/default.json": {"html": "x" * 2000},
-    })
+    put_templates(
+        s3,
+        "templates",
+        {
+            "camp-2/0/default.json": {"subject": "ok"},
+            "camp-3/0/default.json": b"not json",
+            "camp-4/0/default.json": {"subject": 5},
+            "camp-5/0/default.json": {"html": "x" * 2000},
+        },
+    )
     source = S3TemplateSource("templates", max_bytes=1000)
     with pytest.raises(TemplateNotFound, match="camp-1/0/default.json"):
         ExternalTemplates(source).apply(event())
@@ -211,8 +225,11 @@ def test_missing_template_fails_or_drops_and_bad_documents_are_errors(aws: None)
 def test_templates_handler_reads_its_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     put_templates(s3, "bucket-1", {"pfx/13978104ce5d6017c72552257example.json": {"subject": "S", "body": "B"}})
-    for name, value in {"TEMPLATE_BUCKET": "bucket-1", "TEMPLATE_PREFIX": "pfx/",
-                        "TEMPLATE_KEY_PATTERN": "{CampaignId}.json"}.items():
+    for name, value in {
+        "TEMPLATE_BUCKET": "bucket-1",
+        "TEMPLATE_PREFIX": "pfx/",
+        "TEMPLATE_KEY_PATTERN": "{CampaignId}.json",
+    }.items():
         monkeypatch.setenv(name, value)
     templates_handler.reset()
     answer = templates_handler.handler(copy.deepcopy(HOOK_EVENT), None)
@@ -257,13 +274,15 @@ def test_https_templates_over_real_tls_with_redirect_rules(server: LocalHttpsSer
         HttpsTemplateSource(f"http://127.0.0.1:{server.port}/cms")
 
 
-def test_https_template_source_times_out_and_refuses_an_untrusted_certificate(server: LocalHttpsServer,
-                                                                               certificate) -> None:
+def test_https_template_source_times_out_and_refuses_an_untrusted_certificate(
+    server: LocalHttpsServer, certificate
+) -> None:
     import time
 
     server.answer(Answer(200, b"{}", delay=1.5))
-    slow = HttpsTemplateSource(server.url("/"), http_client=HttpsClient(
-        timeout=0.3, ssl_context=client_context(certificate[0])))
+    slow = HttpsTemplateSource(
+        server.url("/"), http_client=HttpsClient(timeout=0.3, ssl_context=client_context(certificate[0]))
+    )
     started = time.monotonic()
     with pytest.raises(HttpsError, match="failed"):
         slow.fetch("slow.json")
@@ -301,7 +320,8 @@ def test_frequency_cap_admits_at_most_n_per_window_and_counts_retries_once(aws: 
     assert set(cap.apply(event(campaign="c"))) == {"ep-1", "ep-2"}  # a and b left the window
 
     item = boto3.client("dynamodb", region_name="us-east-1").get_item(
-        TableName="counters", Key={"id": {"S": "endpoint#ep-1"}})["Item"]
+        TableName="counters", Key={"id": {"S": "endpoint#ep-1"}}
+    )["Item"]
     assert set(item["sends"]["M"]) == {"c#0#ep-1"}  # a and b were pruned on the write
     assert int(item["expires_at"]["N"]) == int(clock.now + 3600) + 1
 
@@ -340,7 +360,8 @@ def test_frequency_cap_concurrent_writer_cannot_take_the_last_slot(aws: None) ->
             if not self.raced:
                 self.raced = True
                 FrequencyCap("counters", max_messages=1, window_seconds=60, clock=clock).admit(
-                    kwargs["Key"]["id"]["S"], "other#0#x")
+                    kwargs["Key"]["id"]["S"], "other#0#x"
+                )
             return real.update_item(**kwargs)
 
     cap = FrequencyCap("counters", max_messages=1, window_seconds=60, dynamodb_client=Racing(), clock=clock)

@@ -1,0 +1,415 @@
+"""The two-way SMS pipeline of ``TwoWaySms`` (its inbound Lambda, ``lambda_src/two_way_inbound``): SQS batch in,
+replies out, one reply per inbound message.
+
+Event source: the SQS queue subscribed to the two-way SNS topic, with ``ReportBatchItemFailures``. Each record
+is processed on its own (:func:`pinpoint_runtime.core.sqs_batch.process_sqs_batch`, the partial batch response
+contract); only records that may succeed later are reported as batch item failures, so SQS retries them and
+finally moves them to the queue's dead-letter queue.
+
+Per record:
+
+1. :func:`pinpoint_runtime.sms.inbound.parse_sqs_record` (SNS envelope or raw delivery). A malformed message is
+   sent to ``DEAD_LETTER_QUEUE_URL`` unchanged, with message attributes ``reason`` (fixed text) and
+   ``source_message_id``, and counts as handled (retrying cannot fix it). Without a DLQ URL it is a batch item
+   failure, so the queue's redrive policy still keeps it.
+2. Exactly once per ``inboundMessageId`` (Powertools idempotency, DynamoDB table ``IDEMPOTENCY_TABLE``, 24 h):
+
+   a. a lake event ``_sms.inbound`` when ``PINPOINT_EVENT_STREAM_NAME`` is set: numbers, keyword, message ids and
+      the body *length* (never the body). A lake failure is logged and counted, it does not block the reply;
+   b. when ``OPT_OUT_LIST_NAME`` is set (``SelfManagedOptOut`` attached):
+      ``OptOutProcessor.from_environment().handle(inbound)``; a keyword it handled (STOP, START, HELP, ...)
+      ends processing;
+   c. ``PARTNER_HANDLER_ARN``: the partner Lambda is invoked synchronously with the inbound message in the AWS
+      camelCase shape; a response ``{"reply": "<text>", "message_type": "TRANSACTIONAL"|"PROMOTIONAL"}``
+      (``message_type`` optional) is sent as the reply; ``null`` or an object without ``reply`` means no reply.
+      A partner ``FunctionError`` or a failed invoke is a batch item failure (retried, then dead-lettered by SQS);
+   d. otherwise ``AUTO_REPLY_TEXT`` (if set) is sent as the reply.
+
+   Replies go to the sender from ``SMS_ORIGINATION_IDENTITY`` (else from the number the message was sent to),
+   with ``SMS_CONFIGURATION_SET``. A throttled or failed-for-now send is a batch item failure; a recipient who
+   opted out is logged and done; a reply that can never be sent (invalid partner response, a non-retryable
+   service error) is dead-lettered with its reason.
+
+Phone numbers are logged masked (``+*********82``), bodies never. Metrics (namespace ``PinpointConstructs``):
+``InboundMessages``, ``MalformedMessages``, ``DuplicateMessages``, ``KeywordMessages``, ``RepliesSent``,
+``RepliesSuppressed`` (recipient opted out), ``RepliesDeadLettered``, ``LakeEventsFailed`` and ``RecordsFailed``
+(batch item failures, to be retried; alarm on it: a batch whose records all fail is reported, not raised).
+
+Delivery is at least once up to the idempotency record: a retry after a transient failure may write the lake
+event again (same ``inbound_message_id`` attribute). Partner handlers should be idempotent on
+``inboundMessageId`` too: a timeout after the partner answered re-invokes it on retry.
+
+boto3, the idempotency utility and the opt-out runtime are imported on first use, so a cold import of this
+module stays cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from pinpoint_runtime.core.aws_clients import new_client
+from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE
+from pinpoint_runtime.core.sqs_batch import DeadLetterQueue, describe_error, process_sqs_batch
+from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS, InboundSms, MalformedInboundMessage, parse_sqs_record
+from pinpoint_runtime.sms.sender import MESSAGE_TYPES, RecipientOptedOut, SmsSender, SmsSendError
+
+SERVICE_NAME = "two-way-inbound"
+METRICS_NAMESPACE = "PinpointConstructs"
+
+ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+ENV_DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
+ENV_PARTNER_HANDLER_ARN = "PARTNER_HANDLER_ARN"
+ENV_AUTO_REPLY_TEXT = "AUTO_REPLY_TEXT"
+ENV_OPT_OUT_LIST_NAME = "OPT_OUT_LIST_NAME"
+ENV_EVENT_STREAM_NAME = "PINPOINT_EVENT_STREAM_NAME"
+
+INBOUND_EVENT_TYPE = "_sms.inbound"
+"""``event_type`` of the lake event written for every inbound message (kind ``sms_inbound``)."""
+
+IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60
+"""How long an ``inboundMessageId`` is remembered (SNS/SQS redeliveries arrive well within this)."""
+
+logger = Logger(service=SERVICE_NAME)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+
+
+class PartnerHandlerError(RuntimeError):
+    """The partner Lambda failed (``FunctionError``): retried through SQS, then dead-lettered by the queue."""
+
+
+class InvalidPartnerResponse(ValueError):
+    """The partner Lambda answered with something that is not a valid reply instruction (dead-lettered)."""
+
+
+class UndeliverableReply(RuntimeError):
+    """A reply can never be sent and there is no ``DEAD_LETTER_QUEUE_URL``: fail the record so that SQS keeps it
+    (its redrive policy moves it to the dead-letter queue)."""
+
+
+class InboundMessageHandler:
+    """What the Lambda does per SQS record; construct it directly to run the same path locally or in tests.
+
+    Every collaborator is injectable; :meth:`from_environment` builds the deployed configuration. With
+    ``idempotency_table`` set, :meth:`process` runs at most once per ``inbound_message_id`` (``dynamodb_client``
+    is then the DynamoDB client to use, created from the default session when omitted).
+    """
+
+    def __init__(
+        self,
+        *,
+        sender: SmsSender,
+        dead_letter_queue_url: str | None = None,
+        partner_handler_arn: str | None = None,
+        auto_reply_text: str | None = None,
+        event_writer: Any = None,
+        opt_out_processor: Any = None,
+        idempotency_table: str | None = None,
+        sqs_client: Any = None,
+        lambda_client: Any = None,
+        dynamodb_client: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sender = sender
+        self.dead_letter_queue = DeadLetterQueue(dead_letter_queue_url, sqs_client=sqs_client)
+        self.dead_letter_queue_url = self.dead_letter_queue.url
+        self.partner_handler_arn = partner_handler_arn or None
+        self.auto_reply_text = auto_reply_text or None
+        if self.auto_reply_text is not None and (
+            not self.auto_reply_text.strip() or len(self.auto_reply_text) > MAX_BODY_CHARACTERS
+        ):
+            raise ValueError(f"{ENV_AUTO_REPLY_TEXT} must be 1-{MAX_BODY_CHARACTERS} characters, not only whitespace")
+        self.event_writer = event_writer
+        self.opt_out_processor = opt_out_processor
+        self.idempotency_table = idempotency_table or None
+        self.counts: Counter[str] = Counter()
+        self._lambda = lambda_client
+        self._clock = clock
+        self._idempotency_config: Any = None
+        self._process = self._process_once
+        if self.idempotency_table is not None:
+            self._process = self._idempotent(self._process_once, dynamodb_client)
+
+    @classmethod
+    def from_environment(cls) -> InboundMessageHandler:
+        """The deployed configuration, from the environment variables the ``TwoWaySms`` construct sets."""
+        env = os.environ
+        may_send = None
+        opt_out_processor = None
+        if env.get(ENV_OPT_OUT_LIST_NAME):
+            from pinpoint_runtime.sms import opt_out  # noqa: PLC0415 - only when SelfManagedOptOut is attached
+
+            opt_out_processor = opt_out.OptOutProcessor.from_environment()
+            may_send = opt_out.may_send
+        event_writer = None
+        if env.get(ENV_EVENT_STREAM_NAME):
+            from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
+
+            event_writer = EventStreamWriter()
+        if not env.get(ENV_IDEMPOTENCY_TABLE):
+            logger.warning(f"{ENV_IDEMPOTENCY_TABLE} is not set: a redelivered inbound message may be answered twice")
+        return cls(
+            sender=SmsSender(may_send=may_send),
+            dead_letter_queue_url=env.get(ENV_DEAD_LETTER_QUEUE_URL),
+            partner_handler_arn=env.get(ENV_PARTNER_HANDLER_ARN),
+            auto_reply_text=env.get(ENV_AUTO_REPLY_TEXT),
+            event_writer=event_writer,
+            opt_out_processor=opt_out_processor,
+            idempotency_table=env.get(ENV_IDEMPOTENCY_TABLE),
+        )
+
+    # ------------------------------------------------------------------------------------------ clients
+
+    @property
+    def lambda_client(self) -> Any:
+        if self._lambda is None:
+            from botocore.config import Config  # noqa: PLC0415 - deferred: keep the cold import cheap
+
+            # No SDK retries: a retried synchronous invoke could run the partner twice; SQS retries the record.
+            self._lambda = new_client(
+                "lambda", config=Config(retries={"mode": "standard", "max_attempts": 1}, read_timeout=900)
+            )
+        return self._lambda
+
+    def _idempotent(self, function: Callable[..., dict[str, Any]], dynamodb_client: Any) -> Callable[..., Any]:
+        from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415 - imports boto3
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        def mark_duplicate(response: Any, _record: Any) -> Any:
+            self.counts["DuplicateMessages"] += 1
+            return {**response, "duplicate": True} if isinstance(response, dict) else response
+
+        persistence = DynamoDBPersistenceLayer(
+            table_name=self.idempotency_table,
+            key_attr="id",
+            expiry_attr=TTL_ATTRIBUTE,
+            boto3_client=dynamodb_client,
+        )
+        self._idempotency_config = IdempotencyConfig(
+            event_key_jmespath="inbound_message_id",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS,
+            response_hook=mark_duplicate,
+        )
+        return idempotent_function(
+            data_keyword_argument="inbound", config=self._idempotency_config, persistence_store=persistence
+        )(function)
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Let idempotency expire an in-progress record when the invocation times out."""
+        if self._idempotency_config is not None and context is not None:
+            self._idempotency_config.register_lambda_context(context)
+
+    # ------------------------------------------------------------------------------------------ per record
+
+    def handle_record(self, record: Mapping[str, Any] | Any) -> dict[str, Any]:
+        """Process one SQS record (a dict or a Powertools ``SQSRecord``); returns the outcome.
+
+        Raises for records that should be retried (:func:`process_sqs_batch` reports them as batch item failures).
+        """
+        raw = getattr(record, "raw_event", record)
+        try:
+            inbound = parse_sqs_record(raw)
+        except MalformedInboundMessage as error:
+            self.counts["MalformedMessages"] += 1
+            source_id = raw.get("messageId") if isinstance(raw, Mapping) else None
+            logger.warning("Malformed inbound message", extra={"source_message_id": source_id, "reason": error.reason})
+            if self.dead_letter_queue_url is None:
+                raise
+            self._dead_letter(raw, error.reason)
+            return {"outcome": "malformed", "reason": error.reason}
+        self.counts["InboundMessages"] += 1
+        try:
+            outcome = self._process(inbound=inbound, raw_record=raw)
+        except Exception as error:
+            logger.warning(
+                "Inbound message will be retried",
+                extra={**inbound.log_fields(), "error": type(error).__name__, "detail": safe_detail(error)},
+            )
+            raise
+        logger.info("Inbound message processed", extra={**inbound.log_fields(), **outcome})
+        return outcome
+
+    def process(self, inbound: InboundSms, raw_record: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Steps (a)-(d) of the module docstring for one parsed message (idempotent when configured)."""
+        return self._process(inbound=inbound, raw_record=raw_record or {})
+
+    def _process_once(self, *, inbound: InboundSms, raw_record: Mapping[str, Any]) -> dict[str, Any]:
+        self._write_lake_event(inbound, raw_record)
+        if self.opt_out_processor is not None:
+            keyword = self.opt_out_processor.handle(inbound)
+            if keyword.handled:
+                self.counts["KeywordMessages"] += 1
+                action = getattr(keyword.action, "value", keyword.action)
+                return {"outcome": "keyword", "action": action, "replied": bool(keyword.replied)}
+        if self.partner_handler_arn is not None:
+            try:
+                instruction = self._ask_partner(inbound)
+            except InvalidPartnerResponse as error:
+                return self._reply_failed(raw_record, f"partner handler response is invalid: {error}")
+            if instruction is None:
+                return {"outcome": "no-reply"}
+            text, message_type = instruction
+            return self._reply(inbound, raw_record, text, message_type)
+        if self.auto_reply_text is not None:
+            return self._reply(inbound, raw_record, self.auto_reply_text, "TRANSACTIONAL")
+        return {"outcome": "no-reply"}
+
+    # ------------------------------------------------------------------------------------------ steps
+
+    def _write_lake_event(self, inbound: InboundSms, raw_record: Mapping[str, Any]) -> None:
+        if self.event_writer is None:
+            return
+        try:
+            self.event_writer.put_delivery_events([inbound_lake_event(inbound, raw_record, now=self._clock())])
+        except Exception as error:  # noqa: BLE001 - the lake is analytics: it must not block the reply
+            self.counts["LakeEventsFailed"] += 1
+            logger.error(
+                "Inbound lake event not written",
+                extra={"inbound_message_id": inbound.inbound_message_id, "error": type(error).__name__},
+            )
+
+    def _ask_partner(self, inbound: InboundSms) -> tuple[str, str] | None:
+        """Invoke the partner Lambda; (reply text, message type), or None for no reply."""
+        response = self.lambda_client.invoke(
+            FunctionName=self.partner_handler_arn,
+            InvocationType="RequestResponse",
+            Payload=json.dumps(inbound.to_payload()).encode("utf-8"),
+        )
+        payload = response["Payload"].read()
+        if response.get("FunctionError"):
+            raise PartnerHandlerError(f"partner handler failed ({response['FunctionError']}: {_error_type(payload)})")
+        return parse_partner_response(payload)
+
+    def _reply(self, inbound: InboundSms, raw_record: Mapping[str, Any], text: str, message_type: str) -> dict:
+        try:
+            message_id = self.sender.reply(inbound, text, message_type=message_type)
+        except RecipientOptedOut as error:
+            self.counts["RepliesSuppressed"] += 1
+            return {"outcome": "recipient-opted-out", "opted_out_by": error.source}
+        except SmsSendError as error:
+            if error.retryable:
+                raise
+            label = f"{error.code} ({error.reason})" if error.reason else error.code
+            return self._reply_failed(raw_record, f"reply not sent: {label}")
+        except ValueError as error:  # the reply itself is invalid (e.g. longer than 1,600 characters)
+            return self._reply_failed(raw_record, f"reply not sent: {error}")
+        self.counts["RepliesSent"] += 1
+        return {"outcome": "replied", "message_id": message_id, "message_type": message_type}
+
+    def _reply_failed(self, raw_record: Mapping[str, Any], reason: str) -> dict[str, Any]:
+        """A reply that can never be sent: keep the message in the DLQ with the reason (or retry if none)."""
+        if self.dead_letter_queue_url is None:
+            raise UndeliverableReply(reason)
+        self._dead_letter(raw_record, reason)
+        self.counts["RepliesDeadLettered"] += 1
+        return {"outcome": "dead-lettered", "reason": reason}
+
+    def _dead_letter(self, raw_record: Any, reason: str) -> None:
+        self.dead_letter_queue.send(raw_record, reason)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def inbound_lake_event(inbound: InboundSms, raw_record: Mapping[str, Any] | None = None, *, now: float) -> dict:
+    """The Pinpoint-shaped ``_sms.inbound`` record for the event lake (no message body, its length only).
+
+    ``event_timestamp`` is when SQS received the message (``attributes.SentTimestamp``), else ``now``.
+    ``origination_phone_number`` is the customer (the sender of the inbound message), as in the inbound payload.
+    """
+    now_ms = int(now * 1000)
+    sqs_attributes = (raw_record or {}).get("attributes")
+    sent = sqs_attributes.get("SentTimestamp") if isinstance(sqs_attributes, Mapping) else None
+    event_ms = int(sent) if isinstance(sent, str) and sent.isdigit() else now_ms
+    attributes = {
+        "origination_phone_number": inbound.origination_number,
+        "destination_phone_number": inbound.destination_number,
+        "inbound_message_id": inbound.inbound_message_id,
+    }
+    if inbound.message_keyword is not None:
+        attributes["keyword"] = inbound.message_keyword
+    if inbound.previous_published_message_id is not None:
+        attributes["previous_published_message_id"] = inbound.previous_published_message_id
+    return {
+        "event_type": INBOUND_EVENT_TYPE,
+        "event_timestamp": event_ms,
+        "arrival_timestamp": now_ms,
+        "attributes": attributes,
+        "metrics": {"message_body_length": float(len(inbound.message_body))},
+    }
+
+
+def parse_partner_response(payload: bytes | str | None) -> tuple[str, str] | None:
+    """A partner handler's answer -> (reply text, message type), or None when it asks for no reply.
+
+    Accepted: empty, ``null``, an object without ``reply`` (no reply), or ``{"reply": "<text>"}`` with optional
+    ``"message_type"`` ``TRANSACTIONAL`` (default) or ``PROMOTIONAL``. Anything else raises
+    :class:`InvalidPartnerResponse` (the message names the problem, never the content).
+    """
+    if payload is None:
+        return None
+    text = payload.decode("utf-8", errors="replace") if isinstance(payload, (bytes, bytearray)) else payload
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise InvalidPartnerResponse("not JSON") from None
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise InvalidPartnerResponse("not a JSON object")
+    reply = data.get("reply")
+    if reply is None:
+        return None
+    if not isinstance(reply, str) or not reply.strip():
+        raise InvalidPartnerResponse("reply is not a non-empty string")
+    message_type = data.get("message_type", "TRANSACTIONAL")
+    if message_type not in MESSAGE_TYPES:
+        raise InvalidPartnerResponse(f"message_type must be one of {', '.join(MESSAGE_TYPES)}")
+    return reply, message_type
+
+
+def _error_type(payload: bytes) -> str:
+    """The ``errorType`` of a Lambda function error payload (never its message, which may hold content)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return "unknown"
+    error_type = data.get("errorType") if isinstance(data, dict) else None
+    return error_type if isinstance(error_type, str) else "unknown"
+
+
+def safe_detail(error: BaseException) -> str:
+    """Exception text that is safe to log: the library's own errors mask numbers; others give their code."""
+    if isinstance(error, (SmsSendError, PartnerHandlerError, UndeliverableReply)):
+        return str(error)
+    return describe_error(error)
+
+
+def handle_batch(current: InboundMessageHandler, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+    """One SQS event through ``current``: the partial batch response, with the batch's counts as metrics."""
+    current.register_lambda_context(context)
+    current.counts.clear()
+    try:
+        response = process_sqs_batch(event, current.handle_record, logger=logger, describe=safe_detail)
+        current.counts["RecordsFailed"] += len(response["batchItemFailures"])
+    finally:
+        for name, value in sorted(current.counts.items()):
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    logger.info(
+        "Processed inbound SMS batch",
+        extra={"records": len(event.get("Records", [])), "failures": current.counts["RecordsFailed"]},
+    )
+    return response

@@ -1,0 +1,139 @@
+"""The settings contract between the constructs and their functions.
+
+Every library function's handler declares the settings classes it reads (``SETTINGS``, its own first); the
+construct writes them (``PythonFunction(settings=...)`` / ``add_settings``). For every library function in the
+sample app and in every construct-test variant:
+
+* every variable in its environment is one that a settings class of its handler declares (nothing written that
+  nothing reads: this is how ``ledger_retention`` once reached nothing);
+* its own settings (the first class) are complete, and so is every other class of which any variable is set;
+
+and no runtime or handler code reads ``os.environ`` except through ``pinpoint_runtime.core.environment``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from pinpoint_constructs.core import PythonFunction
+from pinpoint_runtime.core.environment import FunctionSettings
+from tests.conftest import REPO
+
+LAMBDA_SRC = REPO / "lambda_src"
+#: Written by every library function's construct for Powertools, read by Powertools itself.
+POWERTOOLS = frozenset({"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"})
+#: Function folders whose handlers do not declare SETTINGS yet (being moved to the contract; must end empty).
+PENDING: frozenset[str] = frozenset({
+    "adobe_bridge_authorizer", "adobe_bridge_consumer", "adobe_bridge_send", "campaign_batch_sender",
+    "campaign_planner", "campaign_reporter", "channel_cdp_writeback", "channel_connect_voice", "channel_inapp_inbox",
+    "channel_webhook", "event_stream_normalizer", "hook_attribute_lookup", "hook_external_templates",
+    "hook_frequency_cap", "import_chunk_writer", "import_planner", "import_reporter", "import_starter",
+    "origination_two_way", "two_way_inbound",
+})  # fmt: skip
+#: Where reading the process environment is allowed.
+ENVIRONMENT_READERS = {"pinpoint_runtime/core/environment.py", "pinpoint_runtime/core/process_state.py"}
+
+
+def _function_folders() -> list[str]:
+    return sorted(p.parent.name for p in LAMBDA_SRC.glob("*/handler.py"))
+
+
+def _declared_settings(folder: str) -> tuple[type[FunctionSettings], ...] | None:
+    module = importlib.import_module(f"{folder}.handler")
+    return getattr(module, "SETTINGS", None)
+
+
+def _library_functions(app: cdk.App) -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, function folder, resolved environment) of every library function of ``app``."""
+    found = []
+    for node in app.node.find_all():
+        if isinstance(node, PythonFunction) and node.function_folder:
+            stack = cdk.Stack.of(node)
+            cfn = node.lambda_function.node.default_child
+            environment = stack.resolve(cfn.environment) or {}  # type: ignore[union-attr]
+            found.append((node.node.path, node.function_folder, dict(environment.get("variables") or {})))
+    return found
+
+
+def test_pending_is_only_what_is_pending() -> None:
+    folders = set(_function_folders())
+    assert folders >= PENDING, sorted(PENDING - folders)
+    declared = {folder for folder in folders if _declared_settings(folder) is not None}
+    assert declared & PENDING == set(), f"declared SETTINGS, remove from PENDING: {sorted(declared & PENDING)}"
+    assert folders - PENDING <= declared, f"no SETTINGS declared: {sorted(folders - PENDING - declared)}"
+
+
+def test_every_declared_settings_class_is_a_function_settings() -> None:
+    for folder in _function_folders():
+        declared = _declared_settings(folder)
+        if declared is None:
+            continue
+        assert declared and all(isinstance(c, type) and issubclass(c, FunctionSettings) for c in declared), folder
+        for settings_class in declared:
+            settings_class.environment_variables()  # every field is declared with variable(), no name twice
+
+
+@pytest.mark.parametrize("which", ["sample", "variants"])
+def test_constructs_write_exactly_what_their_functions_read(which: str, sample_app, variant_app) -> None:
+    app = sample_app if which == "sample" else variant_app
+    functions = _library_functions(app)
+    assert len(functions) >= (15 if which == "sample" else 30)
+    problems = []
+    checked = 0
+    for path, folder, environment in functions:
+        declared = _declared_settings(folder)
+        if declared is None:
+            assert folder in PENDING, f"{path}: handler of {folder} declares no SETTINGS"
+            continue
+        checked += 1
+        written = set(environment) - POWERTOOLS
+        readable = {name for settings_class in declared for name in settings_class.environment_variables()}
+        if written - readable:
+            problems.append(f"{path} ({folder}) writes what its function never reads: {sorted(written - readable)}")
+        own, *attachments = declared
+        if own.required_variables() - written:
+            problems.append(f"{path} ({folder}) lacks required {sorted(own.required_variables() - written)}")
+        for attachment in attachments:
+            names = set(attachment.environment_variables())
+            if names & written and attachment.required_variables() - written:
+                problems.append(
+                    f"{path} ({folder}) sets {attachment.__name__} partly: lacks "
+                    f"{sorted(attachment.required_variables() - written)}"
+                )
+    assert problems == []
+    assert checked or len(PENDING) == len(_function_folders())
+
+
+_ENVIRONMENT_READ = re.compile(r"\bos\.environ\b|\bos\.getenv\b|\bgetenv\(")
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    offenders = []
+    for path in sorted(LAMBDA_SRC.rglob("*.py")):
+        relative = path.relative_to(LAMBDA_SRC).as_posix()
+        folder = relative.split("/", 1)[0]
+        if (
+            relative in ENVIRONMENT_READERS
+            or folder in PENDING
+            or (folder == "pinpoint_runtime" and _pending_runtime(path))
+        ):
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if _ENVIRONMENT_READ.search(line):
+                offenders.append(f"{relative}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+#: Runtime subpackages still reading the environment directly (moved to the contract with their functions).
+PENDING_RUNTIME = frozenset({"events", "sms", "audience", "campaigns", "bridge"})
+
+
+def _pending_runtime(path: Path) -> bool:
+    parts = path.relative_to(LAMBDA_SRC / "pinpoint_runtime").parts
+    return len(parts) > 1 and parts[0] in PENDING_RUNTIME
