@@ -24,11 +24,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from .core import PropsValidation, TableData, acknowledge, secure_table
+from pinpoint_runtime.audience.store import EndpointStoreSettings
+
+from .core import PropsValidation, TableData, acknowledge, add_settings, secure_table
 from .core.acknowledgments import nag_arn
 from .event_stream_to_s3 import EventStreamToS3
 
-ENV_TABLE = "ENDPOINT_STORE_TABLE"
 USER_INDEX = "by_user"
 
 
@@ -127,7 +128,7 @@ class EndpointStore(Construct):
         """Give ``function`` the table (``ENDPOINT_STORE_TABLE``) so ``EndpointStore()`` works with no arguments,
         with read or read/write access (``by_key_only``: :meth:`grant_read_by_key`); with an ``event_stream``,
         ``put_events`` is forwarded there."""
-        function.add_environment(ENV_TABLE, self.table_name)
+        add_settings(function, EndpointStoreSettings(table_name=self.table_name))
         if self.event_stream is not None and not by_key_only:
             self.event_stream.add_producer(function)
         if by_key_only:

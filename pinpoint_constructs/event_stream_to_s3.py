@@ -39,10 +39,10 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from pinpoint_runtime.events.records import KIND_VALUES, SOURCES
-from pinpoint_runtime.events.stream import ENV_DELIVERY_STREAM
+from pinpoint_runtime.events.stream import EventStreamSettings
 
 from . import event_lake_schema as schema
-from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge
+from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge, add_settings
 from .core.acknowledgments import acknowledge_invoke_grant, nag_arn
 from .core.secure_bucket import check_secure_bucket_props
 
@@ -362,7 +362,7 @@ class EventStreamToS3(Construct):
     def add_producer(self, function: lambda_.Function) -> iam.Grant:
         """Grant ``function`` and tell it the stream name (``PINPOINT_EVENT_STREAM_NAME``) so that
         ``EventStreamWriter()`` in ``pinpoint_runtime.events.stream`` works with no arguments."""
-        function.add_environment(ENV_DELIVERY_STREAM, self.delivery_stream.delivery_stream_name)
+        add_settings(function, EventStreamSettings(delivery_stream_name=self.delivery_stream.delivery_stream_name))
         return self.grant_put_events(function)
 
     def grant_query(self, grantee: iam.IGrantable) -> iam.Grant:

@@ -37,8 +37,9 @@ from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
 
 from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
 
-from .core import PropsValidation, TableData, secure_table
+from .core import PropsValidation, TableData, add_settings, secure_table
 from .two_way_sms import TwoWaySms
 
 ENV_REGISTRY_TABLE = "OPT_OUT_REGISTRY_TABLE"
@@ -181,5 +182,5 @@ class SelfManagedOptOut(Construct):
 
     def bind_may_send(self, function: lambda_.Function) -> iam.Grant:
         """Wire ``pinpoint_runtime.sms.opt_out.may_send`` into ``function``: registry read access and its name."""
-        function.add_environment(ENV_REGISTRY_TABLE, self.registry_table.table_name)
+        add_settings(function, OptOutRegistrySettings(table_name=self.registry_table.table_name))
         return self.grant_read_registry(function)

@@ -4,12 +4,11 @@ Distributed Map reads. See ``pinpoint_runtime.campaigns.runner.plan_step``."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.audience.store import ENV_TABLE, EndpointStore
+from pinpoint_runtime.audience.store import EndpointStore, EndpointStoreSettings
 from pinpoint_runtime.campaigns.runner import RunnerSettings, plan_step
 from pinpoint_runtime.core.aws_clients import client
 
@@ -20,7 +19,7 @@ logger = Logger(service=SERVICE_NAME)
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = RunnerSettings.from_environment()
-    store = EndpointStore(client=client("dynamodb")) if os.environ.get(ENV_TABLE) else None
+    store = EndpointStore(client=client("dynamodb")) if EndpointStoreSettings.from_environment_if_set() else None
     run = plan_step(event, s3=client("s3"), store=store, settings=settings)
     logger.info("planned", extra={"run_id": run["run_id"], "endpoints": run["endpoints"], "pages": run["pages"]})
     return run

@@ -317,9 +317,10 @@ class ImportNotifier:
 def notifier_from_environment(settings: ImportSettings, *, sns_client: Any = None) -> ImportNotifier:
     """The notifier of the import functions: the settings' topic, and the event lake when the function is a
     producer of an EventStreamToS3 (``PINPOINT_EVENT_STREAM_NAME`` set)."""
-    from pinpoint_runtime.events.stream import ENV_DELIVERY_STREAM, EventStreamWriter
+    from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter
 
-    writer = EventStreamWriter(application_id=settings.application_id) if os.environ.get(ENV_DELIVERY_STREAM) else None
+    lake = EventStreamSettings.from_environment_if_set()
+    writer = EventStreamWriter(application_id=settings.application_id) if lake is not None else None
     return ImportNotifier(
         settings.topic_arn, application_id=settings.application_id, sns_client=sns_client, event_writer=writer
     )

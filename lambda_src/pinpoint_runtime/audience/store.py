@@ -40,24 +40,33 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.dynamodb_items import from_item, to_item, typed_value, without_decimals
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.retries import full_jitter_backoff
 from pinpoint_runtime.core.timestamps import iso_utc
 from pinpoint_runtime.events.records import to_epoch_ms
-from pinpoint_runtime.events.stream import ENV_DELIVERY_STREAM, EventStreamWriter
+from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter
 from pinpoint_runtime.phone import PhoneNumberError, parse_phone_number
 
-ENV_TABLE = "ENDPOINT_STORE_TABLE"
+
+@dataclass(frozen=True, kw_only=True)
+class EndpointStoreSettings(FunctionSettings):
+    """What a function bound to the store reads (``EndpointStore.bind`` of the construct writes it)."""
+
+    construct: ClassVar[str] = "EndpointStore"
+    table_name: str = variable("ENDPOINT_STORE_TABLE", doc="the endpoint store's DynamoDB table")
+
+
 """Environment variable holding the table name (the construct sets it on functions it grants access to)."""
 
 USER_INDEX = "by_user"
@@ -168,7 +177,7 @@ class EndpointStoreWriteError(EndpointStoreError):
 class EndpointStore:
     """Pinpoint endpoints/users on DynamoDB; see the module docstring for the schema and merge semantics.
 
-    ``table_name`` defaults to ``os.environ[ENDPOINT_STORE_TABLE]``. ``client`` is a boto3 DynamoDB *client*
+    ``table_name`` defaults to the function's :class:`EndpointStoreSettings` (``ENDPOINT_STORE_TABLE``). ``client`` is a boto3 DynamoDB *client*
     (created lazily). ``event_writer`` (an :class:`~pinpoint_runtime.events.stream.EventStreamWriter`) receives
     the events of :meth:`put_events`; it defaults to a writer for the stream named in
     ``PINPOINT_EVENT_STREAM_NAME`` when that is set (what ``EndpointStore.bind`` of the construct does).
@@ -191,13 +200,18 @@ class EndpointStore:
         sleep: Callable[[float], None] = time.sleep,
         user_lookup_threads: int = 8,
     ) -> None:
-        name = table_name or os.environ.get(ENV_TABLE)
+        if not table_name:
+            settings = EndpointStoreSettings.from_environment_if_set()
+            table_name = settings.table_name if settings else None
+        name = table_name
         if not name:
-            raise EndpointStoreError(f"no endpoint table: pass table_name or set the {ENV_TABLE} environment variable")
+            raise EndpointStoreError(
+                "no endpoint table: pass table_name or set the ENDPOINT_STORE_TABLE environment variable"
+            )
         if max_attempts < 1 or max_endpoints_per_user < 1 or user_lookup_threads < 1:
             raise ValueError("max_attempts, max_endpoints_per_user and user_lookup_threads must be at least 1")
         self.table_name = name
-        if event_writer is None and os.environ.get(ENV_DELIVERY_STREAM):
+        if event_writer is None and EventStreamSettings.from_environment_if_set() is not None:
             event_writer = EventStreamWriter()
         self.event_writer = event_writer
         self.max_endpoints_per_user = max_endpoints_per_user

@@ -18,25 +18,32 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.retries import full_jitter_backoff
 from pinpoint_runtime.events.records import EVENT_VERSION, LIBRARY_SDK_NAME, to_epoch_ms
 
-ENV_DELIVERY_STREAM = "PINPOINT_EVENT_STREAM_NAME"
-"""Environment variable the ``EventStreamToS3`` construct sets on producer functions (the stream name)."""
 
-ENV_APPLICATION_ID = "APPLICATION_ID"
-"""Environment variable holding the default application id (``application.app_id``)."""
+@dataclass(frozen=True, kw_only=True)
+class EventStreamSettings(FunctionSettings):
+    """What a producer of the event lake reads (``EventStreamToS3.add_producer`` writes it on any function)."""
 
-ENV_ACCOUNT_ID = "AWS_ACCOUNT_ID"
-"""Environment variable holding the account id written to ``awsAccountId`` when none is passed."""
+    construct: ClassVar[str] = "EventStreamToS3"
+    delivery_stream_name: str = variable("PINPOINT_EVENT_STREAM_NAME", doc="the lake's Firehose stream")
+    application_id: str | None = variable(
+        "APPLICATION_ID", default=None, doc="default ``application.app_id`` of the events written"
+    )
+    account_id: str | None = variable(
+        "AWS_ACCOUNT_ID", default=None, doc="``awsAccountId`` written when none is passed (else empty)"
+    )
+
 
 MAX_BATCH_RECORDS = 500
 """Firehose ``PutRecordBatch`` limit: records per call."""
@@ -117,9 +124,9 @@ class _PermanentBatchError(Exception):
 class EventStreamWriter:
     """Write Pinpoint event-stream records to the event lake's Firehose stream (DirectPut).
 
-    ``delivery_stream_name`` defaults to ``os.environ[ENV_DELIVERY_STREAM]``; ``application_id`` to env
-    ``APPLICATION_ID``; ``account_id`` (written to ``awsAccountId`` by :meth:`put_events`) to env
-    ``AWS_ACCOUNT_ID``, else ``""``. ``max_attempts`` bounds the calls per batch; ``sleep`` and ``clock`` are
+    ``delivery_stream_name``, ``application_id`` and ``account_id`` (written to ``awsAccountId`` by
+    :meth:`put_events`) default to the function's :class:`EventStreamSettings` (``PINPOINT_EVENT_STREAM_NAME``,
+    ``APPLICATION_ID``, ``AWS_ACCOUNT_ID``). ``max_attempts`` bounds the calls per batch; ``sleep`` and ``clock`` are
     injectable for tests. The Firehose client is created lazily when none is passed.
     """
 
@@ -134,17 +141,18 @@ class EventStreamWriter:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        name = delivery_stream_name or os.environ.get(ENV_DELIVERY_STREAM)
+        settings = EventStreamSettings.from_environment_if_set()
+        name = delivery_stream_name or (settings.delivery_stream_name if settings else None)
         if not name:
             raise ValueError(
-                f"no Firehose delivery stream: pass delivery_stream_name or set the {ENV_DELIVERY_STREAM} "
+                "no Firehose delivery stream: pass delivery_stream_name or set the PINPOINT_EVENT_STREAM_NAME "
                 "environment variable (EventStreamToS3 sets it on producer functions)"
             )
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.delivery_stream_name = name
-        self.application_id = application_id if application_id is not None else os.environ.get(ENV_APPLICATION_ID)
-        self.account_id = account_id if account_id is not None else os.environ.get(ENV_ACCOUNT_ID, "")
+        self.application_id = application_id if application_id is not None else (settings and settings.application_id)
+        self.account_id = account_id if account_id is not None else ((settings and settings.account_id) or "")
         self.max_attempts = max_attempts
         self._client = firehose_client
         self._sleep = sleep
@@ -288,7 +296,7 @@ class EventStreamWriter:
         events_request = request.get("EventsRequest", request)
         application_id = request.get("ApplicationId") or self.application_id
         if not isinstance(application_id, str) or not application_id.strip():
-            raise ValueError(f"ApplicationId is required (pass it in the request or set {ENV_APPLICATION_ID})")
+            raise ValueError("ApplicationId is required (pass it in the request or set APPLICATION_ID)")
         batch_item = events_request.get("BatchItem") if isinstance(events_request, Mapping) else None
         if not isinstance(batch_item, Mapping) or not batch_item:
             raise ValueError("EventsRequest.BatchItem is required and must be a non-empty object")

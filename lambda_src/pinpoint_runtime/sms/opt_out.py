@@ -63,17 +63,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.dynamodb_items import plain_item
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.timestamps import iso_utc, parse_iso_utc, utc_now
 from pinpoint_runtime.events.records import EVENT_VERSION
 from pinpoint_runtime.phone import is_e164, mask_phone_number
 from pinpoint_runtime.sms.inbound import InboundSms
 from pinpoint_runtime.sms.keywords import KeywordAction, KeywordEngine, KeywordRule
 
-ENV_REGISTRY_TABLE = "OPT_OUT_REGISTRY_TABLE"
 ENV_OPT_OUT_LIST_NAME = "OPT_OUT_LIST_NAME"
 ENV_EVENT_BUS_NAME = "OPT_OUT_EVENT_BUS_NAME"
 ENV_KEYWORD_CONFIG = "KEYWORD_CONFIG"
@@ -180,18 +180,29 @@ class OptOutStatus:
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class OptOutRegistrySettings(FunctionSettings):
+    """What a send path that checks opt-outs reads (``SelfManagedOptOut.bind_may_send`` writes it)."""
+
+    construct: ClassVar[str] = "SelfManagedOptOut"
+    table_name: str = variable("OPT_OUT_REGISTRY_TABLE", doc="the opt-out registry's DynamoDB table")
+
+
 class OptOutRegistry:
     """The opt-out registry table (see the module docstring for the item layout).
 
-    ``table_name`` defaults to env ``OPT_OUT_REGISTRY_TABLE``; ``client`` is a boto3 DynamoDB client (created on
+    ``table_name`` defaults to the function's :class:`OptOutRegistrySettings` (``OPT_OUT_REGISTRY_TABLE``); ``client`` is a boto3 DynamoDB client (created on
     first use when omitted). ``max_attempts`` bounds the optimistic-locking retries of :meth:`record`.
     """
 
     def __init__(self, table_name: str | None = None, *, client: Any = None, max_attempts: int = 5) -> None:
-        name = table_name or os.environ.get(ENV_REGISTRY_TABLE)
+        if not table_name:
+            settings = OptOutRegistrySettings.from_environment_if_set()
+            table_name = settings.table_name if settings else None
+        name = table_name
         if not name:
             raise ValueError(
-                f"no opt-out registry table: pass table_name or set {ENV_REGISTRY_TABLE} (SelfManagedOptOut sets it; "
+                "no opt-out registry table: pass table_name or set OPT_OUT_REGISTRY_TABLE (SelfManagedOptOut sets it; "
                 "SelfManagedOptOut.bind_may_send wires other functions)"
             )
         if max_attempts < 1:
@@ -470,7 +481,7 @@ class OptOutProcessor:
         """
         names = (
             ENV_OPT_OUT_LIST_NAME,
-            ENV_REGISTRY_TABLE,
+            "OPT_OUT_REGISTRY_TABLE",
             ENV_KEYWORD_CONFIG,
             ENV_EVENT_BUS_NAME,
             ENV_EVENT_STREAM_NAME,

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from pinpoint_runtime.audience.store import (
-    ENV_TABLE,
     EndpointStore,
     EndpointStoreError,
     EndpointValidationError,
@@ -30,7 +29,7 @@ PINPOINT = botocore.session.get_session().get_service_model("pinpoint")
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
-    monkeypatch.delenv(ENV_TABLE, raising=False)
+    monkeypatch.delenv("ENDPOINT_STORE_TABLE", raising=False)
 
 
 def create_table(client: Any) -> None:
@@ -183,9 +182,9 @@ def test_missing_endpoint_raises_not_found(store) -> None:
 
 
 def test_table_name_from_environment(monkeypatch, dynamodb) -> None:
-    with pytest.raises(EndpointStoreError, match=ENV_TABLE):
+    with pytest.raises(EndpointStoreError, match="ENDPOINT_STORE_TABLE"):
         EndpointStore(client=dynamodb)
-    monkeypatch.setenv(ENV_TABLE, TABLE)
+    monkeypatch.setenv("ENDPOINT_STORE_TABLE", TABLE)
     assert EndpointStore(client=dynamodb).table_name == TABLE
 
 

@@ -14,7 +14,6 @@ from moto import mock_aws
 from pinpoint_runtime.events.records import LIBRARY_SDK_NAME, normalize_record
 from pinpoint_runtime.events.stream import (
     BACKOFF_CAP_SECONDS,
-    ENV_DELIVERY_STREAM,
     MAX_BATCH_BYTES,
     MAX_RECORD_BYTES,
     EventStreamDeliveryError,
@@ -29,7 +28,7 @@ ACCOUNT = "111122223333"
 
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
-    for name in (ENV_DELIVERY_STREAM, "APPLICATION_ID", "AWS_ACCOUNT_ID"):
+    for name in ("PINPOINT_EVENT_STREAM_NAME", "APPLICATION_ID", "AWS_ACCOUNT_ID"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -190,9 +189,9 @@ def test_no_records_means_no_calls(firehose) -> None:
 
 
 def test_stream_name_comes_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValueError, match=ENV_DELIVERY_STREAM):
+    with pytest.raises(ValueError, match="PINPOINT_EVENT_STREAM_NAME"):
         EventStreamWriter()
-    monkeypatch.setenv(ENV_DELIVERY_STREAM, "from-env")
+    monkeypatch.setenv("PINPOINT_EVENT_STREAM_NAME", "from-env")
     monkeypatch.setenv("APPLICATION_ID", "env-app")
     writer = EventStreamWriter()
     assert (writer.delivery_stream_name, writer.application_id) == ("from-env", "env-app")
