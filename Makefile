@@ -34,7 +34,7 @@ CHECKOV_LOCK := locks/checkov.txt
 # same name as your package"); the layout is intended (lambda_src/ maps to two package names), so it is silenced.
 PIP_INSTALL = PYTHONWARNINGS='ignore:Editable installation' $(1)/bin/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: synth test bench snapshot-update lock clean
+.PHONY: synth test lint bench snapshot-update lock clean
 
 ## The main job: synthesize every sample stack with cdk-nag (AwsSolutions) and print a short summary.
 synth: $(VENV)/.synth-deps $(TOOLS)/.installed
@@ -45,6 +45,12 @@ synth: $(VENV)/.synth-deps $(TOOLS)/.installed
 ## The whole test suite (CI runs exactly this).
 test: $(VENV)/.test-deps $(TOOLS)/.installed .venv-checkov/.installed
 	$(VENV)/bin/python -m pytest -q
+
+## Lint: ruff (rules and formatting) and mypy, with the locked versions (CI runs it before the tests).
+lint: $(VENV)/.test-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## Benchmarks: print measured ratios (not tests).
 bench: $(VENV)/.test-deps $(TOOLS)/.installed
