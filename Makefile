@@ -63,7 +63,7 @@ bench: $(VENV)/.test-deps $(TOOLS)/.installed
 
 ## Re-record the snapshots of the sample stacks after an intended change (review the diff before committing).
 snapshot-update: $(VENV)/.test-deps $(TOOLS)/.installed
-	$(VENV)/bin/python -m pytest -q tests/test_sample_app.py --snapshot-update
+	$(VENV)/bin/python -m pytest -q tests/constructs/test_sample_app.py --snapshot-update
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
