@@ -177,7 +177,7 @@ def main() -> None:
         }  # fmt: skip
         results: dict[str, list[tuple[float, list[float]]]] = {name: [] for name in variants}
         offset = 0
-        for name, (verifier, service, _, adapter) in variants.items():  # warm-up: imports, first secret read
+        for verifier, service, _, adapter in variants.values():  # warm-up: imports, first secret read
             authorizer_module._verifier, send_module._service = verifier, service
             run(gateway, 50, offset, through_adapter=adapter)
             offset += 50

@@ -207,7 +207,7 @@ def bench_engine(count: int, rounds: int) -> None:
         print(f"    {category:<13}     {len(group) / elapsed:>12,.0f} messages/s  (mean {mean_chars:,.0f} chars)")
     decisions = Counter(
         (category, rule.action.value if rule else "none")
-        for (category, _), rule in zip(messages, map(classify, bodies))
+        for (category, _), rule in zip(messages, map(classify, bodies), strict=False)
     )
     keywords_found = sum(n for (category, action), n in decisions.items() if category == "keyword" and action != "none")
     false_keywords = sum(n for (category, action), n in decisions.items() if category != "keyword" and action != "none")

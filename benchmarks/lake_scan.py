@@ -962,7 +962,8 @@ def main(argv: list[str] | None = None) -> int:
         b_bytes = scans[-1].bytes_read
         print()
         print(
-            f"{'layout':<34} {'files':>7} {'bytes read':>16} {'ratio B/x':>10} {'layout size':>12} {'query (duckdb)':>15}"
+            f"{'layout':<34} {'files':>7} {'bytes read':>16} {'ratio B/x':>10} "
+            f"{'layout size':>12} {'query (duckdb)':>15}"
         )
         for scan in scans:
             ratio = b_bytes / scan.bytes_read if scan.bytes_read else float("inf")
@@ -982,7 +983,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if rows_a != rows_b:
             print("FAIL: the report differs between layout A and layout B", file=sys.stderr)
-            for a, b in zip(rows_a, rows_b):
+            for a, b in zip(rows_a, rows_b, strict=False):
                 if a != b:
                     print(f"  A {a}\n  B {b}", file=sys.stderr)
             print(f"  rows: A {len(rows_a)}, B {len(rows_b)}", file=sys.stderr)

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _validate_import(args: argparse.Namespace) -> int:
     # Imported here so that the module (and synth-summary) stays cheap to import.
-    from pinpoint_runtime.audience.endpoint_import import ImportFileError, validate_file_parallel
+    from pinpoint_runtime.audience.endpoint_import import ImportFileError, validate_file_parallel  # noqa: PLC0415
 
     workers = args.workers if args.workers is not None else min(2, os.cpu_count() or 1)
     try:
@@ -131,9 +131,9 @@ def _validate_import(args: argparse.Namespace) -> int:
 
 
 def _campaign(args: argparse.Namespace, *, sfn: object = None, scheduler: object = None) -> int:
-    from datetime import datetime
+    from datetime import datetime  # noqa: PLC0415
 
-    from pinpoint_runtime.campaigns.runner import CampaignRequestError, CampaignRunnerClient
+    from pinpoint_runtime.campaigns.runner import CampaignRequestError, CampaignRunnerClient  # noqa: PLC0415
 
     if args.campaign_command == "summary":
         arn = args.execution_arn

@@ -559,14 +559,14 @@ VIEWS: tuple[EventView, ...] = (
         "campaign_send",
         "_campaign.send",
         "Campaign message sends (_campaign.send).",
-        _COMMON
-        + [
+        [
+            *_COMMON,
             ("campaign_activity_id", "varchar", _attr("campaign_activity_id")),
             ("delivery_type", "varchar", _attr("delivery_type")),
             ("campaign_send_status", "varchar", _attr("campaign_send_status")),
             _ATTRIBUTE_TAGS,
-        ]
-        + _PARTITIONS,
+            *_PARTITIONS,
+        ],
     ),
     _view(
         "journey_send",

@@ -114,7 +114,7 @@ def process_batch(
                 "result": outcome.result,
                 "reason": outcome.reason,
                 "sms_message_id": outcome.message_id,
-            },  # fmt: skip
+            },
         )
         metrics.add_metric(name=_METRICS[outcome.result], unit=MetricUnit.Count, value=1)
         keep = outcome.retry

@@ -10,7 +10,8 @@ and, in the same JSON object, the embedded-metric directive Powertools Metrics w
 request id, the masked number and the journey ids; never the body, the number in clear or the API key (the event
 is not logged). Metrics (namespace ``PinpointConstructs``, dimension ``service``): one count per outcome
 (``Accepted``, ``Sent``, ``Duplicates``, ``Invalid``, ``OptedOut``, ``Throttled``, ``DependencyFailures``,
-``SendFailures``, and ``Faults`` for a 500); the request count itself is API Gateway's ``Count`` metric. Faults go through the Powertools
+``SendFailures``, and ``Faults`` for a 500); the request count itself is API Gateway's ``Count`` metric. Faults go
+through the Powertools
 Logger. Not Powertools' decorators on this path: they cost ~0.3 ms of a ~0.5 ms request (benchmarks/bridge.py).
 
 Environment: see :meth:`pinpoint_runtime.bridge.service.BridgeSettings.from_environment`, plus

@@ -18,8 +18,8 @@ logger = Logger(service=SERVICE_NAME)
 
 def sender_for(request: CampaignRequest, settings: RunnerSettings, lambda_context: Any = None) -> BatchSender:
     """The page sender of one run, configured from the environment the CampaignRunner construct sets."""
-    from pinpoint_runtime.campaigns.delivery import deadline_from_lambda_context, delivery_from_environment
-    from pinpoint_runtime.campaigns.templates import renderer_for_request
+    from pinpoint_runtime.campaigns.delivery import deadline_from_lambda_context, delivery_from_environment  # noqa: PLC0415
+    from pinpoint_runtime.campaigns.templates import renderer_for_request  # noqa: PLC0415
 
     delivery = delivery_from_environment()
     return BatchSender(

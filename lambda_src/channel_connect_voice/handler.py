@@ -1,5 +1,6 @@
 """Custom channel of ``CustomChannel``: an Amazon Connect outbound call per phone endpoint, with a ClientToken per
-campaign/treatment/endpoint so retries never call twice (:class:`pinpoint_runtime.campaigns.channels.builtins.ConnectVoiceChannel`).
+campaign/treatment/endpoint so retries never call twice
+(:class:`pinpoint_runtime.campaigns.channels.builtins.ConnectVoiceChannel`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``

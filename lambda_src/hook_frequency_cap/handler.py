@@ -1,5 +1,6 @@
 """Campaign hook (FILTER) of ``CampaignHookAttributes``: drops endpoints messaged ``CAP_MAX_MESSAGES`` times in
-the trailing window (:class:`pinpoint_runtime.campaigns.hooks.builtins.FrequencyCap`, whose docstring gives the semantics).
+the trailing window (:class:`pinpoint_runtime.campaigns.hooks.builtins.FrequencyCap`, whose docstring gives the
+semantics).
 
 The Pinpoint FILTER payload in (at most 50 endpoints), the map endpoint id -> endpoint out (it replaces the
 batch). Infrastructure errors raise, so the runner retries the hook (at most 3 attempts, 15 s budget) rather than

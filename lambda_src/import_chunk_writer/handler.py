@@ -1,5 +1,6 @@
 """One item of the import's Distributed Map: a byte range of the object validated and written to the
-EndpointStore (see ``pinpoint_runtime.audience.import_workflow.range_step``). Only counts are returned; rejects, segment list
+EndpointStore (see ``pinpoint_runtime.audience.import_workflow.range_step``). Only counts are returned; rejects,
+segment list
 and counts of the range are stored in S3."""
 
 from __future__ import annotations

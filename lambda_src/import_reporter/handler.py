@@ -1,6 +1,7 @@
 """Steps "Finish" and "Report failure" of the import workflow (``{"outcome": "succeeded" | "failed", ...}``):
 the sums, rejects.csv, the segment list and record, summary.json and the ``succeeded`` notification; or the
-``failed`` notification with the reason. See ``pinpoint_runtime.audience.import_workflow.finish_step`` / ``failure_step``."""
+``failed`` notification with the reason. See ``pinpoint_runtime.audience.import_workflow.finish_step`` /
+``failure_step``."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """SQS (fed by the EventBridge rule on the import bucket) → one Step Functions execution per S3 object.
 
 Each message body is an EventBridge "Object Created" event. The execution name is derived from bucket, key and
-version id/ETag (``pinpoint_runtime.audience.import_workflow.import_execution_name``): two drops in the same second get two
+version id/ETag (``pinpoint_runtime.audience.import_workflow.import_execution_name``): two drops in the same second get
+two
 executions, and the same object delivered twice is started once (``ExecutionAlreadyExists`` is the expected
 answer to a redelivery and is logged, not an error). Messages that are not S3 events, and calls Step Functions
 refuses, are reported as batch item failures, so SQS retries them and then moves them to the dead-letter queue:

@@ -60,7 +60,7 @@ def mask_phone_number(number: object) -> str:
 def parse_phone_number(address: str, default_country: str = "US") -> str:
     """The E.164 form of ``address`` when phonenumbers parses it (national numbers in ``default_country``) and
     finds it valid; :class:`PhoneNumberError` ("is not a phone number" / "is not a valid phone number") otherwise."""
-    import phonenumbers
+    import phonenumbers  # noqa: PLC0415
 
     try:
         number = phonenumbers.parse(address, default_country)
@@ -97,7 +97,7 @@ def _e164_or_problem(address: str, default_country: str, nanpa: bool) -> tuple[s
                 pattern = info[1]
                 if pattern is not None and pattern.fullmatch(rest):
                     return candidate, ""
-                import phonenumbers
+                import phonenumbers  # noqa: PLC0415
 
                 if phonenumbers.is_valid_number(
                     phonenumbers.PhoneNumber(country_code=info[0], national_number=int(rest))
@@ -118,8 +118,9 @@ CALLING_CODES: dict[str, Any] = {}
 
 
 def calling_code_info(prefix: str) -> Any:
-    """``(calling code, main-region pattern or None)`` for a 1-3 digit prefix, or ``False`` when it is no calling code."""
-    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+    """``(calling code, main-region pattern or None)`` for a 1-3 digit prefix, or ``False`` when it is no calling
+    code."""
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE  # noqa: PLC0415
 
     code = int(prefix)
     info = (code, _compile_main_region(code)) if code in COUNTRY_CODE_TO_REGION_CODE else False
@@ -141,8 +142,8 @@ def main_region_valid(country_code: int, nsn: str) -> bool:
 def _compile_main_region(country_code: int) -> Any:
     """One pattern whose fullmatch(nsn) is: for the nsn's length, the general pattern and any type pattern
     (each only for the lengths it allows) match the whole nsn; None when the main region has no shortcut."""
-    from phonenumbers import PhoneMetadata
-    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+    from phonenumbers import PhoneMetadata  # noqa: PLC0415
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE  # noqa: PLC0415
 
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code) or ()
     metadata = PhoneMetadata.metadata_for_region(regions[0].upper(), None) if regions else None
@@ -191,7 +192,7 @@ def _compile_main_region(country_code: int) -> Any:
 
 def country_code(region: str) -> int:
     """The calling code of a region (``US`` -> 1); 0 for an unknown region."""
-    import phonenumbers
+    import phonenumbers  # noqa: PLC0415
 
     return phonenumbers.country_code_for_region(region)
 

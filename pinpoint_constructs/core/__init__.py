@@ -1,6 +1,7 @@
 """The shared core of pinpoint-constructs: what several constructs need.
 
-Secure bucket, secure DynamoDB table, queue with dead-letter queue, encrypted SNS topic that AWS services may publish to, Python Lambda
+Secure bucket, secure DynamoDB table, queue with dead-letter queue, encrypted SNS topic that AWS services may publish
+to, Python Lambda
 function with the shared dependencies layer (bundled without Docker), the props convention and cdk-nag
 acknowledgments.
 """
@@ -16,13 +17,13 @@ from .secure_table import TTL_ATTRIBUTE, TableData, secure_table
 
 __all__ = [
     "METRICS_NAMESPACE",
+    "TTL_ATTRIBUTE",
     "EncryptedTopic",
     "PropsConflictError",
     "PropsValidation",
     "PythonFunction",
     "QueueWithDeadLetterQueue",
     "SecureBucket",
-    "TTL_ATTRIBUTE",
     "TableData",
     "acknowledge",
     "add_settings",

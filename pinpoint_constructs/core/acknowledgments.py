@@ -49,7 +49,7 @@ def nag_resource(scope: IConstruct, value: str) -> str:
     ``Fn::GetAtt`` as ``<Id.Attr>``, any other intrinsic as compact JSON. Build ``value`` the way aws-cdk-lib
     builds the policy's resource (e.g. ``bucket.arn_for_objects("prefix/*")``) and the rendering matches under
     any feature flags."""
-    import json
+    import json  # noqa: PLC0415
 
     def render(part: object) -> str:
         if isinstance(part, str):

@@ -102,5 +102,5 @@ def consolidate_props(
 def _same(a: Any, b: Any) -> bool:
     try:
         return bool(a == b)
-    except Exception:  # jsii objects may not compare
+    except Exception:  # noqa: BLE001 (jsii objects may raise anything when compared)
         return a is b

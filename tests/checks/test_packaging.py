@@ -238,7 +238,7 @@ def test_consumer_app_synthesizes_with_real_bundling(workspace: dict[str, Any]) 
     assert (python_dir / "phonenumbers").is_dir()
     # the whole runtime package, every subpackage included
     assert _runtime_modules(python_dir / "pinpoint_runtime") == _runtime_modules(RUNTIME_SOURCE)
-    files = [p for p in layer_dir.rglob("*")]
+    files = list(layer_dir.rglob("*"))
     assert not [p for p in files if p.suffix == ".pyc" or p.name == "__pycache__"], "compiled files in the layer"
     machines = {str(p.relative_to(layer_dir)): _elf_machine(p) for p in files if p.is_file() and _elf_machine(p)}
     assert all(machine == "aarch64" for machine in machines.values()), f"non-arm64 native code: {machines}"

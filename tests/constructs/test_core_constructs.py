@@ -251,7 +251,7 @@ def test_python_function_defaults_and_one_shared_layer() -> None:
     )
     template = Template.from_stack(stack)
     template.resource_count_is("AWS::Lambda::LayerVersion", 1)
-    layer_id = only({k: v for k, v in resources_of(template, "AWS::Lambda::LayerVersion").items()}) and next(
+    layer_id = only(dict(resources_of(template, "AWS::Lambda::LayerVersion").items())) and next(
         iter(resources_of(template, "AWS::Lambda::LayerVersion"))
     )
     functions = resources_of(template, "AWS::Lambda::Function")

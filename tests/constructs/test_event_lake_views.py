@@ -167,7 +167,7 @@ def build_db(rows: list[Row], tmp_path: Path, name: str = "events") -> duckdb.Du
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
     cursor = con.execute(sql, params or [])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, values)) for values in cursor.fetchall()]
+    return [dict(zip(names, values, strict=False)) for values in cursor.fetchall()]
 
 
 def at(ms: int) -> datetime:
@@ -1099,7 +1099,7 @@ def test_every_view_column_is_cast_to_its_declared_type(view):
     assert isinstance(select, exp.Select)
     projections = select.expressions
     assert [p.alias_or_name for p in projections] == view.column_names
-    for projection, (name, declared) in zip(projections, view.columns):
+    for projection, (name, declared) in zip(projections, view.columns, strict=False):
         assert isinstance(projection, exp.Alias), name
         cast = projection.this
         assert isinstance(cast, exp.Cast) and not isinstance(cast, exp.TryCast), name
@@ -1154,7 +1154,7 @@ def test_presto_view_text_round_trips(view):
 
 @pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
 def test_every_declared_presto_type_maps_to_a_hive_type(view):
-    for (name, hive), (_, presto) in zip(view.hive_columns(), view.columns):
+    for (name, hive), (_, presto) in zip(view.hive_columns(), view.columns, strict=False):
         lake.parse_hive_type(hive)  # a valid Hive type string
         assert hive == lake.hive_type(presto)
         assert name

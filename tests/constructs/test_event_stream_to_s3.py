@@ -231,7 +231,7 @@ def test_sms_configuration_set_sends_events_through_a_confined_role(built) -> No
 
 
 def test_ses_configuration_set_requires_tls_and_sends_every_event_type(built) -> None:
-    stack, lake, template = built["Default"]
+    _stack, _lake, template = built["Default"]
     configuration_set_id, configuration_set = next(iter(template.find_resources("AWS::SES::ConfigurationSet").items()))
     assert configuration_set["Properties"]["DeliveryOptions"] == {"TlsPolicy": "REQUIRE"}
     destination = only(template.find_resources("AWS::SES::ConfigurationSetEventDestination"))["Properties"]
@@ -265,7 +265,7 @@ def test_producer_gets_the_stream_name_and_only_put_permissions(built) -> None:
 
 
 def test_existing_configuration_sets_and_bucket(built) -> None:
-    stack, lake, template = built["Existing"]
+    _stack, lake, template = built["Existing"]
     template.resource_count_is("AWS::SES::ConfigurationSet", 0)
     template.resource_count_is("AWS::SMSVOICE::ConfigurationSet", 0)
     buckets = template.find_resources("AWS::S3::Bucket")

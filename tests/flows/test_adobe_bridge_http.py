@@ -1,4 +1,5 @@
-"""The Adobe bridge over real HTTP: the authorizer and send Lambda handlers behind tests/support/adobe_http_adapter.py on
+"""The Adobe bridge over real HTTP: the authorizer and send Lambda handlers behind tests/support/adobe_http_adapter.py
+on
 127.0.0.1 (API Gateway proxy events), driven by an HTTP client and by schemathesis from the OpenAPI document.
 AWS is moto (DynamoDB, SQS, Secrets Manager); nothing may answer 5xx for bad input."""
 
@@ -42,8 +43,8 @@ class Server:
         if key is not None:
             headers["x-api-key"] = key
         body = data if isinstance(data, str) else json.dumps(data)
-        return self.http.post(self.base_url + path, data=body.encode(), headers={"Content-Type": "application/json", **headers},
-                              timeout=10)  # fmt: skip
+        headers = {"Content-Type": "application/json", **headers}
+        return self.http.post(self.base_url + path, data=body.encode(), headers=headers, timeout=10)
 
 
 @pytest.fixture(scope="module")

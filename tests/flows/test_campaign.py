@@ -79,7 +79,9 @@ def engine():
             spec: dict[str, Any] = {
                 "TableName": name,
                 "BillingMode": "PAY_PER_REQUEST",
-                "KeySchema": [{"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"))],
+                "KeySchema": [
+                    {"AttributeName": k, "KeyType": t} for k, t in zip(keys, ("HASH", "RANGE"), strict=False)
+                ],
                 "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in keys],
             }
             if gsi:

@@ -244,7 +244,7 @@ def test_a_missing_body_is_400(env: BridgeEnv) -> None:
 
 
 def test_request_identity_and_configuration_set_must_be_the_bridges_own(env: BridgeEnv) -> None:
-    status, body, _ = call(
+    status, _body, _ = call(
         env.service(), payload(originationIdentity=env.other_identity, configurationSetName=OTHER_CONFIGURATION_SET)
     )
     assert status == 202
@@ -482,8 +482,10 @@ def test_the_consumer_batch_dead_letters_what_can_never_be_sent(env: BridgeEnv) 
     )
     assert result == {"batchItemFailures": [{"itemIdentifier": throttled["MessageId"]}]}
     dead = env.queued(env.dead_letter_queue_url)
-    reasons = {m["MessageAttributes"]["source_message_id"]["StringValue"]: m["MessageAttributes"]["reason"]["StringValue"]
-               for m in dead}  # fmt: skip
+    reasons = {
+        m["MessageAttributes"]["source_message_id"]["StringValue"]: m["MessageAttributes"]["reason"]["StringValue"]
+        for m in dead
+    }
     assert reasons == {refused["MessageId"]: "ValidationException", "m-bad": "job has no request_id"}
     assert len(env.sms.sent) == 1
 

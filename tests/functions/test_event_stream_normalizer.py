@@ -119,7 +119,7 @@ def test_bad_records_fail_individually_with_original_data() -> None:
     outputs = normalizer.handler(event, LambdaContext())["records"]
     assert len(outputs) == len(payloads)
     assert [output["result"] for output in outputs] == ["Ok"] + ["ProcessingFailed"] * 5 + ["Ok"]
-    for output, record in zip(outputs, event["records"]):
+    for output, record in zip(outputs, event["records"], strict=False):
         assert output["recordId"] == record["recordId"]
         if output["result"] == "ProcessingFailed":
             assert output["data"] == record["data"]
@@ -220,7 +220,7 @@ firehose_payloads = st.lists(
 def test_property_one_output_per_input_record(payloads: list[bytes]) -> None:
     outputs = invoke(list(payloads))
     assert len(outputs) == len(payloads)
-    for output, payload in zip(outputs, payloads):
+    for output, payload in zip(outputs, payloads, strict=False):
         assert output["result"] in ("Ok", "ProcessingFailed")
         if output["result"] == "ProcessingFailed":
             assert base64.b64decode(output["data"]) == payload

@@ -218,7 +218,7 @@ class LocalApiGateway:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                headers = {name: value for name, value in self.headers.items()}
+                headers = dict(self.headers.items())
                 response = gateway.dispatch(self.command, self.path, headers, body, self.client_address[0])
                 self.send_response(response.status)
                 for name, value in response.headers.items():

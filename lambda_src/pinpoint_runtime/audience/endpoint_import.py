@@ -313,7 +313,7 @@ class _Converter:
         """Specialised per-column checks; None when any cell needs the generic validation."""
         clean: dict[str, Any] = {}
         endpoint_id = None
-        for (code, key), value in zip(self.plan, cells):
+        for (code, key), value in zip(self.plan, cells, strict=False):
             if not value:
                 continue
             if code == _C_ATTR:
@@ -335,7 +335,7 @@ class _Converter:
                 if not stripped or len(value) > MAX_ADDRESS_LENGTH:
                     return None
                 clean["Address"] = stripped
-            elif code == _C_USER_ID or code == _C_ID:
+            elif code in (_C_USER_ID, _C_ID):
                 if len(value) > 1024 or "#" in value or not value.strip():
                     return None
                 if code == _C_ID:
@@ -354,7 +354,7 @@ class _Converter:
                 if value not in OPT_OUT_VALUES:
                     return None
                 clean["OptOut"] = value
-            elif code == _C_METRIC or code == _C_LOCNUM:
+            elif code in (_C_METRIC, _C_LOCNUM):
                 try:
                     number = float(value)
                 except ValueError:
@@ -384,7 +384,7 @@ class _Converter:
         columns = self.columns
         assert columns is not None
         item: dict[str, Any] = {}
-        for column, value in zip(columns, cells):
+        for column, value in zip(columns, cells, strict=False):
             if not value:
                 continue
             kind = column.kind
@@ -473,7 +473,7 @@ class _Converter:
             if self.columns is None:
                 return None
             row: dict[str, Any] = {}
-            for index, (column, value) in enumerate(zip(self.columns, raw)):
+            for index, (column, value) in enumerate(zip(self.columns, raw, strict=False)):
                 if self.strip_pii and self.masked[index] and value:
                     value = MASK
                 name = column.name if column.name not in row else f"{column.name}#{index}"
@@ -978,7 +978,7 @@ class RejectsWriter:
 
     def __init__(self, target: str | os.PathLike | IO[str]) -> None:
         if isinstance(target, (str, os.PathLike)):
-            self._file: IO[str] = open(target, "w", newline="", encoding="utf-8")
+            self._file: IO[str] = open(target, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by close())
             self._close = True
         else:
             self._file, self._close = target, False
@@ -1055,7 +1055,7 @@ class _CsvCounter:
         keys: list[tuple] = []
         positions: list[int] | None = None  # batch index of each key (None: the key's own position)
         if rows:
-            columns = list(zip(*rows))
+            columns = list(zip(*rows, strict=False))
             size = len(rows)
             bad: set[int] = set()
             for index, code, key in self.checks:
@@ -1073,7 +1073,7 @@ class _CsvCounter:
                 addresses = itertools.repeat("", size)
             channels = columns[self.channel] if self.channel is not None else itertools.repeat("", size)
             has_id = map(bool, columns[self.id]) if self.id is not None else itertools.repeat(False, size)
-            keys = list(zip(channels, addresses, has_id))
+            keys = list(zip(channels, addresses, has_id, strict=False))
             if bad:
                 slow.update(i if good is None else good[i] for i in bad)
                 keep = [i for i in range(size) if i not in bad]
@@ -1139,13 +1139,13 @@ class _CsvCounter:
                 good = set(self.fast_e164_lines.findall(text))
                 mask = list(map(good.__contains__, addresses))
                 accepted = list(compress(phones, mask))
-                outcomes.update(zip(accepted, map(first, accepted)))
+                outcomes.update(zip(accepted, map(first, accepted), strict=False))
                 if self.fast_national is not None and len(accepted) < len(phones):
                     rest = list(compress(phones, map(operator.not_, mask)))
                     text = "\n".join(map(second, rest)).translate(NANPA_PUNCTUATION)
                     good = set(self.fast_national_lines.findall(text))
                     accepted = list(compress(rest, map(good.__contains__, text.split("\n"))))
-                    outcomes.update(zip(accepted, map(first, accepted)))
+                    outcomes.update(zip(accepted, map(first, accepted), strict=False))
         emails = list(compress(keys, map("EMAIL".__eq__, map(first, keys))))
         if emails:
             addresses = list(map(second, emails))
@@ -1156,7 +1156,7 @@ class _CsvCounter:
                 text = "\n".join(addresses)
             good = set(_EMAIL_FAST_LINES.findall(text))
             accepted = list(compress(emails, map(good.__contains__, addresses)))
-            outcomes.update(zip(accepted, map(first, accepted)))
+            outcomes.update(zip(accepted, map(first, accepted), strict=False))
         verdict = self.converter.verdict
         for key in missing.difference(outcomes):
             channel, address, with_id = key
@@ -1175,7 +1175,8 @@ def _lines_pattern(pattern: str) -> Any:
 
 
 def _fast_phone_patterns(default_country: str, nanpa: bool) -> tuple[Any, Any]:
-    """(pattern accepting E.164 strings that :data:`~pinpoint_runtime.phone.e164_or_problem` returns unchanged, for +1 and the default country's
+    """(pattern accepting E.164 strings that :data:`~pinpoint_runtime.phone.e164_or_problem` returns unchanged, for +1
+    and the default country's
     calling code; pattern accepting the national NANPA spellings, after removing " ()-.", that it turns into a
     valid +1 number, when the default country uses +1). Each match implies e164_or_problem accepts (property-tested);
     a non-match means nothing."""
@@ -1201,26 +1202,26 @@ def _fast_phone_patterns(default_country: str, nanpa: bool) -> tuple[Any, Any]:
 def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
     """Positions of the cells that fail the :meth:`_Converter._fast` check of ``code`` (empty cells pass); each
     whole-column test is exact, and the per-cell scan runs only when it fails."""
-    if code == _C_ATTR or code == _C_UATTR or code == _C_TEXT:
+    if code in (_C_ATTR, _C_UATTR, _C_TEXT):
         limit = 1024 if code == _C_TEXT else MAX_ATTRIBUTE_VALUE_LENGTH
         if max(map(len, cells)) <= limit:
             return set()
         return {i for i, value in enumerate(cells) if len(value) > limit}
-    if code == _C_CHANNEL or code == _C_OPT_OUT:
+    if code in (_C_CHANNEL, _C_OPT_OUT):
         allowed = CHANNEL_TYPES if code == _C_CHANNEL else OPT_OUT_VALUES
         values = set(cells)
         values.discard("")
         if values <= allowed:
             return set()
         return {i for i, value in enumerate(cells) if value and value not in allowed}
-    if code == _C_ID or code == _C_USER_ID:
+    if code in (_C_ID, _C_USER_ID):
         # str.isspace is True exactly for the non-empty cells that strip() empties (both use Py_UNICODE_ISSPACE)
         if max(map(len, cells)) <= 1024 and "#" not in "".join(cells) and not any(map(str.isspace, cells)):
             return set()
         return {
             i for i, value in enumerate(cells) if value and (len(value) > 1024 or "#" in value or not value.strip())
         }
-    if code == _C_METRIC or code == _C_LOCNUM:
+    if code in (_C_METRIC, _C_LOCNUM):
         limit = _LOCATION_LIMITS[key] if code == _C_LOCNUM else _DYNAMO_MAX
         try:
             numbers = list(map(float, filter(None, cells)))
@@ -1409,7 +1410,7 @@ def validate_file_parallel(
             strip_pii_from_rejects=strip_pii_from_rejects,
             file_format=file_format,
         )
-    import multiprocessing
+    import multiprocessing  # noqa: PLC0415
 
     opened = _Opened(source, file_format)
     try:
@@ -1469,7 +1470,7 @@ def _share_csv(
 ) -> Iterator[tuple[ImportSummary, list[Rejected]]]:
     """(counts, rejects) of each chunk in file order: chunks parsed here are validated here while every worker
     has two chunks queued, otherwise sent to the pool as byte ranges."""
-    from collections import deque
+    from collections import deque  # noqa: PLC0415
 
     reader, islice = planner._reader, itertools.islice
     start, previous_end = planner._start, planner._start_line  # byte and line where the next chunk starts

@@ -28,6 +28,7 @@ Result layout in the results bucket (``<results>`` is ``IMPORT_RESULTS_PREFIX``,
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -226,7 +227,7 @@ def segment_id_for(import_id: str) -> str:
 def open_object(s3: Any, source: ImportSource, *, byte_range: tuple[int, int] | None = None) -> Any:
     """The object's streaming body (optionally bytes [start, end)). A key that arrives URL-encoded ("a+b.csv"
     for "a b.csv") is retried decoded; a vanished object raises :class:`ImportFileRejected`."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError  # noqa: PLC0415
 
     keys = [source.key]
     decoded = unquote_plus(source.key)
@@ -317,7 +318,7 @@ class ImportNotifier:
 def notifier_from_environment(settings: ImportSettings, *, sns_client: Any = None) -> ImportNotifier:
     """The notifier of the import functions: the settings' topic, and the event lake when the function is a
     producer of an EventStreamToS3 (``PINPOINT_EVENT_STREAM_NAME`` set)."""
-    from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter
+    from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter  # noqa: PLC0415
 
     lake = EventStreamSettings.from_environment_if_set()
     writer = EventStreamWriter(application_id=settings.application_id) if lake is not None else None
@@ -353,7 +354,7 @@ def plan_step(
 
     ``event``: ``{"source": {...}, "import_id": <execution name>, "started_at": <execution start time>}``.
     Returns the run description every later step gets (small: the header, counts and S3 keys)."""
-    from pinpoint_runtime.audience.endpoint_import import plan_import
+    from pinpoint_runtime.audience.endpoint_import import plan_import  # noqa: PLC0415
 
     source = ImportSource.from_dict(event["source"])
     import_id = str(event["import_id"])
@@ -436,7 +437,7 @@ class PhoneLineTypes:
         cached = self._cache.get(e164)
         if cached is not None:
             return cached
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -499,7 +500,7 @@ def range_step(
 
     ``event``: ``{"source": {...}, "run": <plan_step's result>, "chunk": {index, start, end, first_line, rows}}``.
     Idempotent: a retried range rewrites the same endpoints (same ids) and the same part objects."""
-    from pinpoint_runtime.audience.endpoint_import import iter_chunk_endpoints
+    from pinpoint_runtime.audience.endpoint_import import iter_chunk_endpoints  # noqa: PLC0415
 
     source = ImportSource.from_dict(event["source"])
     run = event["run"]
@@ -616,7 +617,7 @@ def write_endpoints(
 
 
 def _store_reject(line: int, field: str, reason: str, item: Mapping[str, Any], strip_pii: bool) -> Rejected:
-    from pinpoint_runtime.audience.endpoint_import import mask_row
+    from pinpoint_runtime.audience.endpoint_import import mask_row  # noqa: PLC0415
 
     return Rejected(line, field, reason, mask_row(dict(item)) if strip_pii else dict(item))
 
@@ -803,7 +804,7 @@ def concatenate_objects(
             body = s3.get_object(Bucket=bucket, Key=key)["Body"]
             skipping = skip_first_line
             try:
-                for data in iter(lambda: body.read(1024 * 1024), b""):
+                for data in iter(functools.partial(body.read, 1024 * 1024), b""):
                     if skipping:
                         newline = data.find(b"\n")
                         if newline < 0:
@@ -838,7 +839,7 @@ def concatenate_objects(
 def start_import(sfn: Any, state_machine_arn: str, source: ImportSource) -> tuple[str, bool]:
     """StartExecution named :func:`import_execution_name`; returns (name, started). A second delivery of the
     same object finds the name taken (``ExecutionAlreadyExists``) and is not imported again: (name, False)."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError  # noqa: PLC0415
 
     name = import_execution_name(source)
     try:

@@ -177,7 +177,8 @@ class EndpointStoreWriteError(EndpointStoreError):
 class EndpointStore:
     """Pinpoint endpoints/users on DynamoDB; see the module docstring for the schema and merge semantics.
 
-    ``table_name`` defaults to the function's :class:`EndpointStoreSettings` (``ENDPOINT_STORE_TABLE``). ``client`` is a boto3 DynamoDB *client*
+    ``table_name`` defaults to the function's :class:`EndpointStoreSettings` (``ENDPOINT_STORE_TABLE``). ``client`` is
+    a boto3 DynamoDB *client*
     (created lazily). ``event_writer`` (an :class:`~pinpoint_runtime.events.stream.EventStreamWriter`) receives
     the events of :meth:`put_events`; it defaults to a writer for the stream named in
     ``PINPOINT_EVENT_STREAM_NAME`` when that is set (what ``EndpointStore.bind`` of the construct does).
@@ -521,7 +522,10 @@ class EndpointStore:
         for user_id, endpoint_ids in new_users.items():  # in batch order: the same item is named every time
             members = {m for m in stored_members[user_id] if m not in states} | set(endpoint_ids)
             if len(members) > self.max_endpoints_per_user:
-                stored_user = lambda i: (existing.get(i) or {}).get("endpoint", {}).get("User", {}).get("UserId")
+
+                def stored_user(i: str) -> Any:
+                    return (existing.get(i) or {}).get("endpoint", {}).get("User", {}).get("UserId")
+
                 culprit = next((i for i in endpoint_ids if stored_user(i) != user_id), endpoint_ids[-1])
                 raise EndpointValidationError(
                     f"{prefixes[culprit]}.User.UserId",
@@ -545,7 +549,7 @@ class EndpointStore:
 
     def _call(self, operation: str, **kwargs: Any) -> dict:
         """One DynamoDB call, retried on throttling/5xx codes with jittered backoff (bounded attempts)."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -945,7 +949,7 @@ def _not_found(app: str, endpoint_id: str) -> NotFoundError:
 
 
 def _json_bytes(value: Any) -> bytes:
-    import json
+    import json  # noqa: PLC0415
 
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 

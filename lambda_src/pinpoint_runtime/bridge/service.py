@@ -155,7 +155,7 @@ class SendRequest:
     def context(self, request_id: str) -> dict[str, str]:
         """The SendTextMessage ``Context`` (echoed into delivery events): request id and the journey ids."""
         context = {"request_id": request_id}
-        for attribute, key in CONTEXT_FIELDS.items():
+        for _attribute, key in CONTEXT_FIELDS.items():
             value = getattr(self, key)
             if value:
                 context[key] = value

@@ -172,7 +172,7 @@ class SendLedger:
 
     def claim(self, key: str, *, channel: str | None = None) -> bool:
         """Record that ``key`` is being sent (status ``SENDING``); ``False`` when it was claimed before."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         now = self._clock()
         item = {
@@ -194,7 +194,7 @@ class SendLedger:
 
     def complete(self, key: str, status: str, message_id: str | None = None, *, reason: str | None = None) -> None:
         """Record the outcome of a claimed send (only a ``SENDING`` item is updated; a completed one is kept)."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         if status not in SEND_STATUSES:
             raise ValueError(f"status must be one of {', '.join(SEND_STATUSES)}")
@@ -224,7 +224,7 @@ class SendLedger:
 
     def release(self, key: str) -> None:
         """Delete a claim that sent nothing (``THROTTLED``, registry unavailable), so a retry may send."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
             self.client.delete_item(
@@ -242,7 +242,7 @@ class SendLedger:
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The ledger item of ``key`` as a plain dict (``status``, ``message_id``, ``reason``...), or ``None``."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
             response = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": key}}, ConsistentRead=True)
@@ -523,7 +523,7 @@ class CampaignDelivery:
             return limiter
 
     def _send_email(self, context: CampaignContext, item: _Item, deadline: float | None) -> tuple[Outcome, bool]:
-        from botocore import exceptions as botocore_errors
+        from botocore import exceptions as botocore_errors  # noqa: PLC0415
 
         endpoint_id = item.endpoint_id
         rendered = item.rendered
@@ -711,13 +711,13 @@ def delivery_from_environment(
         raise ValueError(f"{ENV_LEDGER_TABLE} is required (the send ledger's table name)")
     ttl_days = _number(env, ENV_LEDGER_TTL_DAYS, DEFAULT_LEDGER_TTL_SECONDS / 86400)
     if dynamodb_client is None:
-        from pinpoint_runtime.core.aws_clients import client
+        from pinpoint_runtime.core.aws_clients import client  # noqa: PLC0415
 
         dynamodb_client = client("dynamodb")
     ledger = SendLedger(table, client=dynamodb_client, ttl_seconds=max(1, int(ttl_days * 86400)))
 
     if sms_client is None:
-        from pinpoint_runtime.core.aws_clients import client
+        from pinpoint_runtime.core.aws_clients import client  # noqa: PLC0415
 
         sms_client = client("pinpoint-sms-voice-v2")
     sms_rate = _number(env, ENV_SMS_MPS, 1.0)
@@ -731,16 +731,16 @@ def delivery_from_environment(
 
     registry = None
     if env.get("OPT_OUT_REGISTRY_TABLE"):
-        from pinpoint_runtime.sms.opt_out import OptOutRegistry
+        from pinpoint_runtime.sms.opt_out import OptOutRegistry  # noqa: PLC0415
 
         registry = OptOutRegistry(env["OPT_OUT_REGISTRY_TABLE"], client=dynamodb_client)
 
     if ses_client is None:
-        from pinpoint_runtime.core.aws_clients import client
+        from pinpoint_runtime.core.aws_clients import client  # noqa: PLC0415
 
         ses_client = client("sesv2")
     if event_writer is None and env.get("PINPOINT_EVENT_STREAM_NAME"):
-        from pinpoint_runtime.events.stream import EventStreamWriter
+        from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
 
         event_writer = EventStreamWriter(env["PINPOINT_EVENT_STREAM_NAME"], application_id=env.get("APPLICATION_ID"))
     workers = int(_number(env, ENV_DELIVERY_WORKERS, DEFAULT_DELIVERY_WORKERS))

@@ -213,7 +213,7 @@ def read_segment(request: CampaignRequest, *, s3: Any, store: Any) -> Iterator[d
         raise SegmentSourceError(f"cannot read the segment list s3://{bucket}/{key}: {code}") from None
     try:
         if key.lower().endswith(".csv"):
-            from pinpoint_runtime.audience.endpoint_import import Rejected, iter_endpoints
+            from pinpoint_runtime.audience.endpoint_import import Rejected, iter_endpoints  # noqa: PLC0415
 
             for item in iter_endpoints(body, file_format="CSV"):
                 if not isinstance(item, Rejected):
@@ -333,8 +333,8 @@ class FunctionInvoker:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
-            from botocore.config import Config
+            import boto3  # noqa: PLC0415
+            from botocore.config import Config  # noqa: PLC0415
 
             self._client = boto3.client(
                 "lambda",
@@ -697,7 +697,7 @@ def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
 
 
 def failure_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings) -> dict[str, Any]:
-    from pinpoint_runtime.audience.import_workflow import failure_reason
+    from pinpoint_runtime.audience.import_workflow import failure_reason  # noqa: PLC0415
 
     run_id = str(event["run_id"])
     error = event.get("error") or {}
@@ -743,7 +743,7 @@ class CampaignRunnerClient:
 
     def _client(self, name: str, attribute: str) -> Any:
         if getattr(self, attribute) is None:
-            import boto3
+            import boto3  # noqa: PLC0415
 
             setattr(self, attribute, boto3.client(name))
         return getattr(self, attribute)

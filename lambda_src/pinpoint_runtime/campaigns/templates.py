@@ -174,7 +174,7 @@ class _Compiled:
     """One template field compiled with pystache (parse once, render per endpoint)."""
 
     def __init__(self, field: str, source: Any) -> None:
-        from pystache.parser import parse
+        from pystache.parser import parse  # noqa: PLC0415
 
         if source is None:
             source = ""
@@ -198,7 +198,7 @@ def _describe(error: Exception) -> str:
 
 
 def _reject_partials(field: str, parsed: Any) -> None:
-    from pystache.parser import _PartialNode
+    from pystache.parser import _PartialNode  # noqa: PLC0415
 
     stack = [parsed]
     while stack:
@@ -219,7 +219,7 @@ class _Engine:
     segments, defaults) and whose escaping is chosen per field."""
 
     def __init__(self, *, escape_html: bool) -> None:
-        from pystache.renderengine import RenderEngine
+        from pystache.renderengine import RenderEngine  # noqa: PLC0415
 
         self._engine = RenderEngine(
             literal=str,
@@ -241,7 +241,7 @@ class _Engine:
         substitutions: Mapping[str, list[str]],
         defaults: Mapping[str, str],
     ) -> str:
-        from pystache.context import ContextStack
+        from pystache.context import ContextStack  # noqa: PLC0415
 
         if compiled.is_static:
             return compiled.source
@@ -271,7 +271,7 @@ class _Engine:
 def _lookup(stack: Any, name: str) -> Any:
     """``name`` against a pystache ContextStack: Mustache's dotted-name rules, plus numeric segments into lists
     (``RecommendationItems.1``, ``RecommendationItems.[1]``). ``None`` when nothing is found."""
-    from pystache.context import KeyNotFoundError
+    from pystache.context import KeyNotFoundError  # noqa: PLC0415
 
     try:
         return stack.get(name)
@@ -580,10 +580,10 @@ def _template_object(channel: str, document: Any, key: str) -> dict[str, Any]:
 
 
 def _s3_read(bucket: str, key: str, client: Any) -> bytes:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError  # noqa: PLC0415
 
     if client is None:
-        from pinpoint_runtime.core.aws_clients import client as shared_client
+        from pinpoint_runtime.core.aws_clients import client as shared_client  # noqa: PLC0415
 
         client = shared_client("s3")
     try:

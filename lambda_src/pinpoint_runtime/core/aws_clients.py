@@ -17,7 +17,7 @@ def client(service_name: str) -> Any:
 def new_client(service_name: str, **options: Any) -> Any:
     """A boto3 client of its own (``options``: e.g. ``config=``, ``region_name=``), for callers that need settings
     other than the shared client's; boto3 is imported only here."""
-    import boto3
+    import boto3  # noqa: PLC0415
 
     return boto3.client(service_name, **options)
 

@@ -10,14 +10,14 @@ from typing import Any
 
 @cache
 def _serializer() -> Any:
-    from boto3.dynamodb.types import TypeSerializer
+    from boto3.dynamodb.types import TypeSerializer  # noqa: PLC0415
 
     return TypeSerializer()
 
 
 @cache
 def _deserializer() -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
+    from boto3.dynamodb.types import TypeDeserializer  # noqa: PLC0415
 
     return TypeDeserializer()
 

@@ -78,7 +78,7 @@ EVENT_KINDS: dict[str, str] = {
 }
 """Registered Pinpoint event types and their ``kind`` partition value (an S3 path segment, ``^[a-z0-9_]+$``)."""
 
-KIND_VALUES: tuple[str, ...] = tuple(sorted(set(EVENT_KINDS.values()))) + ("custom", "unknown")
+KIND_VALUES: tuple[str, ...] = (*tuple(sorted(set(EVENT_KINDS.values()))), "custom", "unknown")
 """Every value of the ``kind`` partition key (the Glue partition-projection enum)."""
 
 MAX_NESTING_DEPTH = 64

@@ -175,7 +175,7 @@ class EventStreamWriter:
         """
         payloads = [_encode_record(index, record) for index, record in enumerate(records)]
         outcome = self._deliver(payloads)
-        failed = [(payload, code) for payload, code in zip(payloads, outcome) if code is not None]
+        failed = [(payload, code) for payload, code in zip(payloads, outcome, strict=False) if code is not None]
         if failed:
             raise EventStreamDeliveryError(
                 self.delivery_stream_name,
@@ -228,7 +228,7 @@ class EventStreamWriter:
                 codes = self._put_record_batch([payloads[index] for index in pending])
             except _PermanentBatchError as error:
                 return dict.fromkeys(pending, error.code)
-            failures = {index: code for index, code in zip(pending, codes) if code is not None}
+            failures = {index: code for index, code in zip(pending, codes, strict=False) if code is not None}
             if not failures:
                 return {}
             pending = list(failures)
@@ -281,7 +281,7 @@ class EventStreamWriter:
                 slots.append((endpoint_id, event_id))
                 responses[event_id] = dict(_ACCEPTED)
             results[endpoint_id] = {"EndpointItemResponse": dict(_ACCEPTED), "EventsItemResponse": responses}
-        for (endpoint_id, event_id), code in zip(slots, self._deliver(payloads)):
+        for (endpoint_id, event_id), code in zip(slots, self._deliver(payloads), strict=False):
             if code is not None:
                 results[endpoint_id]["EventsItemResponse"][event_id] = {
                     "StatusCode": 500,

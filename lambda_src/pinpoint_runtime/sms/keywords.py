@@ -60,7 +60,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 AWS_OPT_OUT_KEYWORDS: tuple[str, ...] = (
@@ -94,7 +94,7 @@ MAX_REPLY_LENGTH = 1600
 """Service limit: characters per SMS message body (SendTextMessage ``MessageBody``)."""
 
 
-class KeywordAction(str, Enum):
+class KeywordAction(StrEnum):
     """What a keyword does (the service's actions plus OPT_OUT_ALL and HELP)."""
 
     OPT_OUT = "OPT_OUT"

@@ -62,7 +62,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
@@ -103,7 +103,7 @@ RETRYABLE_ERROR_CODES = frozenset(
 _LOGGER = logging.getLogger(__name__)
 
 
-class OptOutState(str, Enum):
+class OptOutState(StrEnum):
     """Where a number stands in the registry."""
 
     OPTED_IN = "OPTED_IN"
@@ -191,7 +191,8 @@ class OptOutRegistrySettings(FunctionSettings):
 class OptOutRegistry:
     """The opt-out registry table (see the module docstring for the item layout).
 
-    ``table_name`` defaults to the function's :class:`OptOutRegistrySettings` (``OPT_OUT_REGISTRY_TABLE``); ``client`` is a boto3 DynamoDB client (created on
+    ``table_name`` defaults to the function's :class:`OptOutRegistrySettings` (``OPT_OUT_REGISTRY_TABLE``); ``client``
+    is a boto3 DynamoDB client (created on
     first use when omitted). ``max_attempts`` bounds the optimistic-locking retries of :meth:`record`.
     """
 
@@ -340,7 +341,7 @@ class OptOutRegistry:
 
     def _transact(self, number: str, items: list[dict[str, Any]]) -> bool:
         """One TransactWriteItems; False when a condition failed (lost the race), raises on anything else."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
             self.client.transact_write_items(TransactItems=items)
@@ -365,7 +366,7 @@ class OptOutRegistry:
         return True
 
     def _call(self, operation: str, number: str, call: Callable[[], Any]) -> Any:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
             return call()
@@ -399,7 +400,7 @@ _default_registry: OptOutRegistry | None = None
 
 def default_registry() -> OptOutRegistry:
     """The process's registry, configured from ``OPT_OUT_REGISTRY_TABLE`` on first use."""
-    global _default_registry
+    global _default_registry  # noqa: PLW0603 (one registry per Lambda process, made on first use)
     if _default_registry is None:
         _default_registry = OptOutRegistry()
     return _default_registry
@@ -497,15 +498,15 @@ class OptOutProcessor:
                 f"self-managed opt-outs need the environment variables {', '.join(missing)} "
                 "(SelfManagedOptOut sets them)"
             )
-        import boto3
+        import boto3  # noqa: PLC0415
 
-        from pinpoint_runtime.sms.sender import SmsSender
+        from pinpoint_runtime.sms.sender import SmsSender  # noqa: PLC0415
 
         sender = SmsSender()
         bus = os.environ.get(ENV_EVENT_BUS_NAME) or None
         writer = None
         if os.environ.get(ENV_EVENT_STREAM_NAME):
-            from pinpoint_runtime.events.stream import EventStreamWriter
+            from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
 
             writer = EventStreamWriter()
         processor = cls(
@@ -637,7 +638,7 @@ class OptOutProcessor:
                 allowed,
             )
             return True, None, f"removed from the opt-out list less than 30 days ago; removal possible after {allowed}"
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
             self.sms_client.delete_opted_out_number(OptOutListName=self.opt_out_list_name, OptedOutNumber=number)
@@ -667,7 +668,7 @@ class OptOutProcessor:
         return False, now, None
 
     def _put_opted_out(self, number: str) -> None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         try:
             self.sms_client.put_opted_out_number(OptOutListName=self.opt_out_list_name, OptedOutNumber=number)
@@ -686,7 +687,7 @@ class OptOutProcessor:
     ) -> None:
         """Send the rule's reply (transactional). Opted-out recipients and non-retryable errors are noted;
         retryable errors raise when ``retry_on_failure`` (else noted: an opt-out must never wait for its reply)."""
-        from pinpoint_runtime.sms.sender import RecipientOptedOut, SmsSendError
+        from pinpoint_runtime.sms.sender import RecipientOptedOut, SmsSendError  # noqa: PLC0415
 
         text = rule.reply
         if not text:
@@ -772,7 +773,7 @@ class OptOutProcessor:
             self.event_writer.put_delivery_events([record])
 
     def _put_event(self, entry: dict[str, Any], inbound: InboundSms) -> None:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # noqa: PLC0415
 
         masked = mask_phone_number(inbound.origination_number)
         try:

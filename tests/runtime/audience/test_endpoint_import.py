@@ -207,7 +207,7 @@ def test_fast_phone_path_matches_store(text, country):
         expected = normalise_address("SMS", text, "Address", default_country=country)
     except EndpointValidationError:
         expected = None
-    got, problem = e164_or_problem(text, country, nanpa)
+    got, _problem = e164_or_problem(text, country, nanpa)
     assert got == expected
     if got is not None:
         assert got.startswith("+") and got[1:].isdigit()

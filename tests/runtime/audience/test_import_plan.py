@@ -354,7 +354,8 @@ def test_rows_per_chunk_must_be_positive():
 
 
 # ----------------------------------------------------------------------------------------------- counting path
-# validate_file counts CSV rows in batches (pinpoint_runtime.audience.endpoint_import._CsvCounter) without building items:
+# validate_file counts CSV rows in batches (pinpoint_runtime.audience.endpoint_import._CsvCounter) without building
+# items:
 # it must accept and reject exactly like the full path (iter_endpoints), with the same reasons, lines and rows.
 
 COUNT_HEADERS = [

@@ -1,4 +1,5 @@
-"""Tests of pinpoint_runtime.audience.store.EndpointStore (moto DynamoDB, botocore Stubber, botocore's Pinpoint model)."""
+"""Tests of pinpoint_runtime.audience.store.EndpointStore (moto DynamoDB, botocore Stubber, botocore's Pinpoint
+model)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import hmac
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -134,7 +135,7 @@ def test_comparison_is_constant_time_over_equal_length_digests_of_every_candidat
 
 
 def test_no_comparison_uses_the_raw_key() -> None:
-    source = open(api_keys.__file__, encoding="utf-8").read()
+    source = Path(api_keys.__file__).read_text(encoding="utf-8")
     assert "compare_digest(digest, candidate.digest)" in source
     assert "== candidate" not in source and "presented ==" not in source
 
@@ -154,7 +155,7 @@ def test_authorizer_answers_allow_deny_and_unauthorized(secrets: Any, caplog: py
     deny = authorizer_module.authorize({**base, "headers": {"x-api-key": "wrong-key-value"}}, check, "x-api-key")
     assert deny["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     for headers in ({}, None, {"x-api-key": ""}, {"authorization": KEY}):
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorizer_module.authorize({**base, "headers": headers}, check, "x-api-key")
     (rejected,) = [r for r in caplog.records if r.getMessage() == "API key rejected"]
     assert rejected.source_ip == "192.0.2.7"

@@ -1,5 +1,6 @@
 """Tests of pinpoint_runtime.campaigns.delivery: the send ledger (moto DynamoDB), SMS delivery through the faked
-End User Messaging API (tests/support/sms_voice_fake.py, every request checked against botocore's model) with the opt-out
+End User Messaging API (tests/support/sms_voice_fake.py, every request checked against botocore's model) with the
+opt-out
 registry on a moto table, email through SES v2 on moto, idempotency across retried batches, throttling, deadlines,
 and ``_campaign.send`` events through a real EventStreamWriter."""
 
@@ -515,7 +516,7 @@ def test_addresses_never_appear_in_reasons_or_logs(aws: dict[str, Any], caplog: 
     ours = " ".join(r.getMessage() for r in caplog.records if r.name.startswith("pinpoint_runtime"))
     assert "campaign delivery: campaign camp1" in ours
     text = ours + " ".join(o.reason or "" for o in outcomes) + json.dumps(world.firehose.records)
-    for address in ADDRESSES + ("+1425555010x",):
+    for address in (*ADDRESSES, "+1425555010x"):
         assert address not in text
 
 

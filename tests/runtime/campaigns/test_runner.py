@@ -198,7 +198,7 @@ class FakeDelivery:
 
     def deliver(self, context, items, *, deadline=None):
         out = []
-        for endpoint_id, endpoint, rendered in items:
+        for endpoint_id, endpoint, _rendered in items:
             self.delivered.append(endpoint_id)
             out.append(Outcome(endpoint_id, endpoint["ChannelType"], SUCCESS, message_id=f"m-{endpoint_id}"))
         return out

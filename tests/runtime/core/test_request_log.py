@@ -1,4 +1,5 @@
-"""pinpoint_runtime.core.request_log: one line that reads like a Powertools Logger line and counts like Powertools Metrics."""
+"""pinpoint_runtime.core.request_log: one line that reads like a Powertools Logger line and counts like Powertools
+Metrics."""
 
 from __future__ import annotations
 

@@ -655,8 +655,8 @@ json_values = st.recursive(
     max_leaves=20,
 )
 known_types = st.sampled_from(
-    sorted(EVENT_KINDS)
-    + [
+    [
+        *sorted(EVENT_KINDS),
         "Send",
         "Delivery",
         "Bounce",

@@ -96,7 +96,7 @@ TRAILING = st.text(alphabet=".!?,;:'\"()…¡¿-–🛑😡👍🏽❤️\u200d"
 @st.composite
 def random_case(draw: st.DrawFn, keyword: str) -> str:
     flips = draw(st.lists(st.booleans(), min_size=len(keyword), max_size=len(keyword)))
-    return "".join(ch.lower() if flip else ch.upper() for ch, flip in zip(keyword, flips))
+    return "".join(ch.lower() if flip else ch.upper() for ch, flip in zip(keyword, flips, strict=False))
 
 
 @st.composite

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -98,7 +99,7 @@ def test_the_limiter_never_exceeds_the_rate(rate: float, sends: list[tuple[int, 
         limiter.acquire(parts)
         started.append((time.now, parts))
     # each send starts no earlier than the previous one's parts allow ...
-    for (t0, p0), (t1, _) in zip(started, started[1:]):
+    for (t0, p0), (t1, _) in itertools.pairwise(started):
         assert t1 - t0 >= p0 / rate - 1e-9
     # ... so any window holds at most rate x its length plus one message's parts
     for i, (start, _) in enumerate(started):

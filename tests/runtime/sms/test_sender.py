@@ -1,4 +1,5 @@
-"""Tests of pinpoint_runtime.sms.sender.SmsSender (against tests/support/sms_voice_fake.py and botocore's Stubber), and of
+"""Tests of pinpoint_runtime.sms.sender.SmsSender (against tests/support/sms_voice_fake.py and botocore's Stubber), and
+of
 the fake itself (model validation, opt-out lists, the 30-day rule)."""
 
 from __future__ import annotations

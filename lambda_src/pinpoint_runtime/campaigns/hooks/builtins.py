@@ -224,14 +224,14 @@ class HttpsTemplateSource(TemplateSource):
         max_bytes: int = DEFAULT_TEMPLATE_MAX_BYTES,
         http_client: Any = None,
     ) -> None:
-        from pinpoint_runtime.core.https_client import HttpsClient, require_https
+        from pinpoint_runtime.core.https_client import HttpsClient, require_https  # noqa: PLC0415
 
         require_https(base_url)
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._http = http_client or HttpsClient(timeout=timeout, max_body_bytes=max_bytes)
 
     def fetch(self, key: str) -> bytes | None:
-        import urllib.parse
+        import urllib.parse  # noqa: PLC0415
 
         response = self._http.get(self.base_url + urllib.parse.quote(key, safe="/"))
         if response.status in (404, 410):
@@ -241,7 +241,7 @@ class HttpsTemplateSource(TemplateSource):
         return response.body
 
     def describe(self) -> str:
-        from pinpoint_runtime.core.https_client import host_of
+        from pinpoint_runtime.core.https_client import host_of  # noqa: PLC0415
 
         return f"https://{host_of(self.base_url)}"
 

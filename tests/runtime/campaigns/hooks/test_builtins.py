@@ -206,7 +206,7 @@ def test_missing_template_fails_or_drops_and_bad_documents_are_errors(aws: None)
         },
     )
     source = S3TemplateSource("templates", max_bytes=1000)
-    with pytest.raises(TemplateNotFound, match="camp-1/0/default.json"):
+    with pytest.raises(TemplateNotFound, match=r"camp-1/0/default\.json"):
         ExternalTemplates(source).apply(event())
     assert ExternalTemplates(source, on_missing="DROP").apply(event()) == {}
     assert set(ExternalTemplates(source, on_missing="DROP").apply(event(campaign="camp-2"))) == {"ep-1", "ep-2"}
