@@ -50,14 +50,22 @@ def _declared_settings(folder: str) -> tuple[type[FunctionSettings], ...] | None
 
 
 def _library_functions(app: cdk.App) -> list[tuple[str, str, dict[str, Any]]]:
-    """(path, function folder, resolved environment) of every library function of ``app``."""
+    """(path, function folder, environment in the synthesized template) of every library function of ``app``.
+
+    The environment is read from the template, not from ``stack.resolve(cfn.environment)``: through jsii that
+    returns an empty mapping, which would make every check below pass vacuously.
+    """
+    assembly = app.synth()
     found = []
     for node in app.node.find_all():
         if isinstance(node, PythonFunction) and node.function_folder:
             stack = cdk.Stack.of(node)
             cfn = node.lambda_function.node.default_child
-            environment = stack.resolve(cfn.environment) or {}  # type: ignore[union-attr]
-            found.append((node.node.path, node.function_folder, dict(environment.get("variables") or {})))
+            logical_id = stack.resolve(cfn.logical_id)  # type: ignore[union-attr]
+            template = assembly.get_stack_artifact(stack.artifact_id).template
+            properties = template["Resources"][logical_id]["Properties"]
+            variables = properties.get("Environment", {}).get("Variables", {})
+            found.append((node.node.path, node.function_folder, dict(variables)))
     return found
 
 
