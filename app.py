@@ -69,7 +69,7 @@ class SmsSampleStack(cdk.Stack):
             support_contact="support@example.com",
             message_frequency="Up to 4 msgs/month",
         )
-        cdk.CfnOutput(self, "PhoneNumber", value=self.two_way.phone_number.attr_phone_number)  # type: ignore[union-attr]
+        cdk.CfnOutput(self, "PhoneNumber", value=self.two_way.phone_number.attr_phone_number)
         cdk.CfnOutput(self, "OptOutListName", value=self.opt_out.opt_out_list_name)
 
 

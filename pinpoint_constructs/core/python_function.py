@@ -212,9 +212,10 @@ class PythonFunction(Construct):
         validation.raise_if_any()
         self.function_folder = function_folder
         if code is None:
+            assert function_folder is not None  # validated above: exactly one of the two
             code = lambda_.Code.from_asset(
                 str(function_source_dir(function_folder)),
-                exclude=["__pycache__", "*.pyc"],  # type: ignore[arg-type]
+                exclude=["__pycache__", "*.pyc"],
             )
 
         self.log_group = logs.LogGroup(

@@ -14,7 +14,8 @@ The construct builds ``ImportSettings(results_bucket=bucket.bucket_name, ...)`` 
 (``PythonFunction(settings=[...])`` writes :meth:`FunctionSettings.to_environment`); the function reads
 ``ImportSettings.from_environment()``. A variable without a default must be set; one whose value is ``None`` is
 left out of the environment. The encoding follows the field's type (``str``, ``int``, ``float``, ``bool``,
-``list``/``tuple``/``frozenset`` of ``str``, ``dict``, an :class:`enum.Enum` (by value), each optionally ``| None``) or an explicit :class:`Codec`.
+``list``/``tuple``/``frozenset`` of ``str``, ``dict``, an :class:`enum.Enum` (by value), each optionally
+``| None``) or an explicit :class:`Codec`.
 
 Each handler declares the settings classes it reads (``SETTINGS = (ImportSettings,)``); a test checks that every
 variable a construct writes is one its function reads and that every required one is written, and that no runtime
@@ -119,8 +120,8 @@ def _codec_for(annotation: Any) -> Codec:
             return _codec_for(members[0])
         raise TypeError(f"no codec for {annotation}: give one")
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        members = annotation
-        return Codec(encode=lambda value: str(members(value).value), decode=lambda text: members(text.strip()))
+        enum_type = annotation
+        return Codec(encode=lambda value: str(enum_type(value).value), decode=lambda text: enum_type(text.strip()))
     if annotation is str:
         return TEXT
     if annotation is bool:

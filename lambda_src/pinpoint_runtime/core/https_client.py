@@ -75,7 +75,7 @@ class _HttpsRedirects(urllib.request.HTTPRedirectHandler):
 
     max_redirections = MAX_REDIRECTS
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         if req.get_method() != "GET":
             return None  # POSTs are not re-sent elsewhere: the 3xx goes back to the caller
         require_https(urllib.parse.urljoin(req.full_url, newurl))
@@ -86,7 +86,7 @@ class _NoErrorRaising(urllib.request.HTTPErrorProcessor):
     """Return every status as a response (the caller's policy decides) instead of raising HTTPError; only a
     GET's redirect goes on to the redirect handler."""
 
-    def http_response(self, request, response):  # type: ignore[no-untyped-def]
+    def http_response(self, request, response):
         if response.status in (301, 302, 303, 307, 308) and request.get_method() == "GET":
             return self.parent.error("https", request, response, response.status, response.reason, response.headers)
         return response
@@ -243,6 +243,7 @@ def send_with_retries(
         except InsecureUrlError as error:
             return DeliveryAttempts("FAILURE", number, None, str(error))
         except HttpsError as error:
+            reason: str | None
             verdict, reason, wait_hint = "RETRY", str(error), None
         else:
             verdict = policy.classify(response.status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar
 
 import pytest
@@ -89,3 +90,24 @@ def test_every_value_reads_back_as_written(bucket, rows, rate, strict, topic, na
         bucket=bucket, rows=rows, rate=rate, strict=strict, topic=topic, names=names, rates=rates, kinds=kinds
     )
     assert Example.from_environment(settings.to_environment()) == settings
+
+
+class Kind(StrEnum):
+    TRANSACTIONAL = "TRANSACTIONAL"
+    PROMOTIONAL = "PROMOTIONAL"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithEnum(FunctionSettings):
+    construct: ClassVar[str] = "Example"
+    kind: Kind = variable("EXAMPLE_KIND", default=Kind.TRANSACTIONAL)
+    other: Kind | None = variable("EXAMPLE_OTHER_KIND", default=None)
+
+
+def test_enum_fields_are_written_by_value_and_read_back_as_members() -> None:
+    settings = WithEnum(kind=Kind.PROMOTIONAL, other=Kind.TRANSACTIONAL)
+    assert settings.to_environment() == {"EXAMPLE_KIND": "PROMOTIONAL", "EXAMPLE_OTHER_KIND": "TRANSACTIONAL"}
+    read = WithEnum.from_environment({"EXAMPLE_KIND": "PROMOTIONAL"})
+    assert read.kind is Kind.PROMOTIONAL and read.other is None
+    with pytest.raises(SettingsError, match="EXAMPLE_KIND"):
+        WithEnum.from_environment({"EXAMPLE_KIND": "MARKETING"})
