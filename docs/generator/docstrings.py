@@ -121,6 +121,17 @@ def _parse_props(lines: list[str], index: int, entries: list[PropEntry]) -> int:
     return index
 
 
+def parse_entries(text: str, entries: list[PropEntry]) -> None:
+    """Every indented ``name: text`` entry of a docstring, wherever it is (option classes' fields)."""
+    lines = inspect.cleandoc(text).splitlines()
+    index = 0
+    while index < len(lines):
+        if _ENTRY.match(lines[index]):
+            index = _parse_props(lines, index, entries)
+        else:
+            index += 1
+
+
 def documented_default(text: str) -> tuple[str, str]:
     """(the text before ``@default``, the documented default) of a prop entry; the default is ``""`` if none."""
     match = _DEFAULT.search(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import enum
 import importlib
 import inspect
 import pkgutil
@@ -221,9 +222,45 @@ def settings_rows(settings_class: type) -> list[tuple[str, str, str, str, str]]:
     for name, spec in settings_class.environment_variables().items():  # type: ignore[attr-defined]
         annotation = types_by_field[spec.field]
         annotation = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
-        default = "required" if spec.required else repr(spec.default)
+        default = "required" if spec.required else default_text(spec.default)
         rows.append((name, spec.field, annotation, default, spec.doc))
     return rows
+
+
+def default_text(value: Any) -> str:
+    """A default as the code would spell it: ``KeyType.USER_ID`` for an Enum member, else its ``repr``."""
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    return repr(value)
+
+
+def option_classes(cls: type, annotation: str) -> list[type]:
+    """The dataclasses of the library that a prop's annotation names (typed option objects), resolved in the
+    construct's module."""
+    module = sys.modules[cls.__module__]
+    found = []
+    for name in re.findall(r"[A-Za-z_][\w.]*", annotation):
+        value: Any = module
+        for part in name.split("."):
+            value = getattr(value, part, None)
+        if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__.startswith("pinpoint_"):
+            found.append(value)
+    return found
+
+
+def option_fields(option: type) -> list[Prop]:
+    """The fields of an option dataclass, with their annotations and defaults as written."""
+    found = []
+    for item in dataclasses.fields(option):
+        annotation = item.type if isinstance(item.type, str) else getattr(item.type, "__name__", str(item.type))
+        if item.default is not dataclasses.MISSING:
+            default: str | None = default_text(item.default)
+        elif item.default_factory is not dataclasses.MISSING:
+            default = f"{getattr(item.default_factory, '__name__', 'factory')}()"
+        else:
+            default = None
+        found.append(Prop(item.name, annotation, default))
+    return found
 
 
 def handler_settings(folder: str) -> tuple[type, ...] | None:

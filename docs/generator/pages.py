@@ -22,6 +22,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from . import diagrams, docstrings, introspection
+from .docstrings import inline
 from .markdown import block, code, relative, slug, table
 
 REPO = introspection.REPO
@@ -106,7 +107,7 @@ def _settings_anchor(settings_class: type, directory: Path) -> str:
 
 
 def _settings_table(settings_class: type) -> str:
-    rows = [[code(name), code(field), code(kind), code(default) if default != "required" else "required", doc]
+    rows = [[code(name), code(field), code(kind), code(default) if default != "required" else "required", inline(doc)]
             for name, field, kind, default, doc in introspection.settings_rows(settings_class)]  # fmt: skip
     return table(["variable", "field", "type", "default", "meaning"], rows)
 
@@ -175,6 +176,24 @@ def _attributes(cls: type, example: Example, parsed: docstrings.Docstring, links
     return out
 
 
+def _option_section(option: type, links: Links) -> list[str]:
+    """A typed option object that a prop takes: its fields (entries ``name: text`` of its docstring describe them)."""
+    parsed = docstrings.parse(inspect.getdoc(option))
+    entries: list[docstrings.PropEntry] = list(parsed.props)
+    if not entries:  # entries under another header (``Fields:``), or none
+        docstrings.parse_entries(inspect.getdoc(option) or "", entries)
+    documented = {name: entry.text for entry in entries for name in entry.names}
+    source = Path(inspect.getfile(option)).resolve().relative_to(REPO).as_posix()
+    out = [f"### {code(option.__name__)}", "", docstrings.inline(parsed.summary, links), ""]
+    out += [f"Defined in [`{source}`](../../{source}).", ""]
+    rows = []
+    for field in introspection.option_fields(option):
+        default = "required" if field.default is None else code(field.default)
+        description = docstrings.inline(documented.get(field.name, ""), links)
+        rows.append([code(field.name), code(field.annotation), default, description])
+    return [*out, table(["field", "type", "default", "description"], rows), ""]
+
+
 def construct_page(cls: type, example: Example, blocks: dict[str, str], readers: dict[type, list[str]],
                    pages: dict[str, str]) -> tuple[str, list[str]]:  # fmt: skip
     """The page of one construct class, and the mismatches between its docstring and its signature."""
@@ -219,6 +238,11 @@ def construct_page(cls: type, example: Example, blocks: dict[str, str], readers:
     problems += [f"{cls.__name__}: docstring documents {name}, which is not a prop" for name in documented
                  if name not in {prop.name for prop in signature}]  # fmt: skip
     out += [table(["prop", "type", "default", "description"], rows), ""] if rows else ["No props.", ""]
+    options = dict.fromkeys(
+        option for prop in signature for option in introspection.option_classes(cls, prop.annotation)
+    )
+    for option in options:
+        out += _option_section(option, links)
 
     out += ["## Attributes", ""]
     out += _attributes(cls, example, parsed, links)
