@@ -16,7 +16,10 @@ import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pinpoint_runtime.core.environment import FunctionSettings
 
 REPO = Path(__file__).resolve().parents[2]
 LAMBDA_SRC = REPO / "lambda_src"
@@ -215,11 +218,13 @@ def settings_classes() -> list[type]:
     )
 
 
-def settings_rows(settings_class: type) -> list[tuple[str, str, str, str, str]]:
+def settings_rows(settings_class: type[FunctionSettings]) -> list[tuple[str, str, str, str, str]]:
     """(variable, field, type, default, doc) of each variable of a settings class, in field order."""
-    types_by_field = {item.name: item.type for item in dataclasses.fields(settings_class)}
+    types_by_field: dict[str, Any] = {}
+    for klass in reversed(settings_class.__mro__):  # the annotations as written (strings under PEP 563)
+        types_by_field.update(vars(klass).get("__annotations__", {}))
     rows = []
-    for name, spec in settings_class.environment_variables().items():  # type: ignore[attr-defined]
+    for name, spec in settings_class.environment_variables().items():
         annotation = types_by_field[spec.field]
         annotation = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation))
         default = "required" if spec.required else default_text(spec.default)

@@ -133,8 +133,11 @@ def _function_settings(cls: type, example: Example, readers: dict[type, list[str
             used.extend(reads)
         else:
             names = ""
-        if declared is None:
-            lid = example.stack.resolve(node.lambda_function.node.default_child.logical_id)  # type: ignore[union-attr]
+        if folder is None:
+            names = names or "none given (`settings=` writes settings classes into its environment)"
+        elif declared is None:
+            cfn = node.lambda_function.node.default_child  # the CfnFunction (typed as IConstruct | None)
+            lid = example.stack.resolve(cfn.logical_id)  # type: ignore[union-attr]  # see the line above
             properties = example.template["Resources"][lid]["Properties"]
             written = sorted(set(properties.get("Environment", {}).get("Variables", {})) - POWERTOOLS_VARIABLES)
             pending = "not on the settings contract yet"
@@ -155,7 +158,7 @@ def _function_settings(cls: type, example: Example, readers: dict[type, list[str
         if read_by:
             out += [f"Read by: {', '.join(code(folder) for folder in read_by)}.", ""]
         out += [_settings_table(settings_class), ""]
-    return out or ["This construct's functions declare no settings classes.", ""]
+    return out or ["The example creates no library function and this construct writes no settings.", ""]
 
 
 def _attributes(cls: type, example: Example, parsed: docstrings.Docstring, links: Links) -> list[str]:
