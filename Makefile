@@ -61,6 +61,12 @@ bench: $(VENV)/.test-deps $(TOOLS)/.installed
 	$(VENV)/bin/python benchmarks/bridge.py
 	$(VENV)/bin/python benchmarks/send_rate.py
 
+## The docs: regenerate the pages under docs/ from the docstrings, signatures and docs/examples/ (commit them;
+## tests/checks/test_docs.py fails on a stale page).
+.PHONY: docs
+docs: $(VENV)/.test-deps
+	$(VENV)/bin/python docs/generate.py
+
 ## Re-record the snapshots of the sample stacks after an intended change (review the diff before committing).
 snapshot-update: $(VENV)/.test-deps $(TOOLS)/.installed
 	$(VENV)/bin/python -m pytest -q tests/constructs/test_sample_app.py --snapshot-update

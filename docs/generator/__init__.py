@@ -1,0 +1,1 @@
+"""The documentation generator behind ``docs/generate.py``: docstring parsing, diagrams, pages."""
