@@ -36,7 +36,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
 
-from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.keyword_rules import KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.keywords import KeywordEngine
 from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
 
 from .core import PropsValidation, TableData, add_settings, secure_table

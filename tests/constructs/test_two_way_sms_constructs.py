@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import EventStreamToS3, PropsConflictError, SelfManagedOptOut, TwoWaySms
-from pinpoint_runtime.sms.keywords import KeywordAction, KeywordRule
+from pinpoint_runtime.sms.keyword_rules import KeywordAction, KeywordRule
 from tests.conftest import ENV, new_app, only
 
 ACCOUNT, REGION = ENV.account, ENV.region
