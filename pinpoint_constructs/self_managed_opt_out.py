@@ -23,7 +23,6 @@ handles STOP itself (you cannot change that reply); the engine still records the
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -37,13 +36,12 @@ from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
 
 from pinpoint_runtime.sms.keyword_rules import KeywordRule, ProgramInfo
-from pinpoint_runtime.sms.keywords import KeywordEngine
+from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordSettings
 from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+from pinpoint_runtime.sms.opt_out_processor import OptOutProcessorSettings
 
 from .core import PropsValidation, TableData, add_settings, secure_table
 from .two_way_sms import TwoWaySms
-
-ENV_REGISTRY_TABLE = "OPT_OUT_REGISTRY_TABLE"
 
 
 class SelfManagedOptOut(Construct):
@@ -161,11 +159,13 @@ class SelfManagedOptOut(Construct):
                     identity.node.add_dependency(self.opt_out_list)
         self.two_way.enable_self_managed_opt_outs(
             opt_out_list_name=self.opt_out_list_name,
-            environment={
-                ENV_REGISTRY_TABLE: self.registry_table.table_name,
-                "OPT_OUT_EVENT_BUS_NAME": self.event_bus.event_bus_name,
-                "KEYWORD_CONFIG": json.dumps(self.keyword_config, separators=(",", ":"), sort_keys=True),
-            },
+            settings=[
+                OptOutProcessorSettings(
+                    opt_out_list_name=self.opt_out_list_name, event_bus_name=self.event_bus.event_bus_name
+                ),
+                OptOutRegistrySettings(table_name=self.registry_table.table_name),
+                KeywordSettings(engine=engine),
+            ],
         )
         function = self.two_way.inbound_function.lambda_function
         self.registry_table.grant_read_write_data(function)

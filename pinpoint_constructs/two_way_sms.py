@@ -34,6 +34,11 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from pinpoint_runtime.core.environment import FunctionSettings
+from pinpoint_runtime.sms.sender import MessageType, SmsSenderSettings
+from pinpoint_runtime.sms.two_way import TwoWaySettings
+from pinpoint_runtime.sms.two_way_identity import TwoWayIdentitySettings
+
 from .core import (
     EncryptedTopic,
     PropsValidation,
@@ -41,6 +46,7 @@ from .core import (
     QueueWithDeadLetterQueue,
     TableData,
     acknowledge,
+    add_settings,
     secure_table,
 )
 from .core.acknowledgments import acknowledge_invoke_grant
@@ -247,26 +253,30 @@ class TwoWaySms(Construct):
         elif handler is not None:
             self.partner_function = handler
 
-        environment = {
-            "SMS_ORIGINATION_IDENTITY": self.origination_identity,
-            "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
-            "IDEMPOTENCY_TTL_SECONDS": str(int((idempotency_ttl or cdk.Duration.hours(24)).to_seconds())),
-            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
-            "REPLY_MESSAGE_TYPE": reply_message_type,
-        }
-        if self.configuration_set_name:
-            environment["SMS_CONFIGURATION_SET"] = self.configuration_set_name
-        if self.partner_function is not None:
-            environment["PARTNER_HANDLER_ARN"] = self.partner_function.function_arn
-        else:
-            environment["AUTO_REPLY_TEXT"] = DEFAULT_AUTO_REPLY if auto_reply_text is None else auto_reply_text
+        sending = SmsSenderSettings(
+            origination_identity=self.origination_identity, configuration_set_name=self.configuration_set_name or None
+        )
+        inbound_settings = TwoWaySettings(
+            idempotency_table=self.idempotency_table.table_name,
+            idempotency_ttl_seconds=int((idempotency_ttl or cdk.Duration.hours(24)).to_seconds()),
+            dead_letter_queue_url=self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
+            reply_message_type=MessageType(reply_message_type),
+            partner_handler_arn=self.partner_function.function_arn if self.partner_function is not None else None,
+            auto_reply_text=(
+                None
+                if self.partner_function is not None
+                else DEFAULT_AUTO_REPLY
+                if auto_reply_text is None
+                else auto_reply_text
+            ),
+        )
         self.inbound_function = PythonFunction(
             self,
             "InboundHandler",
             function_folder="two_way_inbound",
             service_name="two-way-sms-inbound",
             description="Handles inbound SMS: dedupe, lake event, opt-out keywords, partner handler or auto-reply",
-            environment=environment,
+            settings=[sending, inbound_settings],
             timeout=cdk.Duration.minutes(1),
             reserved_concurrent_executions=reserved_concurrent_executions,
         )
@@ -309,9 +319,9 @@ class TwoWaySms(Construct):
             grantee=grantee, actions=["sms-voice:SendTextMessage"], resource_arns=resources
         )
 
-    def enable_self_managed_opt_outs(self, *, opt_out_list_name: str, environment: dict[str, str]) -> None:
+    def enable_self_managed_opt_outs(self, *, opt_out_list_name: str, settings: Sequence[FunctionSettings]) -> None:
         """Called by :class:`SelfManagedOptOut`: self-managed opt-outs and the opt-out list on the identity, and
-        the opt-out engine's settings on the inbound function."""
+        the opt-out engine's ``settings`` (processor, keywords, registry) on the inbound function."""
         if self._self_managed_opt_outs:
             raise ValueError("self-managed opt-outs are already attached to this TwoWaySms")
         self._self_managed_opt_outs = True
@@ -326,8 +336,8 @@ class TwoWaySms(Construct):
             resource = self.two_way_configuration.node.default_child
             resource.add_property_override("SelfManagedOptOutsEnabled", "true")  # type: ignore[union-attr]
             resource.add_property_override("OptOutListName", opt_out_list_name)  # type: ignore[union-attr]
-        for name, value in {"OPT_OUT_LIST_NAME": opt_out_list_name, **environment}.items():
-            self.inbound_function.lambda_function.add_environment(name, value)
+        for item in settings:
+            add_settings(self.inbound_function.lambda_function, item)
         stack = cdk.Stack.of(self)
         self.inbound_function.lambda_function.add_to_role_policy(
             iam.PolicyStatement(
@@ -352,6 +362,7 @@ class TwoWaySms(Construct):
             function_folder="origination_two_way",
             service_name="origination-two-way",
             description="Turns two-way SMS on for an existing number or pool and restores it on delete",
+            settings=[TwoWayIdentitySettings()],
             timeout=cdk.Duration.minutes(2),
             deploy_async_dead_letter_queue=False,
         )

@@ -3,7 +3,10 @@ pool, restored on delete (see :mod:`pinpoint_runtime.sms.two_way_identity`)."""
 
 from __future__ import annotations
 
-from pinpoint_runtime.sms.two_way_identity import on_event
+from pinpoint_runtime.sms.two_way_identity import TwoWayIdentitySettings, on_event
+
+SETTINGS = (TwoWayIdentitySettings,)
+"""What the function reads: nothing but its ResourceProperties."""
 
 handler = on_event
 """The Provider framework's ``on_event`` entry point."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pinpoint_runtime.core.process_state import PerProcess
-from pinpoint_runtime.sms.two_way import InboundMessageHandler, handle_batch, logger, metrics
+from pinpoint_runtime.sms.two_way import INBOUND_SETTINGS, InboundMessageHandler, handle_batch, logger, metrics
+
+SETTINGS = INBOUND_SETTINGS
+"""TwoWaySettings first, then sends, self-managed opt-outs (processor, keywords, registry) and the event lake."""
 
 inbound_handler: PerProcess[InboundMessageHandler] = PerProcess(InboundMessageHandler.from_environment)
 """The function's handler, built from the environment on first use and kept for the container's life."""

@@ -543,3 +543,27 @@ def test_self_managed_opt_out_integration(aws, monkeypatch) -> None:
     assert confirmation["DestinationPhoneNumber"] == CUSTOMER and "unsubscribed" in confirmation["MessageBody"]
     assert current.counts["RepliesSuppressed"] == 1
     assert [call["MessageBody"] for call in sms.calls_to("send_text_message")][-1] == "Thanks!"
+
+
+def test_reply_message_type_and_idempotency_ttl_come_from_the_settings(aws, sms, monkeypatch) -> None:
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", TABLE)
+    monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", "3600")
+    monkeypatch.setenv("REPLY_MESSAGE_TYPE", "PROMOTIONAL")
+    monkeypatch.setenv("AUTO_REPLY_TEXT", "Sale today")
+    current = InboundMessageHandler.from_environment()
+    assert (current.reply_message_type, current.idempotency_ttl_seconds) == ("PROMOTIONAL", 3600)
+    assert current._idempotency_config.expires_after_seconds == 3600
+    current.sender._client = sms
+    current.dead_letter_queue = make_handler(aws, sms).dead_letter_queue
+    assert run(current, event(record(message(), "sqs-1")), monkeypatch) == {"batchItemFailures": []}
+    assert sms.sent[0]["MessageType"] == "PROMOTIONAL"
+
+
+def test_partner_reply_without_a_message_type_uses_the_reply_message_type(aws, sms, partner, monkeypatch) -> None:
+    client, stubber = partner
+    expect_invoke(stubber, "in-1", invoke_response({"reply": "Deals inside"}))
+    current = make_handler(
+        aws, sms, partner_handler_arn=PARTNER_ARN, lambda_client=client, reply_message_type="PROMOTIONAL"
+    )
+    assert run(current, event(record(message("in-1"), "sqs-1")), monkeypatch) == {"batchItemFailures": []}
+    assert sms.sent[0]["MessageType"] == "PROMOTIONAL"
