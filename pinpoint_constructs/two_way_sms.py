@@ -21,6 +21,7 @@ origination identity, with the configuration set (events reach EventStreamToS3 w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 import aws_cdk as cdk
@@ -37,7 +38,7 @@ from constructs import Construct
 from pinpoint_runtime.core.environment import FunctionSettings
 from pinpoint_runtime.sms.sender import MessageType, SmsSenderSettings
 from pinpoint_runtime.sms.two_way import TwoWaySettings
-from pinpoint_runtime.sms.two_way_identity import TwoWayIdentitySettings
+from pinpoint_runtime.sms.two_way_identity import IdentityType, TwoWayIdentitySettings
 
 from .core import (
     EncryptedTopic,
@@ -58,15 +59,28 @@ DEFAULT_HELP_MESSAGE = (
 )
 DEFAULT_STOP_MESSAGE = "You are unsubscribed and will receive no further messages. Reply START to resubscribe."
 DEFAULT_AUTO_REPLY = "Thanks for your message. We will get back to you. Reply HELP for help, STOP to opt out."
-NUMBER_TYPES = ("SIMULATOR", "LONG_CODE", "TOLL_FREE", "TEN_DLC", "SHORT_CODE")
+
+
+class NumberType(StrEnum):
+    """The type of a new phone number (``AWS::SMSVOICE::PhoneNumber`` ``NumberType``)."""
+
+    SIMULATOR = "SIMULATOR"
+    """A US simulator number: needs no registration, sends to simulator destinations only."""
+    LONG_CODE = "LONG_CODE"
+    TOLL_FREE = "TOLL_FREE"
+    TEN_DLC = "TEN_DLC"
+    SHORT_CODE = "SHORT_CODE"
+
+
+NUMBER_TYPES: tuple[str, ...] = tuple(member.value for member in NumberType)
 
 
 class TwoWaySms(Construct):
     """Two-way SMS: origination identity with two-way on, encrypted inbound topic, buffered handler, reply API.
 
     Keyword-only props (all optional):
-      number_type: type of a new phone number. @default ``"SIMULATOR"`` (US simulator numbers need no
-        registration). One of SIMULATOR, LONG_CODE, TOLL_FREE, TEN_DLC, SHORT_CODE.
+      number_type: type of a new phone number, a :class:`NumberType`. @default ``NumberType.SIMULATOR`` (US
+        simulator numbers need no registration).
       iso_country_code: country of a new phone number. @default ``"US"``.
       phone_number_props: partial ``smsvoice.CfnPhoneNumberProps`` merged over the defaults (e.g.
         ``optional_keywords``, ``deletion_protection_enabled``). Conflicts with the existing_* props.
@@ -86,7 +100,8 @@ class TwoWaySms(Construct):
       event_stream: an :class:`EventStreamToS3`: inbound messages become ``_sms.inbound`` events in the lake, and
         unless ``configuration_set_name`` is given, a configuration set feeding the lake is created for replies.
       configuration_set_name: send replies with this configuration set (e.g. one the lake already has).
-      reply_message_type: ``"TRANSACTIONAL"`` or ``"PROMOTIONAL"``. @default TRANSACTIONAL.
+      reply_message_type: a ``pinpoint_runtime.sms.sender.MessageType``, the type of auto replies and of partner
+        replies that name none. @default ``MessageType.TRANSACTIONAL``.
       idempotency_ttl: how long an ``inboundMessageId`` is remembered. @default 24 hours.
       queue_props / dead_letter_queue_props / max_receive_count: the inbound queue (see
         :class:`QueueWithDeadLetterQueue`). @default max_receive_count 5.
@@ -106,7 +121,7 @@ class TwoWaySms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        number_type: str = "SIMULATOR",
+        number_type: NumberType = NumberType.SIMULATOR,
         iso_country_code: str = "US",
         phone_number_props: smsvoice.CfnPhoneNumberProps | dict[str, Any] | None = None,
         help_message: str = DEFAULT_HELP_MESSAGE,
@@ -119,7 +134,7 @@ class TwoWaySms(Construct):
         auto_reply_text: str | None = None,
         event_stream: EventStreamToS3 | None = None,
         configuration_set_name: str | None = None,
-        reply_message_type: str = "TRANSACTIONAL",
+        reply_message_type: MessageType = MessageType.TRANSACTIONAL,
         idempotency_ttl: cdk.Duration | None = None,
         queue_props: sqs.QueueProps | dict[str, Any] | None = None,
         dead_letter_queue_props: sqs.QueueProps | dict[str, Any] | None = None,
@@ -141,10 +156,12 @@ class TwoWaySms(Construct):
         validation.require(
             not (deploy_pool and existing), "deploy_pool cannot be combined with an existing number or pool."
         )
-        validation.require(number_type in NUMBER_TYPES, f"number_type must be one of {', '.join(NUMBER_TYPES)}.")
+        # Enums only, as aws-cdk-lib's enum props: a plain string (even a valid value) is reported.
         validation.require(
-            reply_message_type in ("TRANSACTIONAL", "PROMOTIONAL"),
-            "reply_message_type must be TRANSACTIONAL or PROMOTIONAL.",
+            isinstance(number_type, NumberType), f"number_type must be one of {', '.join(NUMBER_TYPES)}."
+        )
+        validation.require(
+            isinstance(reply_message_type, MessageType), "reply_message_type must be TRANSACTIONAL or PROMOTIONAL."
         )
         validation.require(
             handler is None or auto_reply_text is None,
@@ -195,17 +212,17 @@ class TwoWaySms(Construct):
                     self,
                     {
                         "iso_country_code": iso_country_code,
-                        "number_type": number_type,
+                        "number_type": number_type.value,
                         "number_capabilities": ["SMS"],
                         "mandatory_keywords": mandatory_keywords,
-                        "deletion_protection_enabled": number_type != "SIMULATOR",
+                        "deletion_protection_enabled": number_type is not NumberType.SIMULATOR,
                         "two_way": None if deploy_pool else two_way,
                     },
                     phone_number_props,
                 ),
             )
             self.phone_number.node.add_dependency(self.inbound_topic)
-            if number_type != "SIMULATOR":
+            if number_type is not NumberType.SIMULATOR:
                 self.phone_number.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
             if deploy_pool:
                 self.pool = smsvoice.CfnPool(
@@ -217,7 +234,7 @@ class TwoWaySms(Construct):
                         stop=smsvoice.CfnPool.MandatoryKeywordProperty(message=stop_message),
                     ),
                     two_way=smsvoice.CfnPool.TwoWayProperty(enabled=True, channel_arn=self.inbound_topic.topic_arn),
-                    deletion_protection_enabled=number_type != "SIMULATOR",
+                    deletion_protection_enabled=number_type is not NumberType.SIMULATOR,
                 )
                 self.pool.node.add_dependency(self.inbound_topic)
                 self.origination_identity = self.pool.attr_arn
@@ -225,7 +242,7 @@ class TwoWaySms(Construct):
                 self.origination_identity = self.phone_number.attr_arn
             self.origination_identity_arn = self.origination_identity
         else:
-            identity_type = "pool" if existing_pool_id else "phone-number"
+            identity_type = IdentityType.POOL if existing_pool_id else IdentityType.PHONE_NUMBER
             self.origination_identity = existing
             self.origination_identity_arn = _identity_arn(stack, identity_type, existing)
             self.two_way_configuration = self._configure_existing_identity(identity_type, existing)
@@ -260,7 +277,7 @@ class TwoWaySms(Construct):
             idempotency_table=self.idempotency_table.table_name,
             idempotency_ttl_seconds=int((idempotency_ttl or cdk.Duration.hours(24)).to_seconds()),
             dead_letter_queue_url=self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
-            reply_message_type=MessageType(reply_message_type),
+            reply_message_type=reply_message_type,
             partner_handler_arn=self.partner_function.function_arn if self.partner_function is not None else None,
             auto_reply_text=(
                 None
@@ -353,7 +370,7 @@ class TwoWaySms(Construct):
         return self._self_managed_opt_outs
 
     # ----------------------------------------------------------------------------------------------- parts
-    def _configure_existing_identity(self, identity_type: str, identity_id: str) -> cdk.CustomResource:
+    def _configure_existing_identity(self, identity_type: IdentityType, identity_id: str) -> cdk.CustomResource:
         """A custom resource that turns two-way on for an identity the stack does not own, restoring on delete."""
         stack = cdk.Stack.of(self)
         configurator = PythonFunction(
@@ -372,8 +389,8 @@ class TwoWaySms(Construct):
             "CloudFormation's custom resource provider invokes this function synchronously; no async DLQ applies.",
         )
         identity_arn = _identity_arn(stack, identity_type, identity_id)
-        describe = "sms-voice:DescribePools" if identity_type == "pool" else "sms-voice:DescribePhoneNumbers"
-        update = "sms-voice:UpdatePool" if identity_type == "pool" else "sms-voice:UpdatePhoneNumber"
+        describe = "sms-voice:DescribePools" if identity_type is IdentityType.POOL else "sms-voice:DescribePhoneNumbers"
+        update = "sms-voice:UpdatePool" if identity_type is IdentityType.POOL else "sms-voice:UpdatePhoneNumber"
         configurator.lambda_function.add_to_role_policy(iam.PolicyStatement(actions=[update], resources=[identity_arn]))
         configurator.lambda_function.add_to_role_policy(iam.PolicyStatement(actions=[describe], resources=["*"]))
         acknowledge(
@@ -396,7 +413,7 @@ class TwoWaySms(Construct):
             service_token=provider.service_token,
             resource_type="Custom::SmsTwoWayConfiguration",
             properties={
-                "IdentityType": identity_type,
+                "IdentityType": identity_type.value,
                 "IdentityId": identity_id,
                 "TwoWayChannelArn": self.inbound_topic.topic_arn,
                 "SelfManagedOptOutsEnabled": "false",
@@ -405,10 +422,10 @@ class TwoWaySms(Construct):
         )
 
 
-def _identity_arn(stack: cdk.Stack, identity_type: str, identity_id: str) -> str:
+def _identity_arn(stack: cdk.Stack, identity_type: IdentityType, identity_id: str) -> str:
     if not cdk.Token.is_unresolved(identity_id) and identity_id.startswith("arn:"):
         return identity_id
-    return stack.format_arn(service="sms-voice", resource=identity_type, resource_name=identity_id)
+    return stack.format_arn(service="sms-voice", resource=identity_type.value, resource_name=identity_id)
 
 
 def _acknowledge_provider(provider: cr.Provider, on_event: lambda_.IFunction) -> None:
@@ -428,4 +445,4 @@ def _acknowledge_provider(provider: cr.Provider, on_event: lambda_.IFunction) ->
     )
 
 
-__all__: Sequence[str] = ["TwoWaySms"]
+__all__: Sequence[str] = ["NUMBER_TYPES", "NumberType", "TwoWaySms"]

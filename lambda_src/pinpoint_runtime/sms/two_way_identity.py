@@ -37,6 +37,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from aws_lambda_powertools import Logger
@@ -45,7 +46,16 @@ from pinpoint_runtime.core.aws_clients import new_client
 from pinpoint_runtime.core.environment import FunctionSettings
 
 SERVICE_NAME = "origination-two-way"
-IDENTITY_TYPES = ("phone-number", "pool")
+
+
+class IdentityType(StrEnum):
+    """The kind of origination identity (the ``IdentityType`` resource property, the ARN's resource type)."""
+
+    PHONE_NUMBER = "phone-number"
+    POOL = "pool"
+
+
+IDENTITY_TYPES: tuple[str, ...] = tuple(member.value for member in IdentityType)
 MAX_PHYSICAL_ID_BYTES = 1024
 """CloudFormation's limit on a physical resource id."""
 
@@ -77,10 +87,13 @@ class ConfigurationError(ValueError):
 
 @dataclass(frozen=True)
 class Identity:
-    """An origination identity the stack configures: ``kind`` is ``"phone-number"`` or ``"pool"``."""
+    """An origination identity the stack configures: ``kind`` is an :class:`IdentityType` (or its value)."""
 
-    kind: str
+    kind: IdentityType
     id: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", IdentityType(self.kind))
 
     def same_as(self, other: Identity) -> bool:
         """Whether both name the same identity: ``phone-123`` and ``arn:...:phone-number/phone-123`` do."""
@@ -124,7 +137,7 @@ class PhysicalId:
             raise ValueError("not a physical id of this resource")
         long_keys = {short: key for key, short in _SHORT_KEYS.items()}
         previous = {long_keys[short]: value for short, value in compact.items() if short in long_keys}
-        return cls(Identity(kind, identity_id), previous)
+        return cls(Identity(IdentityType(kind), identity_id), previous)
 
 
 def on_event(event: dict[str, Any], context: Any = None, *, client: Any = None) -> dict[str, Any]:
@@ -167,7 +180,7 @@ def identity_from(properties: dict[str, Any]) -> Identity:
         raise ConfigurationError("IdentityId must be a phone number id, pool id or ARN")
     if not properties.get("TwoWayChannelArn"):
         raise ConfigurationError("TwoWayChannelArn is required")
-    return Identity(kind, identity_id)
+    return Identity(IdentityType(kind), identity_id)
 
 
 def desired_settings(properties: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +229,7 @@ def _delete(sms: Any, physical_id: str) -> dict[str, Any]:
 
 
 def _describe(sms: Any, identity: Identity) -> dict[str, Any]:
-    if identity.kind == "phone-number":
+    if identity.kind is IdentityType.PHONE_NUMBER:
         info = sms.describe_phone_numbers(PhoneNumberIds=[identity.id])["PhoneNumbers"][0]
         if info.get("PoolId"):
             raise ConfigurationError(
@@ -227,14 +240,14 @@ def _describe(sms: Any, identity: Identity) -> dict[str, Any]:
 
 
 def _apply(sms: Any, identity: Identity, settings: dict[str, Any]) -> None:
-    if identity.kind == "phone-number":
+    if identity.kind is IdentityType.PHONE_NUMBER:
         sms.update_phone_number(PhoneNumberId=identity.id, **settings)
     else:
         sms.update_pool(PoolId=identity.id, **settings)
 
 
 def _response(physical: PhysicalId, info: dict[str, Any]) -> dict[str, Any]:
-    if physical.identity.kind == "phone-number":
+    if physical.identity.kind is IdentityType.PHONE_NUMBER:
         data = {
             "IdentityArn": info["PhoneNumberArn"],
             "IdentityId": info.get("PhoneNumberId", physical.identity.id),
@@ -264,6 +277,7 @@ __all__ = [
     "IDENTITY_TYPES",
     "ConfigurationError",
     "Identity",
+    "IdentityType",
     "PhysicalId",
     "TwoWayIdentitySettings",
     "desired_settings",
