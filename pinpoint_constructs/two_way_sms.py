@@ -32,13 +32,12 @@ from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from pinpoint_runtime.core.environment import FunctionSettings
 from pinpoint_runtime.sms.sender import MessageType, SmsSenderSettings
 from pinpoint_runtime.sms.two_way import TwoWaySettings
-from pinpoint_runtime.sms.two_way_identity import IdentityType, TwoWayIdentitySettings
+from pinpoint_runtime.sms.two_way_identity import IdentityType
 
 from .core import (
     EncryptedTopic,
@@ -46,13 +45,13 @@ from .core import (
     PythonFunction,
     QueueWithDeadLetterQueue,
     TableData,
-    acknowledge,
     add_settings,
     secure_table,
 )
 from .core.acknowledgments import acknowledge_invoke_grant
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
+from .two_way_identity import configure_existing_identity, identity_arn
 
 DEFAULT_HELP_MESSAGE = (
     "Two-way SMS demo: for help reply HELP or contact support. Msg & data rates may apply. Reply STOP to cancel."
@@ -244,8 +243,10 @@ class TwoWaySms(Construct):
         else:
             identity_type = IdentityType.POOL if existing_pool_id else IdentityType.PHONE_NUMBER
             self.origination_identity = existing
-            self.origination_identity_arn = _identity_arn(stack, identity_type, existing)
-            self.two_way_configuration = self._configure_existing_identity(identity_type, existing)
+            self.origination_identity_arn = identity_arn(stack, identity_type, existing)
+            self.two_way_configuration = configure_existing_identity(
+                self, identity_type, existing, self.inbound_topic.topic_arn
+            )
 
         # --- configuration set for replies ----------------------------------------------------------------
         self.configuration_set_name = configuration_set_name
@@ -368,81 +369,6 @@ class TwoWaySms(Construct):
     @property
     def self_managed_opt_outs_enabled(self) -> bool:
         return self._self_managed_opt_outs
-
-    # ----------------------------------------------------------------------------------------------- parts
-    def _configure_existing_identity(self, identity_type: IdentityType, identity_id: str) -> cdk.CustomResource:
-        """A custom resource that turns two-way on for an identity the stack does not own, restoring on delete."""
-        stack = cdk.Stack.of(self)
-        configurator = PythonFunction(
-            self,
-            "TwoWayConfigurator",
-            function_folder="origination_two_way",
-            service_name="origination-two-way",
-            description="Turns two-way SMS on for an existing number or pool and restores it on delete",
-            settings=[TwoWayIdentitySettings()],
-            timeout=cdk.Duration.minutes(2),
-            deploy_async_dead_letter_queue=False,
-        )
-        acknowledge(
-            configurator.lambda_function,
-            "AwsSolutions-SQS3",
-            "CloudFormation's custom resource provider invokes this function synchronously; no async DLQ applies.",
-        )
-        identity_arn = _identity_arn(stack, identity_type, identity_id)
-        describe = "sms-voice:DescribePools" if identity_type is IdentityType.POOL else "sms-voice:DescribePhoneNumbers"
-        update = "sms-voice:UpdatePool" if identity_type is IdentityType.POOL else "sms-voice:UpdatePhoneNumber"
-        configurator.lambda_function.add_to_role_policy(iam.PolicyStatement(actions=[update], resources=[identity_arn]))
-        configurator.lambda_function.add_to_role_policy(iam.PolicyStatement(actions=[describe], resources=["*"]))
-        acknowledge(
-            configurator.role,
-            "AwsSolutions-IAM5",
-            f"{describe} is read-only and is not documented to support resource-level permissions; the update "
-            "itself is limited to the one identity.",
-            applies_to="Resource::*",
-        )
-        provider = cr.Provider(
-            self,
-            "TwoWayProvider",
-            on_event_handler=configurator.lambda_function,
-            log_group=configurator.log_group,
-        )
-        _acknowledge_provider(provider, configurator.lambda_function)
-        return cdk.CustomResource(
-            self,
-            "TwoWayConfiguration",
-            service_token=provider.service_token,
-            resource_type="Custom::SmsTwoWayConfiguration",
-            properties={
-                "IdentityType": identity_type.value,
-                "IdentityId": identity_id,
-                "TwoWayChannelArn": self.inbound_topic.topic_arn,
-                "SelfManagedOptOutsEnabled": "false",
-                "OptOutListName": "",
-            },
-        )
-
-
-def _identity_arn(stack: cdk.Stack, identity_type: IdentityType, identity_id: str) -> str:
-    if not cdk.Token.is_unresolved(identity_id) and identity_id.startswith("arn:"):
-        return identity_id
-    return stack.format_arn(service="sms-voice", resource=identity_type.value, resource_name=identity_id)
-
-
-def _acknowledge_provider(provider: cr.Provider, on_event: lambda_.IFunction) -> None:
-    framework = provider.node.try_find_child("framework-onEvent")
-    target = framework if framework is not None else provider
-    acknowledge(
-        target,
-        "AwsSolutions-IAM4",
-        "aws-cdk-lib's custom resource provider framework uses AWSLambdaBasicExecutionRole for its own logs.",
-        applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    )
-    acknowledge_invoke_grant(target, on_event, on_event.function_arn)  # the provider framework invokes it
-    acknowledge(
-        target,
-        "AwsSolutions-L1",
-        "aws-cdk-lib pins the provider framework's Node.js runtime; it is updated with aws-cdk-lib.",
-    )
 
 
 __all__: Sequence[str] = ["NUMBER_TYPES", "NumberType", "TwoWaySms"]

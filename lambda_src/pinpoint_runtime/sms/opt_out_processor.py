@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from pinpoint_runtime.core.aws_clients import new_client
 from pinpoint_runtime.core.environment import FunctionSettings, SettingsError, variable
 from pinpoint_runtime.core.timestamps import utc_now
 from pinpoint_runtime.events.stream import EventStreamSettings
@@ -155,8 +156,6 @@ class OptOutProcessor:
                 f"self-managed opt-outs need the environment variables {', '.join(missing)} "
                 "(SelfManagedOptOut sets them)"
             )
-        import boto3  # noqa: PLC0415
-
         from pinpoint_runtime.sms.sender import SmsSender  # noqa: PLC0415
 
         sender = SmsSender(
@@ -173,7 +172,7 @@ class OptOutProcessor:
             sms_client=sender.client,
             sender=sender,
             opt_out_list_name=own.opt_out_list_name,
-            events_client=boto3.client("events") if own.event_bus_name else None,
+            events_client=new_client("events") if own.event_bus_name else None,
             event_bus_name=own.event_bus_name,
             event_writer=writer,
         )

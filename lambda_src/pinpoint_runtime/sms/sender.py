@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.aws_clients import error_code, new_client
 from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.phone import is_e164, mask_phone_number
 from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS
@@ -136,11 +136,10 @@ class SmsSender:
     def client(self) -> Any:
         """The ``pinpoint-sms-voice-v2`` client (created on first use when none was passed)."""
         if self._client is None:
-            import boto3  # noqa: PLC0415 - deferred so importing the runtime stays cheap
-            from botocore.config import Config  # noqa: PLC0415
+            from botocore.config import Config  # noqa: PLC0415 - deferred so importing the runtime stays cheap
 
             # Few, quick SDK retries: callers (SQS-driven functions) retry the whole message later.
-            self._client = boto3.client(
+            self._client = new_client(
                 "pinpoint-sms-voice-v2", config=Config(retries={"mode": "standard", "max_attempts": 3})
             )
         return self._client
