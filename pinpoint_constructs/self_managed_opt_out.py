@@ -9,10 +9,10 @@ every inbound message (keywords included) reaches the two-way SNS topic. This co
 * runs the keyword engine (``pinpoint_runtime.sms.keywords``) in the inbound function: whole-message matches after
   trimming and case folding (never substrings: "WEEKEND" is not END, "stop by tomorrow" is not STOP), AWS's
   opt-out keywords plus STOPALL, opt-in keywords (START, UNSTOP, YES), HELP and custom keywords with actions;
-* acts (``pinpoint_runtime.sms.opt_out.OptOutProcessor``): PutOptedOutNumber / DeleteOptedOutNumber (respecting the
-  once-per-30-days removal limit, with a logged reason), CTIA-style confirmation replies, the opt-out registry
-  (DynamoDB: current state and an append-only history for audit) and an EventBridge event on every opt-out and
-  opt-in;
+* acts (``pinpoint_runtime.sms.opt_out_processor.OptOutProcessor``): PutOptedOutNumber / DeleteOptedOutNumber
+  (respecting the once-per-30-days removal limit, with a logged reason), CTIA-style confirmation replies, the
+  opt-out registry (DynamoDB: current state and an append-only history for audit) and an EventBridge event on
+  every opt-out and opt-in;
 * keeps transactional messages possible after STOP: ``pinpoint_runtime.sms.opt_out.may_send(number, message_type)``
   blocks promotional messages after any opt-out and transactional ones only after STOPALL (or a keyword
   configured as opt-out-all). Every send path of the library calls it; :meth:`bind_may_send` wires other code.
