@@ -38,7 +38,7 @@ from constructs import Construct
 from pinpoint_runtime.sms.keyword_rules import KeywordRule, ProgramInfo
 from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordSettings
 from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
-from pinpoint_runtime.sms.opt_out_processor import OptOutProcessorSettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutProcessorSettings
 
 from .core import PropsValidation, TableData, add_settings, secure_table
 from .two_way_sms import TwoWaySms

@@ -567,3 +567,26 @@ def test_partner_reply_without_a_message_type_uses_the_reply_message_type(aws, s
     )
     assert run(current, event(record(message("in-1"), "sqs-1")), monkeypatch) == {"batchItemFailures": []}
     assert sms.sent[0]["MessageType"] == "PROMOTIONAL"
+
+
+def test_settings_are_declared_without_importing_the_opt_out_runtime_on_cold_start() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import handler; "
+        "assert 'pinpoint_runtime.sms.opt_out_processor' not in sys.modules, 'opt-out runtime imported'; "
+        "assert 'pinpoint_runtime.events.stream' not in sys.modules, 'lake writer imported'; "
+        "assert handler.SETTINGS[0].__name__ == 'TwoWaySettings'"
+    )
+    folder = inbound_module.__file__.rsplit("/", 1)[0]
+    lambda_src = folder.rsplit("/", 1)[0]
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=folder,
+        env={"PYTHONPATH": f"{folder}:{lambda_src}", "AWS_DEFAULT_REGION": REGION},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

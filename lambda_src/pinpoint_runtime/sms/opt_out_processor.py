@@ -35,12 +35,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from pinpoint_runtime.core.aws_clients import new_client
-from pinpoint_runtime.core.environment import FunctionSettings, SettingsError, variable
+from pinpoint_runtime.core.environment import SettingsError
 from pinpoint_runtime.core.timestamps import utc_now
-from pinpoint_runtime.events.stream import EventStreamSettings
+from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter
 from pinpoint_runtime.phone import mask_phone_number
 from pinpoint_runtime.sms.inbound import InboundSms
 from pinpoint_runtime.sms.keyword_rules import KeywordAction, KeywordRule
@@ -53,22 +53,10 @@ from pinpoint_runtime.sms.opt_out_registry import (
     OptOutRegistrySettings,
     OptOutState,
 )
-from pinpoint_runtime.sms.sender import MessageType, SmsSenderSettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutProcessorSettings
+from pinpoint_runtime.sms.sender import MessageType, RecipientOptedOut, SmsSender, SmsSendError, SmsSenderSettings
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, kw_only=True)
-class OptOutProcessorSettings(FunctionSettings):
-    """The opt-out list and event bus of the function that answers keywords (``SelfManagedOptOut`` writes them,
-    with :class:`~pinpoint_runtime.sms.keywords.KeywordSettings` and
-    :class:`~pinpoint_runtime.sms.opt_out_registry.OptOutRegistrySettings`)."""
-
-    construct: ClassVar[str] = "SelfManagedOptOut"
-    opt_out_list_name: str = variable("OPT_OUT_LIST_NAME", doc="the two-way identity's opt-out list")
-    event_bus_name: str | None = variable(
-        "OPT_OUT_EVENT_BUS_NAME", default=None, doc="where the opt-out/opt-in events go (none: no events)"
-    )
 
 
 @dataclass
@@ -156,16 +144,10 @@ class OptOutProcessor:
                 f"self-managed opt-outs need the environment variables {', '.join(missing)} "
                 "(SelfManagedOptOut sets them)"
             )
-        from pinpoint_runtime.sms.sender import SmsSender  # noqa: PLC0415
-
         sender = SmsSender(
             origination_identity=sending.origination_identity, configuration_set_name=sending.configuration_set_name
         )
-        writer = None
-        if stream is not None:
-            from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
-
-            writer = EventStreamWriter()
+        writer = EventStreamWriter() if stream is not None else None
         processor = cls(
             engine=keywords.engine,
             registry=OptOutRegistry(registry.table_name),
@@ -285,8 +267,6 @@ class OptOutProcessor:
     ) -> None:
         """Send the rule's reply (transactional). Opted-out recipients and non-retryable errors are noted;
         retryable errors raise when ``retry_on_failure`` (else noted: an opt-out must never wait for its reply)."""
-        from pinpoint_runtime.sms.sender import RecipientOptedOut, SmsSendError  # noqa: PLC0415
-
         text = rule.reply
         if not text:
             outcome.note = "no reply configured"
@@ -347,5 +327,4 @@ _PROCESSORS: dict[tuple[Any, ...], OptOutProcessor] = {}
 __all__ = [
     "KeywordOutcome",
     "OptOutProcessor",
-    "OptOutProcessorSettings",
 ]

@@ -42,9 +42,9 @@ Delivery is at least once up to the idempotency record: a retry after a transien
 event again (same ``inbound_message_id`` attribute). Partner handlers should be idempotent on
 ``inboundMessageId`` too: a timeout after the partner answered re-invokes it on retry.
 
-Settings: :class:`TwoWaySettings` and the attachments of :data:`INBOUND_SETTINGS`. boto3 and the idempotency
-utility are imported on first use, and the opt-out processor is only built when ``SelfManagedOptOut`` is
-attached, so a cold import of this module stays cheap.
+Settings: :class:`TwoWaySettings` and the attachments of :func:`inbound_settings`. boto3, the idempotency utility,
+the lake writer and the opt-out runtime are imported on first use (the opt-out runtime only when
+``SelfManagedOptOut`` is attached), so a cold import of this module stays cheap.
 """
 
 from __future__ import annotations
@@ -62,12 +62,9 @@ from pinpoint_runtime.core.aws_clients import new_client
 from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE
 from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.sqs_batch import DeadLetterQueue, describe_error, process_sqs_batch
-from pinpoint_runtime.events.stream import EventStreamSettings
 from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS, InboundSms, MalformedInboundMessage, parse_sqs_record
 from pinpoint_runtime.sms.inbound_lake import inbound_lake_event
-from pinpoint_runtime.sms.keywords import KeywordSettings
-from pinpoint_runtime.sms.opt_out_processor import OptOutProcessorSettings
-from pinpoint_runtime.sms.opt_out_registry import OptOutRegistrySettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutProcessorSettings
 from pinpoint_runtime.sms.partner_handler import InvalidPartnerResponse, PartnerHandlerError, invoke_partner
 from pinpoint_runtime.sms.sender import MessageType, RecipientOptedOut, SmsSender, SmsSendError, SmsSenderSettings
 
@@ -107,16 +104,25 @@ class TwoWaySettings(FunctionSettings):
     )
 
 
-INBOUND_SETTINGS: tuple[type[FunctionSettings], ...] = (
-    TwoWaySettings,
-    SmsSenderSettings,
-    OptOutProcessorSettings,
-    KeywordSettings,
-    OptOutRegistrySettings,
-    EventStreamSettings,
-)
-"""Every settings class the inbound function reads, its own first: sends (``TwoWaySms``), self-managed opt-outs
-(``SelfManagedOptOut``: processor, keywords, registry) and the event lake (``EventStreamToS3.add_producer``)."""
+def inbound_settings() -> tuple[type[FunctionSettings], ...]:
+    """Every settings class the inbound function reads, its own first: sends (``TwoWaySms``), self-managed opt-outs
+    (``SelfManagedOptOut``: processor, keywords, registry) and the event lake (``EventStreamToS3.add_producer``).
+
+    A function, so that the opt-out and lake modules are imported only when asked for (the handler's ``SETTINGS``),
+    not on the function's cold start."""
+    from pinpoint_runtime.events.stream import EventStreamSettings  # noqa: PLC0415 - see the docstring
+    from pinpoint_runtime.sms.keywords import KeywordSettings  # noqa: PLC0415
+    from pinpoint_runtime.sms.opt_out_registry import OptOutRegistrySettings  # noqa: PLC0415
+
+    return (
+        TwoWaySettings,
+        SmsSenderSettings,
+        OptOutProcessorSettings,
+        KeywordSettings,
+        OptOutRegistrySettings,
+        EventStreamSettings,
+    )
+
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
@@ -182,18 +188,15 @@ class InboundMessageHandler:
         settings = TwoWaySettings.from_environment()
         may_send = None
         opt_out_processor = None
-        if OptOutProcessorSettings.from_environment_if_set() is not None:
-            # only when SelfManagedOptOut is attached
+        if OptOutProcessorSettings.from_environment_if_set() is not None:  # SelfManagedOptOut is attached
             from pinpoint_runtime.sms.opt_out import may_send as registry_may_send  # noqa: PLC0415
             from pinpoint_runtime.sms.opt_out_processor import OptOutProcessor  # noqa: PLC0415
 
             opt_out_processor = OptOutProcessor.from_environment()
             may_send = registry_may_send
-        event_writer = None
-        if EventStreamSettings.from_environment_if_set() is not None:
-            from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
+        from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter  # noqa: PLC0415
 
-            event_writer = EventStreamWriter()
+        event_writer = EventStreamWriter() if EventStreamSettings.from_environment_if_set() is not None else None
         if settings.idempotency_table is None:
             logger.warning("IDEMPOTENCY_TABLE is not set: a redelivered inbound message may be answered twice")
         return cls(
@@ -385,11 +388,11 @@ def handle_batch(current: InboundMessageHandler, event: Mapping[str, Any], conte
 
 __all__ = [
     "IDEMPOTENCY_EXPIRY_SECONDS",
-    "INBOUND_SETTINGS",
     "InboundMessageHandler",
     "TwoWaySettings",
     "UndeliverableReply",
     "handle_batch",
+    "inbound_settings",
     "logger",
     "metrics",
     "safe_detail",

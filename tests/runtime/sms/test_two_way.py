@@ -9,9 +9,9 @@ from pinpoint_runtime.core.environment import SettingsError
 from pinpoint_runtime.sms.sender import MessageType, SmsSender
 from pinpoint_runtime.sms.two_way import (
     IDEMPOTENCY_EXPIRY_SECONDS,
-    INBOUND_SETTINGS,
     InboundMessageHandler,
     TwoWaySettings,
+    inbound_settings,
 )
 
 
@@ -41,8 +41,8 @@ def test_invalid_reply_message_type_is_a_settings_error() -> None:
 
 
 def test_inbound_settings_start_with_its_own_and_declare_every_name_once() -> None:
-    assert INBOUND_SETTINGS[0] is TwoWaySettings
-    names = [name for settings in INBOUND_SETTINGS for name in settings.environment_variables()]
+    assert inbound_settings()[0] is TwoWaySettings
+    names = [name for settings in inbound_settings() for name in settings.environment_variables()]
     assert len(names) == len(set(names))
 
 
