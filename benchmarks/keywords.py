@@ -55,13 +55,8 @@ for _path in (ROOT, LAMBDA_SRC):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from pinpoint_runtime.sms.keywords import (
-    AWS_OPT_OUT_KEYWORDS,
-    KeywordAction,
-    KeywordEngine,
-    KeywordRule,
-    ProgramInfo,
-)
+from pinpoint_runtime.sms.keyword_rules import AWS_OPT_OUT_KEYWORDS, KeywordAction, KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.keywords import KeywordEngine
 
 FUNCTIONS = ("two_way_inbound", "origination_two_way")
 SIZE_TARGET_BYTES = 10 * 1000 * 1000
@@ -228,7 +223,7 @@ def build_layer(target: Path) -> Path:
     """The shared layer exactly as the constructs bundle it; returns its root (the folder holding python/)."""
     from pinpoint_constructs.core.python_function import PipLayerBundling, library_runtime
 
-    runtime = library_runtime(None)  # type: ignore[arg-type] - the scope is not used
+    runtime = library_runtime(None)  # type: ignore[arg-type]  # the scope is not used
     if not PipLayerBundling(LAMBDA_SRC, runtime).try_bundle(str(target)):
         raise SystemExit("pip is not available: cannot build the layer")
     return target

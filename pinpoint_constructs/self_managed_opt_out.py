@@ -9,10 +9,10 @@ every inbound message (keywords included) reaches the two-way SNS topic. This co
 * runs the keyword engine (``pinpoint_runtime.sms.keywords``) in the inbound function: whole-message matches after
   trimming and case folding (never substrings: "WEEKEND" is not END, "stop by tomorrow" is not STOP), AWS's
   opt-out keywords plus STOPALL, opt-in keywords (START, UNSTOP, YES), HELP and custom keywords with actions;
-* acts (``pinpoint_runtime.sms.opt_out.OptOutProcessor``): PutOptedOutNumber / DeleteOptedOutNumber (respecting the
-  once-per-30-days removal limit, with a logged reason), CTIA-style confirmation replies, the opt-out registry
-  (DynamoDB: current state and an append-only history for audit) and an EventBridge event on every opt-out and
-  opt-in;
+* acts (``pinpoint_runtime.sms.opt_out_processor.OptOutProcessor``): PutOptedOutNumber / DeleteOptedOutNumber
+  (respecting the once-per-30-days removal limit, with a logged reason), CTIA-style confirmation replies, the
+  opt-out registry (DynamoDB: current state and an append-only history for audit) and an EventBridge event on
+  every opt-out and opt-in;
 * keeps transactional messages possible after STOP: ``pinpoint_runtime.sms.opt_out.may_send(number, message_type)``
   blocks promotional messages after any opt-out and transactional ones only after STOPALL (or a keyword
   configured as opt-out-all). Every send path of the library calls it; :meth:`bind_may_send` wires other code.
@@ -23,7 +23,6 @@ handles STOP itself (you cannot change that reply); the engine still records the
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -36,13 +35,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
 
-from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.keyword_rules import KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.keywords import KeywordEngine, KeywordSettings
 from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutProcessorSettings
 
 from .core import PropsValidation, TableData, add_settings, secure_table
 from .two_way_sms import TwoWaySms
-
-ENV_REGISTRY_TABLE = "OPT_OUT_REGISTRY_TABLE"
 
 
 class SelfManagedOptOut(Construct):
@@ -160,11 +159,13 @@ class SelfManagedOptOut(Construct):
                     identity.node.add_dependency(self.opt_out_list)
         self.two_way.enable_self_managed_opt_outs(
             opt_out_list_name=self.opt_out_list_name,
-            environment={
-                ENV_REGISTRY_TABLE: self.registry_table.table_name,
-                "OPT_OUT_EVENT_BUS_NAME": self.event_bus.event_bus_name,
-                "KEYWORD_CONFIG": json.dumps(self.keyword_config, separators=(",", ":"), sort_keys=True),
-            },
+            settings=[
+                OptOutProcessorSettings(
+                    opt_out_list_name=self.opt_out_list_name, event_bus_name=self.event_bus.event_bus_name
+                ),
+                OptOutRegistrySettings(table_name=self.registry_table.table_name),
+                KeywordSettings(engine=engine),
+            ],
         )
         function = self.two_way.inbound_function.lambda_function
         self.registry_table.grant_read_write_data(function)

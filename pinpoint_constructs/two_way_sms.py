@@ -21,6 +21,7 @@ origination identity, with the configuration set (events reach EventStreamToS3 w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 import aws_cdk as cdk
@@ -31,8 +32,12 @@ from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import custom_resources as cr
 from constructs import Construct
+
+from pinpoint_runtime.core.environment import FunctionSettings
+from pinpoint_runtime.sms.sender import MessageType, SmsSenderSettings
+from pinpoint_runtime.sms.two_way import TwoWaySettings
+from pinpoint_runtime.sms.two_way_identity import IdentityType
 
 from .core import (
     EncryptedTopic,
@@ -40,27 +45,41 @@ from .core import (
     PythonFunction,
     QueueWithDeadLetterQueue,
     TableData,
-    acknowledge,
+    add_settings,
     secure_table,
 )
 from .core.acknowledgments import acknowledge_invoke_grant
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
+from .two_way_identity import configure_existing_identity, identity_arn
 
 DEFAULT_HELP_MESSAGE = (
     "Two-way SMS demo: for help reply HELP or contact support. Msg & data rates may apply. Reply STOP to cancel."
 )
 DEFAULT_STOP_MESSAGE = "You are unsubscribed and will receive no further messages. Reply START to resubscribe."
 DEFAULT_AUTO_REPLY = "Thanks for your message. We will get back to you. Reply HELP for help, STOP to opt out."
-NUMBER_TYPES = ("SIMULATOR", "LONG_CODE", "TOLL_FREE", "TEN_DLC", "SHORT_CODE")
+
+
+class NumberType(StrEnum):
+    """The type of a new phone number (``AWS::SMSVOICE::PhoneNumber`` ``NumberType``)."""
+
+    SIMULATOR = "SIMULATOR"
+    """A US simulator number: needs no registration, sends to simulator destinations only."""
+    LONG_CODE = "LONG_CODE"
+    TOLL_FREE = "TOLL_FREE"
+    TEN_DLC = "TEN_DLC"
+    SHORT_CODE = "SHORT_CODE"
+
+
+NUMBER_TYPES: tuple[str, ...] = tuple(member.value for member in NumberType)
 
 
 class TwoWaySms(Construct):
     """Two-way SMS: origination identity with two-way on, encrypted inbound topic, buffered handler, reply API.
 
     Keyword-only props (all optional):
-      number_type: type of a new phone number. @default ``"SIMULATOR"`` (US simulator numbers need no
-        registration). One of SIMULATOR, LONG_CODE, TOLL_FREE, TEN_DLC, SHORT_CODE.
+      number_type: type of a new phone number, a :class:`NumberType`. @default ``NumberType.SIMULATOR`` (US
+        simulator numbers need no registration).
       iso_country_code: country of a new phone number. @default ``"US"``.
       phone_number_props: partial ``smsvoice.CfnPhoneNumberProps`` merged over the defaults (e.g.
         ``optional_keywords``, ``deletion_protection_enabled``). Conflicts with the existing_* props.
@@ -80,7 +99,8 @@ class TwoWaySms(Construct):
       event_stream: an :class:`EventStreamToS3`: inbound messages become ``_sms.inbound`` events in the lake, and
         unless ``configuration_set_name`` is given, a configuration set feeding the lake is created for replies.
       configuration_set_name: send replies with this configuration set (e.g. one the lake already has).
-      reply_message_type: ``"TRANSACTIONAL"`` or ``"PROMOTIONAL"``. @default TRANSACTIONAL.
+      reply_message_type: a ``pinpoint_runtime.sms.sender.MessageType``, the type of auto replies and of partner
+        replies that name none. @default ``MessageType.TRANSACTIONAL``.
       idempotency_ttl: how long an ``inboundMessageId`` is remembered. @default 24 hours.
       queue_props / dead_letter_queue_props / max_receive_count: the inbound queue (see
         :class:`QueueWithDeadLetterQueue`). @default max_receive_count 5.
@@ -100,7 +120,7 @@ class TwoWaySms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        number_type: str = "SIMULATOR",
+        number_type: NumberType = NumberType.SIMULATOR,
         iso_country_code: str = "US",
         phone_number_props: smsvoice.CfnPhoneNumberProps | dict[str, Any] | None = None,
         help_message: str = DEFAULT_HELP_MESSAGE,
@@ -113,7 +133,7 @@ class TwoWaySms(Construct):
         auto_reply_text: str | None = None,
         event_stream: EventStreamToS3 | None = None,
         configuration_set_name: str | None = None,
-        reply_message_type: str = "TRANSACTIONAL",
+        reply_message_type: MessageType = MessageType.TRANSACTIONAL,
         idempotency_ttl: cdk.Duration | None = None,
         queue_props: sqs.QueueProps | dict[str, Any] | None = None,
         dead_letter_queue_props: sqs.QueueProps | dict[str, Any] | None = None,
@@ -135,10 +155,12 @@ class TwoWaySms(Construct):
         validation.require(
             not (deploy_pool and existing), "deploy_pool cannot be combined with an existing number or pool."
         )
-        validation.require(number_type in NUMBER_TYPES, f"number_type must be one of {', '.join(NUMBER_TYPES)}.")
+        # Enums only, as aws-cdk-lib's enum props: a plain string (even a valid value) is reported.
         validation.require(
-            reply_message_type in ("TRANSACTIONAL", "PROMOTIONAL"),
-            "reply_message_type must be TRANSACTIONAL or PROMOTIONAL.",
+            isinstance(number_type, NumberType), f"number_type must be one of {', '.join(NUMBER_TYPES)}."
+        )
+        validation.require(
+            isinstance(reply_message_type, MessageType), "reply_message_type must be TRANSACTIONAL or PROMOTIONAL."
         )
         validation.require(
             handler is None or auto_reply_text is None,
@@ -189,17 +211,17 @@ class TwoWaySms(Construct):
                     self,
                     {
                         "iso_country_code": iso_country_code,
-                        "number_type": number_type,
+                        "number_type": number_type.value,
                         "number_capabilities": ["SMS"],
                         "mandatory_keywords": mandatory_keywords,
-                        "deletion_protection_enabled": number_type != "SIMULATOR",
+                        "deletion_protection_enabled": number_type is not NumberType.SIMULATOR,
                         "two_way": None if deploy_pool else two_way,
                     },
                     phone_number_props,
                 ),
             )
             self.phone_number.node.add_dependency(self.inbound_topic)
-            if number_type != "SIMULATOR":
+            if number_type is not NumberType.SIMULATOR:
                 self.phone_number.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
             if deploy_pool:
                 self.pool = smsvoice.CfnPool(
@@ -211,7 +233,7 @@ class TwoWaySms(Construct):
                         stop=smsvoice.CfnPool.MandatoryKeywordProperty(message=stop_message),
                     ),
                     two_way=smsvoice.CfnPool.TwoWayProperty(enabled=True, channel_arn=self.inbound_topic.topic_arn),
-                    deletion_protection_enabled=number_type != "SIMULATOR",
+                    deletion_protection_enabled=number_type is not NumberType.SIMULATOR,
                 )
                 self.pool.node.add_dependency(self.inbound_topic)
                 self.origination_identity = self.pool.attr_arn
@@ -219,10 +241,12 @@ class TwoWaySms(Construct):
                 self.origination_identity = self.phone_number.attr_arn
             self.origination_identity_arn = self.origination_identity
         else:
-            identity_type = "pool" if existing_pool_id else "phone-number"
+            identity_type = IdentityType.POOL if existing_pool_id else IdentityType.PHONE_NUMBER
             self.origination_identity = existing
-            self.origination_identity_arn = _identity_arn(stack, identity_type, existing)
-            self.two_way_configuration = self._configure_existing_identity(identity_type, existing)
+            self.origination_identity_arn = identity_arn(stack, identity_type, existing)
+            self.two_way_configuration = configure_existing_identity(
+                self, identity_type, existing, self.inbound_topic.topic_arn
+            )
 
         # --- configuration set for replies ----------------------------------------------------------------
         self.configuration_set_name = configuration_set_name
@@ -247,26 +271,30 @@ class TwoWaySms(Construct):
         elif handler is not None:
             self.partner_function = handler
 
-        environment = {
-            "SMS_ORIGINATION_IDENTITY": self.origination_identity,
-            "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
-            "IDEMPOTENCY_TTL_SECONDS": str(int((idempotency_ttl or cdk.Duration.hours(24)).to_seconds())),
-            "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
-            "REPLY_MESSAGE_TYPE": reply_message_type,
-        }
-        if self.configuration_set_name:
-            environment["SMS_CONFIGURATION_SET"] = self.configuration_set_name
-        if self.partner_function is not None:
-            environment["PARTNER_HANDLER_ARN"] = self.partner_function.function_arn
-        else:
-            environment["AUTO_REPLY_TEXT"] = DEFAULT_AUTO_REPLY if auto_reply_text is None else auto_reply_text
+        sending = SmsSenderSettings(
+            origination_identity=self.origination_identity, configuration_set_name=self.configuration_set_name or None
+        )
+        inbound_settings = TwoWaySettings(
+            idempotency_table=self.idempotency_table.table_name,
+            idempotency_ttl_seconds=int((idempotency_ttl or cdk.Duration.hours(24)).to_seconds()),
+            dead_letter_queue_url=self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
+            reply_message_type=reply_message_type,
+            partner_handler_arn=self.partner_function.function_arn if self.partner_function is not None else None,
+            auto_reply_text=(
+                None
+                if self.partner_function is not None
+                else DEFAULT_AUTO_REPLY
+                if auto_reply_text is None
+                else auto_reply_text
+            ),
+        )
         self.inbound_function = PythonFunction(
             self,
             "InboundHandler",
             function_folder="two_way_inbound",
             service_name="two-way-sms-inbound",
             description="Handles inbound SMS: dedupe, lake event, opt-out keywords, partner handler or auto-reply",
-            environment=environment,
+            settings=[sending, inbound_settings],
             timeout=cdk.Duration.minutes(1),
             reserved_concurrent_executions=reserved_concurrent_executions,
         )
@@ -309,9 +337,9 @@ class TwoWaySms(Construct):
             grantee=grantee, actions=["sms-voice:SendTextMessage"], resource_arns=resources
         )
 
-    def enable_self_managed_opt_outs(self, *, opt_out_list_name: str, environment: dict[str, str]) -> None:
+    def enable_self_managed_opt_outs(self, *, opt_out_list_name: str, settings: Sequence[FunctionSettings]) -> None:
         """Called by :class:`SelfManagedOptOut`: self-managed opt-outs and the opt-out list on the identity, and
-        the opt-out engine's settings on the inbound function."""
+        the opt-out engine's ``settings`` (processor, keywords, registry) on the inbound function."""
         if self._self_managed_opt_outs:
             raise ValueError("self-managed opt-outs are already attached to this TwoWaySms")
         self._self_managed_opt_outs = True
@@ -326,8 +354,8 @@ class TwoWaySms(Construct):
             resource = self.two_way_configuration.node.default_child
             resource.add_property_override("SelfManagedOptOutsEnabled", "true")  # type: ignore[union-attr]
             resource.add_property_override("OptOutListName", opt_out_list_name)  # type: ignore[union-attr]
-        for name, value in {"OPT_OUT_LIST_NAME": opt_out_list_name, **environment}.items():
-            self.inbound_function.lambda_function.add_environment(name, value)
+        for item in settings:
+            add_settings(self.inbound_function.lambda_function, item)
         stack = cdk.Stack.of(self)
         self.inbound_function.lambda_function.add_to_role_policy(
             iam.PolicyStatement(
@@ -342,79 +370,5 @@ class TwoWaySms(Construct):
     def self_managed_opt_outs_enabled(self) -> bool:
         return self._self_managed_opt_outs
 
-    # ----------------------------------------------------------------------------------------------- parts
-    def _configure_existing_identity(self, identity_type: str, identity_id: str) -> cdk.CustomResource:
-        """A custom resource that turns two-way on for an identity the stack does not own, restoring on delete."""
-        stack = cdk.Stack.of(self)
-        configurator = PythonFunction(
-            self,
-            "TwoWayConfigurator",
-            function_folder="origination_two_way",
-            service_name="origination-two-way",
-            description="Turns two-way SMS on for an existing number or pool and restores it on delete",
-            timeout=cdk.Duration.minutes(2),
-            deploy_async_dead_letter_queue=False,
-        )
-        acknowledge(
-            configurator.lambda_function,
-            "AwsSolutions-SQS3",
-            "CloudFormation's custom resource provider invokes this function synchronously; no async DLQ applies.",
-        )
-        identity_arn = _identity_arn(stack, identity_type, identity_id)
-        describe = "sms-voice:DescribePools" if identity_type == "pool" else "sms-voice:DescribePhoneNumbers"
-        update = "sms-voice:UpdatePool" if identity_type == "pool" else "sms-voice:UpdatePhoneNumber"
-        configurator.lambda_function.add_to_role_policy(iam.PolicyStatement(actions=[update], resources=[identity_arn]))
-        configurator.lambda_function.add_to_role_policy(iam.PolicyStatement(actions=[describe], resources=["*"]))
-        acknowledge(
-            configurator.role,
-            "AwsSolutions-IAM5",
-            f"{describe} is read-only and is not documented to support resource-level permissions; the update "
-            "itself is limited to the one identity.",
-            applies_to="Resource::*",
-        )
-        provider = cr.Provider(
-            self,
-            "TwoWayProvider",
-            on_event_handler=configurator.lambda_function,
-            log_group=configurator.log_group,
-        )
-        _acknowledge_provider(provider, configurator.lambda_function)
-        return cdk.CustomResource(
-            self,
-            "TwoWayConfiguration",
-            service_token=provider.service_token,
-            resource_type="Custom::SmsTwoWayConfiguration",
-            properties={
-                "IdentityType": identity_type,
-                "IdentityId": identity_id,
-                "TwoWayChannelArn": self.inbound_topic.topic_arn,
-                "SelfManagedOptOutsEnabled": "false",
-                "OptOutListName": "",
-            },
-        )
 
-
-def _identity_arn(stack: cdk.Stack, identity_type: str, identity_id: str) -> str:
-    if not cdk.Token.is_unresolved(identity_id) and identity_id.startswith("arn:"):
-        return identity_id
-    return stack.format_arn(service="sms-voice", resource=identity_type, resource_name=identity_id)
-
-
-def _acknowledge_provider(provider: cr.Provider, on_event: lambda_.IFunction) -> None:
-    framework = provider.node.try_find_child("framework-onEvent")
-    target = framework if framework is not None else provider
-    acknowledge(
-        target,
-        "AwsSolutions-IAM4",
-        "aws-cdk-lib's custom resource provider framework uses AWSLambdaBasicExecutionRole for its own logs.",
-        applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    )
-    acknowledge_invoke_grant(target, on_event, on_event.function_arn)  # the provider framework invokes it
-    acknowledge(
-        target,
-        "AwsSolutions-L1",
-        "aws-cdk-lib pins the provider framework's Node.js runtime; it is updated with aws-cdk-lib.",
-    )
-
-
-__all__: Sequence[str] = ["TwoWaySms"]
+__all__: Sequence[str] = ["NUMBER_TYPES", "NumberType", "TwoWaySms"]

@@ -12,7 +12,9 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import EventStreamToS3, PropsConflictError, SelfManagedOptOut, TwoWaySms
-from pinpoint_runtime.sms.keywords import KeywordAction, KeywordRule
+from pinpoint_constructs.two_way_sms import NumberType
+from pinpoint_runtime.sms.keyword_rules import KeywordAction, KeywordRule
+from pinpoint_runtime.sms.sender import MessageType
 from tests.conftest import ENV, new_app, only
 
 ACCOUNT, REGION = ENV.account, ENV.region
@@ -37,7 +39,7 @@ def _pool_with_partner_code(stack: cdk.Stack) -> dict[str, Any]:
         stack,
         "Sms",
         deploy_pool=True,
-        number_type="TOLL_FREE",
+        number_type=NumberType.TOLL_FREE,
         handler=lambda_.Code.from_inline("def handler(event, context):\n    return {'reply': 'hi'}\n"),
         configuration_set_name="partner-set",
     )
@@ -252,6 +254,22 @@ def test_invalid_props_are_all_reported_in_one_error() -> None:
         "reply_message_type must be TRANSACTIONAL or PROMOTIONAL.",
         "batch_size must be between 1 and 10.",
     ]
+
+
+def test_choices_are_enums_as_in_aws_cdk_lib() -> None:
+    stack = cdk.Stack(new_app(), "Strings", env=ENV)
+    with pytest.raises(PropsConflictError) as caught:
+        TwoWaySms(stack, "Sms", number_type="TOLL_FREE", reply_message_type="PROMOTIONAL")  # type: ignore[arg-type]
+    assert caught.value.problems == [
+        "number_type must be one of SIMULATOR, LONG_CODE, TOLL_FREE, TEN_DLC, SHORT_CODE.",
+        "reply_message_type must be TRANSACTIONAL or PROMOTIONAL.",
+    ]
+    enums = cdk.Stack(new_app(), "Enums", env=ENV)
+    two_way = TwoWaySms(enums, "Sms", number_type=NumberType.LONG_CODE, reply_message_type=MessageType.PROMOTIONAL)
+    assert enums.resolve(two_way.phone_number.number_type) == "LONG_CODE"  # type: ignore[union-attr]
+    functions = Template.from_stack(enums).find_resources("AWS::Lambda::Function").values()
+    types = [f["Properties"].get("Environment", {}).get("Variables", {}).get("REPLY_MESSAGE_TYPE") for f in functions]
+    assert [value for value in types if value] == ["PROMOTIONAL"]
 
 
 def test_opt_out_conflicts_and_double_attachment() -> None:

@@ -17,23 +17,15 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from hypothesis import given
-from hypothesis import strategies as st
 from moto import mock_aws
 
 from pinpoint_runtime.core.process_state import PerProcess
 from pinpoint_runtime.events.records import normalize_record
 from pinpoint_runtime.events.stream import EventStreamWriter
 from pinpoint_runtime.sms.inbound import InboundSms
+from pinpoint_runtime.sms.partner_handler import PartnerHandlerError
 from pinpoint_runtime.sms.sender import SmsSender
-from pinpoint_runtime.sms.two_way import (
-    InboundMessageHandler,
-    InvalidPartnerResponse,
-    PartnerHandlerError,
-    UndeliverableReply,
-    inbound_lake_event,
-    parse_partner_response,
-)
+from pinpoint_runtime.sms.two_way import InboundMessageHandler, UndeliverableReply
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 from two_way_inbound import handler as inbound_module
 
@@ -373,54 +365,6 @@ def test_partner_reply_too_long_is_dead_lettered(aws, sms, partner, monkeypatch)
     assert reason == "reply not sent: body is 1601 characters; the limit is 1600"
 
 
-@pytest.mark.parametrize(
-    ("payload", "expected"),
-    [
-        (b'{"reply": "hi"}', ("hi", "TRANSACTIONAL")),
-        ('{"reply": "hi", "message_type": "PROMOTIONAL"}', ("hi", "PROMOTIONAL")),
-        (b"null", None),
-        (b"  ", None),
-        (None, None),
-        (b'{"reply": null}', None),
-    ],
-)
-def test_parse_partner_response_accepts(payload: Any, expected: Any) -> None:
-    assert parse_partner_response(payload) == expected
-
-
-@pytest.mark.parametrize("payload", [b"[1]", b'"text"', b"{bad", b'{"reply": 5}', b'{"reply": "  "}'])
-def test_parse_partner_response_rejects(payload: bytes) -> None:
-    with pytest.raises(InvalidPartnerResponse):
-        parse_partner_response(payload)
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(["reply", "message_type", "other"]) | st.text(max_size=5), children, max_size=3
-        )
-    ),
-    max_leaves=8,
-)
-
-
-@given(json_values)
-def test_parse_partner_response_never_raises_anything_else(document: Any) -> None:
-    try:
-        parsed = parse_partner_response(json.dumps(document).encode())
-    except InvalidPartnerResponse as error:
-        assert str(error) in {
-            "not a JSON object",
-            "reply is not a non-empty string",
-            "message_type must be one of TRANSACTIONAL, PROMOTIONAL",
-        }
-    else:
-        if parsed is not None:
-            assert isinstance(document, dict) and parsed[0] == document["reply"] and parsed[0].strip()
-
-
 # ------------------------------------------------------------------------------------------- opt-out hook, lake
 
 
@@ -498,17 +442,6 @@ def test_lake_failure_does_not_block_the_reply(aws, sms, monkeypatch) -> None:
     assert len(sms.sent) == 1 and current.counts["LakeEventsFailed"] == 1
 
 
-def test_lake_event_without_sqs_timestamp_uses_now() -> None:
-    inbound = InboundSms(CUSTOMER, OUR_NUMBER, None, "", "in-9", None)
-    lake_event = inbound_lake_event(inbound, {"attributes": {}}, now=1_700_000_000.0)
-    assert lake_event["event_timestamp"] == 1_700_000_000_000
-    assert lake_event["attributes"] == {
-        "origination_phone_number": CUSTOMER,
-        "destination_phone_number": OUR_NUMBER,
-        "inbound_message_id": "in-9",
-    }
-
-
 # ------------------------------------------------------------------------------------------- environment, logs
 
 
@@ -565,7 +498,9 @@ def test_self_managed_opt_out_integration(aws, monkeypatch) -> None:
     """OPT_OUT_LIST_NAME set: STOP is handled by pinpoint_runtime.sms.opt_out (confirmation, opt-out list), and a later
     message's auto reply is refused by the service because the number is on the list."""
     opt_out = pytest.importorskip("pinpoint_runtime.sms.opt_out")
+    opt_out_processor = pytest.importorskip("pinpoint_runtime.sms.opt_out_processor")
     keywords = pytest.importorskip("pinpoint_runtime.sms.keywords")
+    keyword_rules = pytest.importorskip("pinpoint_runtime.sms.keyword_rules")
     aws["dynamodb"].create_table(
         TableName="opt-out-registry-it",
         KeySchema=[
@@ -578,7 +513,7 @@ def test_self_managed_opt_out_integration(aws, monkeypatch) -> None:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    engine = keywords.KeywordEngine(keywords.ProgramInfo("Example Shop", "help@example.com"))
+    engine = keywords.KeywordEngine(keyword_rules.ProgramInfo("Example Shop", "help@example.com"))
     for name, value in {
         "OPT_OUT_LIST_NAME": "brand-list-it",
         "OPT_OUT_REGISTRY_TABLE": "opt-out-registry-it",
@@ -589,12 +524,12 @@ def test_self_managed_opt_out_integration(aws, monkeypatch) -> None:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(opt_out, "_default_registry", None)
-    monkeypatch.setattr(opt_out, "_PROCESSORS", {})
+    monkeypatch.setattr(opt_out_processor, "_PROCESSORS", {})
     sms = FakeSmsVoiceV2()
     sms.add_opt_out_list("brand-list-it")
     sms.add_phone_number(OUR_NUMBER, opt_out_list_name="brand-list-it")
     current = inbound_module.inbound_handler()
-    assert isinstance(current.opt_out_processor, opt_out.OptOutProcessor)
+    assert isinstance(current.opt_out_processor, opt_out_processor.OptOutProcessor)
     assert current.sender.may_send is opt_out.may_send
     current.sender._client = sms  # replies of the two-way handler
     current.opt_out_processor.sender._client = sms  # keyword replies
@@ -608,3 +543,50 @@ def test_self_managed_opt_out_integration(aws, monkeypatch) -> None:
     assert confirmation["DestinationPhoneNumber"] == CUSTOMER and "unsubscribed" in confirmation["MessageBody"]
     assert current.counts["RepliesSuppressed"] == 1
     assert [call["MessageBody"] for call in sms.calls_to("send_text_message")][-1] == "Thanks!"
+
+
+def test_reply_message_type_and_idempotency_ttl_come_from_the_settings(aws, sms, monkeypatch) -> None:
+    monkeypatch.setenv("IDEMPOTENCY_TABLE", TABLE)
+    monkeypatch.setenv("IDEMPOTENCY_TTL_SECONDS", "3600")
+    monkeypatch.setenv("REPLY_MESSAGE_TYPE", "PROMOTIONAL")
+    monkeypatch.setenv("AUTO_REPLY_TEXT", "Sale today")
+    current = InboundMessageHandler.from_environment()
+    assert (current.reply_message_type, current.idempotency_ttl_seconds) == ("PROMOTIONAL", 3600)
+    assert current._idempotency_config.expires_after_seconds == 3600
+    current.sender._client = sms
+    current.dead_letter_queue = make_handler(aws, sms).dead_letter_queue
+    assert run(current, event(record(message(), "sqs-1")), monkeypatch) == {"batchItemFailures": []}
+    assert sms.sent[0]["MessageType"] == "PROMOTIONAL"
+
+
+def test_partner_reply_without_a_message_type_uses_the_reply_message_type(aws, sms, partner, monkeypatch) -> None:
+    client, stubber = partner
+    expect_invoke(stubber, "in-1", invoke_response({"reply": "Deals inside"}))
+    current = make_handler(
+        aws, sms, partner_handler_arn=PARTNER_ARN, lambda_client=client, reply_message_type="PROMOTIONAL"
+    )
+    assert run(current, event(record(message("in-1"), "sqs-1")), monkeypatch) == {"batchItemFailures": []}
+    assert sms.sent[0]["MessageType"] == "PROMOTIONAL"
+
+
+def test_settings_are_declared_without_importing_the_opt_out_runtime_on_cold_start() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; import handler; "
+        "assert 'pinpoint_runtime.sms.opt_out_processor' not in sys.modules, 'opt-out runtime imported'; "
+        "assert 'pinpoint_runtime.events.stream' not in sys.modules, 'lake writer imported'; "
+        "assert handler.SETTINGS[0].__name__ == 'TwoWaySettings'"
+    )
+    folder = inbound_module.__file__.rsplit("/", 1)[0]
+    lambda_src = folder.rsplit("/", 1)[0]
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=folder,
+        env={"PYTHONPATH": f"{folder}:{lambda_src}", "AWS_DEFAULT_REGION": REGION},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

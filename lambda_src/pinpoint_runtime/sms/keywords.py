@@ -1,20 +1,14 @@
 """SMS keyword engine: decides whether an inbound message is a keyword (STOP, HELP, START, custom) and which.
 
 Pure and fast (standard library only, no I/O): :meth:`KeywordEngine.classify` is a few string operations and one
-dict lookup, so the same code runs in the inbound Lambda, in tests and in local tools.
+dict lookup, so the same code runs in the inbound Lambda, in tests and in local tools. The rules and replies are
+:mod:`pinpoint_runtime.sms.keyword_rules`, the text normalisation :mod:`pinpoint_runtime.sms.keyword_text`.
 
 Matching rules (the decision table the tests pin down)
 ------------------------------------------------------
-A message is a keyword only when the **whole message** is that keyword, after this normalisation:
-
-1. Unicode NFKC (fullwidth ``ＳＴＯＰ`` -> ``STOP``, ligatures, compatibility spaces), then case folding
-   (``Stop``, ``sToP``, German ``ß`` -> ``ss``);
-2. trimming, at both ends, whitespace, control and format characters (zero-width space, BOM, ZWJ),
-   punctuation (``. ! ? , ; : ' " ( ) ¡ ¿ « » - …``), symbols (``$ + = ~``, emoji such as ``🛑 😡 👍``, with their
-   variation selectors, skin-tone modifiers and keycap marks) — so ``"Stop."``, ``"STOP!!!"``, ``"¡stop!"``,
-   ``" stop \\n"``, ``"STOP 🛑"`` and ``"(STOP)"`` are STOP;
-3. inside the message: runs of whitespace become one space, zero-width characters and soft hyphens are removed,
-   and the dashes ``‐ ‑ ‒ – — ― − ﹘ ﹣`` become ``-`` (``OPT–OUT`` typed with an en dash is OPT-OUT).
+A message is a keyword only when the **whole message** is that keyword, after the normalisation of
+:mod:`~pinpoint_runtime.sms.keyword_text` (NFKC and case folding; punctuation, symbols, emoji and whitespace
+trimmed at both ends; inner whitespace runs collapsed, zero-width characters removed, dashes unified).
 
 Never substrings: ``"WEEKEND"`` is not END, ``"stop by tomorrow"`` is not STOP, ``"STOP1"`` and ``"STOPPED"``
 are nothing, ``"STOP\\nSent from my phone"`` is nothing (the partner's handler sees it). ``"STOPALL"`` is STOPALL
@@ -26,246 +20,38 @@ think the first one was ignored; treating it as anything else would miss an opt-
 and act on all opt-out requests"). Two *different* keywords (``"STOP START"``, ``"STOP HELP"``) are ambiguous and
 are not a keyword: the message passes on. Repetitions are recognised for single-word keywords only.
 
-Keywords themselves follow the service's rule (1-30 characters, case-insensitive, no leading/trailing space) and
-must already be in normalised form apart from case (``"STOP!"`` is not a valid keyword).
-
-Built-in keywords
------------------
-* opt-out: AWS's list (:data:`AWS_OPT_OUT_KEYWORDS`), always present and never re-purposable;
-* opt-out-all: STOPALL (also blocks transactional messages, see ``pinpoint_runtime.sms.opt_out.may_send``);
-* opt-in: START, UNSTOP, YES;
-* help: HELP.
-
-Country notes
--------------
-* **US toll-free numbers**: opt-outs are handled by the carrier. STOP is the only opt-out keyword there, and its
-  reply cannot be changed; the carrier blocks further messages itself. Recipients resubscribe with START or
-  UNSTOP, which must also be configured on the number with the Opt-in action. The engine still classifies what
-  reaches the two-way topic, so the registry records it.
-* **US/CA short codes and 10DLC**: carriers require HELP and STOP; replies must name the program, give a support
-  contact and (HELP, opt-in) the message frequency, "Msg & data rates may apply" and opt-out instructions. The
-  default replies of :class:`ProgramInfo` contain all of these.
-* **Other countries**: AWS applies its opt-out keywords where local law requires them; keeping them everywhere
-  is the safe default. Add local-language keywords with ``custom_rules``
-  (e.g. ``KeywordRule("BAJA", KeywordAction.OPT_OUT)``). ``ARRET`` (French) and ``TD`` are already in the list.
-* CloudFormation's ``OptionalKeywords`` reject any keyword containing "stop" or "help", so STOPALL can only be
-  handled here (self-managed opt-outs), never as a service-side keyword.
+The engine's configuration travels to the inbound function as JSON (:meth:`KeywordEngine.to_config`) in
+:class:`KeywordSettings` (``KEYWORD_CONFIG``, written by ``SelfManagedOptOut``).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
-AWS_OPT_OUT_KEYWORDS: tuple[str, ...] = (
-    "ARRET",
-    "CANCEL",
-    "END",
-    "OPT-OUT",
-    "OPTOUT",
-    "QUIT",
-    "REMOVE",
-    "STOP",
-    "TD",
-    "UNSUBSCRIBE",
+from pinpoint_runtime.core.environment import Codec, FunctionSettings, SettingsError, variable
+from pinpoint_runtime.sms.keyword_rules import (
+    AWS_OPT_OUT_KEYWORDS,
+    DEFAULT_HELP_KEYWORDS,
+    DEFAULT_OPT_IN_KEYWORDS,
+    DEFAULT_OPT_OUT_ALL_KEYWORDS,
+    KeywordAction,
+    KeywordRule,
+    ProgramInfo,
+    check_reply,
 )
-"""Opt-out keywords End User Messaging recognises where local law requires them (US, CA, ...)."""
-
-DEFAULT_OPT_IN_KEYWORDS: tuple[str, ...] = ("START", "UNSTOP", "YES")
-DEFAULT_OPT_OUT_ALL_KEYWORDS: tuple[str, ...] = ("STOPALL",)
-DEFAULT_HELP_KEYWORDS: tuple[str, ...] = ("HELP",)
+from pinpoint_runtime.sms.keyword_text import check_keyword, normalize_keyword_text, strip_edges, unify_inner
 
 ENV_KEYWORD_CONFIG = "KEYWORD_CONFIG"
-"""Environment variable holding :meth:`KeywordEngine.to_config` as JSON (set by ``SelfManagedOptOut``)."""
+"""Environment variable holding :meth:`KeywordEngine.to_config` as JSON (:class:`KeywordSettings`)."""
 
 CONFIG_VERSION = 1
-MAX_KEYWORD_LENGTH = 30
-"""Service limit: characters per keyword."""
 MAX_WHOLE_MESSAGE_CHARS = 160
 """Trimmed messages longer than this (one GSM-7 SMS segment) are checked for keyword repetitions only; no keyword
 (at most 30 characters) is that long even with generous whitespace inside."""
-MAX_REPLY_LENGTH = 1600
-"""Service limit: characters per SMS message body (SendTextMessage ``MessageBody``)."""
-
-
-class KeywordAction(StrEnum):
-    """What a keyword does (the service's actions plus OPT_OUT_ALL and HELP)."""
-
-    OPT_OUT = "OPT_OUT"
-    """Opt out of this program: promotional messages stop, transactional ones are still allowed by ``may_send``."""
-    OPT_OUT_ALL = "OPT_OUT_ALL"
-    """Opt out of everything, transactional messages included."""
-    OPT_IN = "OPT_IN"
-    """Opt back in (removes the number from the opt-out list, subject to the 30-day limit)."""
-    HELP = "HELP"
-    """Reply with the program's help text."""
-    AUTO_RESPONSE = "AUTO_RESPONSE"
-    """Reply with the rule's fixed text."""
-
-
-def _check_reply(text: object, what: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"{what} must be a non-blank string")
-    if len(text) > MAX_REPLY_LENGTH:
-        raise ValueError(f"{what} is {len(text)} characters; an SMS body may have at most {MAX_REPLY_LENGTH}")
-    return text
-
-
-@dataclass(frozen=True)
-class KeywordRule:
-    """A keyword, its action and the reply sent when it is received (``None``: the engine's default reply)."""
-
-    keyword: str
-    action: KeywordAction
-    reply: str | None = None
-
-    def __post_init__(self) -> None:
-        try:
-            action = KeywordAction(self.action)
-        except ValueError:
-            choices = ", ".join(a.value for a in KeywordAction)
-            raise ValueError(
-                f"keyword {self.keyword!r}: action must be one of {choices}, not {self.action!r}"
-            ) from None
-        object.__setattr__(self, "action", action)
-        _check_keyword(self.keyword)
-        if self.reply is not None:
-            _check_reply(self.reply, f"reply of keyword {self.keyword!r}")
-        elif action is KeywordAction.AUTO_RESPONSE:
-            raise ValueError(f"keyword {self.keyword!r}: an AUTO_RESPONSE rule needs a reply")
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-@dataclass(frozen=True)
-class ProgramInfo:
-    """The messaging program the default (CTIA-style) replies describe.
-
-    ``program_name``: the brand or program ("Example Shop Alerts"); ``support_contact``: a phone number or email
-    for help; ``message_frequency``: e.g. ``"up to 4 msgs/month"`` or ``"Msg frequency varies"`` (its first
-    letter is capitalised in the replies).
-    """
-
-    program_name: str
-    support_contact: str
-    message_frequency: str = "Msg frequency varies"
-
-    def __post_init__(self) -> None:
-        for name in ("program_name", "support_contact", "message_frequency"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value.strip():
-                raise ValueError(f"ProgramInfo.{name} must be a non-blank string")
-            object.__setattr__(self, name, value.strip())
-        for reply in (self.help_reply(), self.stop_reply(), self.stop_all_reply(), self.start_reply()):
-            _check_reply(reply, "a default reply")
-
-    def help_reply(self) -> str:
-        """Program, support contact, frequency, "Msg & data rates may apply", opt-out instructions."""
-        return (
-            f"{self.program_name}: help at {self.support_contact}. {_capitalised(self.message_frequency).rstrip('.')}. "
-            "Msg & data rates may apply. Reply STOP to cancel."
-        )
-
-    def stop_reply(self) -> str:
-        """Confirms the opt-out and that no further messages will be sent; says how to resubscribe."""
-        return (
-            f"{self.program_name}: you are unsubscribed and will receive no further messages. "
-            "Reply START to resubscribe."
-        )
-
-    def stop_all_reply(self) -> str:
-        """Like :meth:`stop_reply`, naming account notifications too (STOPALL blocks transactional messages)."""
-        return (
-            f"{self.program_name}: you are unsubscribed from all messages, including account notifications, "
-            "and will receive no further messages. Reply START to resubscribe."
-        )
-
-    def start_reply(self) -> str:
-        """Opt-in confirmation: program, frequency, "Msg & data rates may apply", HELP and STOP instructions."""
-        return (
-            f"{self.program_name}: you are subscribed again. {_capitalised(self.message_frequency).rstrip('.')}. "
-            "Msg & data rates may apply. Reply HELP for help, STOP to cancel."
-        )
-
-    # backwards-friendly alias matching the contract's spelling
-    stopall_reply = stop_all_reply
-
-
-# --------------------------------------------------------------------------------------------- normalisation
-
-_EDGE_CATEGORIES = frozenset(
-    {"Cc", "Cf", "Zs", "Zl", "Zp", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Me"}
-)
-"""Unicode categories trimmed at the ends of a message: controls, format, separators, punctuation, symbols
-(emoji), enclosing marks (keycap)."""
-
-_ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
-_DASHES = ("\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\ufe58", "\ufe63")
-_INNER_TABLE = {ord(ch): None for ch in _ZERO_WIDTH} | {ord(ch): "-" for ch in _DASHES}
-_INNER_CHARS = re.compile("[" + "".join(_ZERO_WIDTH + _DASHES) + "]")
-
-
-def _is_edge(ch: str) -> bool:
-    if ch <= "~":  # ASCII fast path: letters and digits are kept, everything else is trimmed
-        return not ch.isalnum()
-    if "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef":  # variation selectors (emoji style)
-        return True
-    return unicodedata.category(ch) in _EDGE_CATEGORIES
-
-
-def _strip_edges(text: str) -> str:
-    start, end = 0, len(text)
-    while start < end and _is_edge(text[start]):
-        start += 1
-    while end > start and _is_edge(text[end - 1]):
-        end -= 1
-    return text[start:end]
-
-
-def _inner(text: str) -> str:
-    """Remove zero-width characters and unify dashes (skipped for ASCII text and text without them)."""
-    if text.isascii() or _INNER_CHARS.search(text) is None:
-        return text
-    return text.translate(_INNER_TABLE)
-
-
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
-def normalize_keyword_text(text: str) -> str:
-    """The form messages and keywords are compared in (see the module docstring); ``""`` if nothing is left."""
-    core = _strip_edges(_fold(text))
-    if not core:
-        return ""
-    return " ".join(_inner(core).split())
-
-
-def _check_keyword(keyword: object) -> str:
-    if not isinstance(keyword, str) or not keyword:
-        raise ValueError(f"keyword must be a non-empty string, not {keyword!r}")
-    if len(keyword) > MAX_KEYWORD_LENGTH:
-        raise ValueError(f"keyword {keyword!r} is longer than {MAX_KEYWORD_LENGTH} characters")
-    if keyword != keyword.strip():
-        raise ValueError(f"keyword {keyword!r} must not start or end with whitespace")
-    key = normalize_keyword_text(keyword)
-    if not key or key != " ".join(_fold(keyword).split()):
-        raise ValueError(
-            f"keyword {keyword!r} must start and end with a letter or digit (punctuation, symbols and emoji "
-            "around a keyword are ignored when messages are matched)"
-        )
-    return key
-
-
-# --------------------------------------------------------------------------------------------- engine
 
 _REPLY_OVERRIDES = ("help", "stop", "stop_all", "start")
 _CONFIG_KEYS = frozenset(
@@ -320,7 +106,7 @@ class KeywordEngine:
             if isinstance(value, str):
                 raise TypeError(f"{name} must be a sequence of keywords, not a string")
         overrides = {"help": help_reply, "stop": stop_reply, "stop_all": stop_all_reply, "start": start_reply}
-        replies = {name: _check_reply(text, f"{name}_reply") for name, text in overrides.items() if text is not None}
+        replies = {name: check_reply(text, f"{name}_reply") for name, text in overrides.items() if text is not None}
         self._settings = _Settings(
             program=program,
             opt_in_keywords=tuple(opt_in_keywords),
@@ -359,7 +145,7 @@ class KeywordEngine:
         for keywords, action in groups:
             for keyword in keywords:
                 try:
-                    key = _check_keyword(keyword)
+                    key = check_keyword(keyword)
                 except ValueError as error:
                     problems.append(str(error))
                     continue
@@ -414,23 +200,23 @@ class KeywordEngine:
         # Case folding is applied per piece, after trimming and splitting: it never turns a trimmed character into
         # a kept one (or back) nor creates or removes whitespace (checked over all code points in the tests), and
         # folding a whole long non-ASCII message would dominate the cost.
-        core = _strip_edges(unicodedata.normalize("NFKC", body))
+        core = strip_edges(unicodedata.normalize("NFKC", body))
         if not core:
             return None
         parts = core.split(None, 1)
-        first = _inner(parts[0].casefold())
+        first = unify_inner(parts[0].casefold())
         if len(parts) == 1:
             return self._table.get(first)
         if first in self._multi_word_starts and len(core) <= MAX_WHOLE_MESSAGE_CHARS:
-            rule = self._table.get(" ".join(_inner(core.casefold()).split()))
+            rule = self._table.get(" ".join(unify_inner(core.casefold()).split()))
             if rule is not None:
                 return rule
-        key = _strip_edges(first)
+        key = strip_edges(first)
         rule = self._table.get(key)
         if rule is None:
             return None
         for token in parts[1].split():  # one single-word keyword repeated ("STOP STOP"), else nothing
-            word = _strip_edges(_inner(token.casefold()))
+            word = strip_edges(unify_inner(token.casefold()))
             if word and word != key:
                 return None
         return rule
@@ -487,10 +273,12 @@ class KeywordEngine:
         if isinstance(config, (str, bytes)):
             try:
                 config = json.loads(config)
-            except ValueError as error:
+            except json.JSONDecodeError as error:
                 raise ValueError(
                     f"keyword configuration is not valid JSON: {error.msg} at position {error.pos}"
                 ) from None
+            except ValueError:  # bytes that are not UTF-8
+                raise ValueError("keyword configuration is not valid JSON: not UTF-8 text") from None
         if not isinstance(config, Mapping):
             raise ValueError("keyword configuration must be a JSON object")
         unknown = sorted(set(config) - _CONFIG_KEYS)
@@ -522,15 +310,16 @@ class KeywordEngine:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise ValueError(f"keyword configuration: {name!r} must be a list of strings")
             lists[name] = tuple(value)
+        program_name: Any = program.get("name")  # ProgramInfo checks the types of its fields itself
+        support_contact: Any = program.get("support_contact")
         return cls(
             ProgramInfo(
-                program_name=program.get("name"),  # type: ignore[arg-type]
-                support_contact=program.get("support_contact"),  # type: ignore[arg-type]
+                program_name=program_name,
+                support_contact=support_contact,
                 message_frequency=program.get("message_frequency", "Msg frequency varies"),
             ),
             custom_rules=tuple(
-                KeywordRule(rule.get("keyword"), rule.get("action"), rule.get("reply"))  # type: ignore[arg-type]
-                for rule in rules
+                KeywordRule(rule.get("keyword"), rule.get("action"), rule.get("reply")) for rule in rules
             ),
             help_reply=replies.get("help"),
             stop_reply=replies.get("stop"),
@@ -540,9 +329,36 @@ class KeywordEngine:
         )
 
     @classmethod
-    def from_environment(cls, variable: str = ENV_KEYWORD_CONFIG) -> KeywordEngine:
-        """The engine configured by the ``KEYWORD_CONFIG`` environment variable (set by ``SelfManagedOptOut``)."""
-        text = os.environ.get(variable)
-        if not text:
-            raise ValueError(f"the {variable} environment variable is not set (SelfManagedOptOut sets it)")
-        return cls.from_config(text)
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> KeywordEngine:
+        """The engine of the function's :class:`KeywordSettings` (``KEYWORD_CONFIG``, set by ``SelfManagedOptOut``);
+        ``ValueError`` when it is missing or invalid."""
+        try:
+            return KeywordSettings.from_environment(environ).engine
+        except SettingsError as error:
+            raise ValueError(str(error)) from None
+
+
+def _encode_engine(engine: KeywordEngine) -> str:
+    return json.dumps(engine.to_config(), separators=(",", ":"), sort_keys=True)
+
+
+KEYWORD_CONFIG_CODEC = Codec(encode=_encode_engine, decode=KeywordEngine.from_config)
+"""A :class:`KeywordEngine` as compact JSON with sorted keys (:meth:`KeywordEngine.to_config`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeywordSettings(FunctionSettings):
+    """The keyword engine of a function that answers keywords (``SelfManagedOptOut`` writes it)."""
+
+    construct: ClassVar[str] = "SelfManagedOptOut"
+    engine: KeywordEngine = variable(ENV_KEYWORD_CONFIG, codec=KEYWORD_CONFIG_CODEC, doc="the keyword engine (JSON)")
+
+
+__all__ = [
+    "CONFIG_VERSION",
+    "ENV_KEYWORD_CONFIG",
+    "KEYWORD_CONFIG_CODEC",
+    "MAX_WHOLE_MESSAGE_CHARS",
+    "KeywordEngine",
+    "KeywordSettings",
+]

@@ -12,19 +12,21 @@ registry; ``False`` means no API call at all), calls ``SendTextMessage`` and map
 
 Exception messages carry masked numbers only (``+*********01``), never a message body.
 
-Environment: ``SMS_ORIGINATION_IDENTITY`` (phone number id/ARN, pool id/ARN, or E.164 number sends come from)
-and ``SMS_CONFIGURATION_SET`` (configuration set name or ARN, carrying the event destinations), both optional.
-boto3 is imported only when a client has to be created.
+Settings (:class:`SmsSenderSettings`): ``SMS_ORIGINATION_IDENTITY`` (phone number id/ARN, pool id/ARN, or E.164
+number sends come from) and ``SMS_CONFIGURATION_SET`` (configuration set name or ARN, carrying the event
+destinations), both optional. boto3 is imported only when a client has to be created.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.aws_clients import error_code, new_client
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.phone import is_e164, mask_phone_number
 from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS
 
@@ -34,7 +36,17 @@ if TYPE_CHECKING:
 ENV_ORIGINATION_IDENTITY = "SMS_ORIGINATION_IDENTITY"
 ENV_CONFIGURATION_SET = "SMS_CONFIGURATION_SET"
 
-MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
+
+class MessageType(StrEnum):
+    """``SendTextMessage`` ``MessageType``: what a message is, for the opt-out policy and the carriers."""
+
+    TRANSACTIONAL = "TRANSACTIONAL"
+    """Answers and notifications the recipient asked for (one-time passwords, replies); allowed after STOP."""
+    PROMOTIONAL = "PROMOTIONAL"
+    """Marketing; only to numbers that have not opted out."""
+
+
+MESSAGE_TYPES: tuple[str, ...] = tuple(member.value for member in MessageType)
 MIN_TIME_TO_LIVE = 5
 MAX_TIME_TO_LIVE = 259_200
 """``TimeToLive`` bounds in seconds (5 s to 72 h; the service default is 72 h)."""
@@ -50,6 +62,19 @@ _ORIGINATION_IDENTITY = re.compile(r"[A-Za-z0-9_:/+-]{1,256}")
 _CONFIGURATION_SET = re.compile(r"[A-Za-z0-9_:/-]{1,256}")
 _CONTEXT_KEY = re.compile(r"\S+")
 _BLANK = re.compile(r"\s*")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmsSenderSettings(FunctionSettings):
+    """Where a function's text messages come from (``TwoWaySms`` writes them on its inbound function)."""
+
+    construct: ClassVar[str] = "TwoWaySms"
+    origination_identity: str | None = variable(
+        ENV_ORIGINATION_IDENTITY, default=None, doc="phone number, pool or sender id (or ARN) sends come from"
+    )
+    configuration_set_name: str | None = variable(
+        ENV_CONFIGURATION_SET, default=None, doc="configuration set of the sends (its event destinations)"
+    )
 
 
 class RecipientOptedOut(Exception):
@@ -79,10 +104,10 @@ class SmsSendError(Exception):
 class SmsSender:
     """Send text messages through one origination identity and configuration set.
 
-    ``origination_identity`` defaults to env ``SMS_ORIGINATION_IDENTITY`` and ``configuration_set_name`` to env
-    ``SMS_CONFIGURATION_SET``; when neither is set the parameter is omitted (the account picks an identity, no
-    event destination). ``client`` is a ``pinpoint-sms-voice-v2`` client (created lazily when omitted).
-    ``may_send(destination, message_type)`` is consulted before every send; ``False`` raises
+    ``origination_identity`` and ``configuration_set_name`` default to the function's :class:`SmsSenderSettings`
+    (``SMS_ORIGINATION_IDENTITY``, ``SMS_CONFIGURATION_SET``); when neither is set the parameter is omitted (the
+    account picks an identity, no event destination). ``client`` is a ``pinpoint-sms-voice-v2`` client (created
+    lazily when omitted). ``may_send(destination, message_type)`` is consulted before every send; ``False`` raises
     :class:`RecipientOptedOut` without calling the API.
     """
 
@@ -94,8 +119,12 @@ class SmsSender:
         client: Any = None,
         may_send: Callable[[str, str], bool] | None = None,
     ) -> None:
-        self.origination_identity = origination_identity or os.environ.get(ENV_ORIGINATION_IDENTITY) or None
-        self.configuration_set_name = configuration_set_name or os.environ.get(ENV_CONFIGURATION_SET) or None
+        if not (origination_identity and configuration_set_name):
+            settings = SmsSenderSettings.from_environment()
+            origination_identity = origination_identity or settings.origination_identity
+            configuration_set_name = configuration_set_name or settings.configuration_set_name
+        self.origination_identity = origination_identity or None
+        self.configuration_set_name = configuration_set_name or None
         if self.origination_identity is not None:
             _check_origination_identity(self.origination_identity)
         if self.configuration_set_name is not None and not _CONFIGURATION_SET.fullmatch(self.configuration_set_name):
@@ -107,11 +136,10 @@ class SmsSender:
     def client(self) -> Any:
         """The ``pinpoint-sms-voice-v2`` client (created on first use when none was passed)."""
         if self._client is None:
-            import boto3  # noqa: PLC0415 - deferred so importing the runtime stays cheap
-            from botocore.config import Config  # noqa: PLC0415
+            from botocore.config import Config  # noqa: PLC0415 - deferred so importing the runtime stays cheap
 
             # Few, quick SDK retries: callers (SQS-driven functions) retry the whole message later.
-            self._client = boto3.client(
+            self._client = new_client(
                 "pinpoint-sms-voice-v2", config=Config(retries={"mode": "standard", "max_attempts": 3})
             )
         return self._client
@@ -121,7 +149,7 @@ class SmsSender:
         destination: str,
         body: str,
         *,
-        message_type: str = "TRANSACTIONAL",
+        message_type: MessageType | str = MessageType.TRANSACTIONAL,
         time_to_live: int | None = None,
         context: Mapping[str, str] | None = None,
         origination_identity: str | None = None,
@@ -143,6 +171,7 @@ class SmsSender:
         _check_body(body)
         if message_type not in MESSAGE_TYPES:
             raise ValueError(f"message_type must be one of {', '.join(MESSAGE_TYPES)}")
+        message_type = MessageType(message_type).value
         request: dict[str, Any] = {
             "DestinationPhoneNumber": destination,
             "MessageBody": body,
@@ -285,9 +314,11 @@ __all__ = [
     "ENV_CONFIGURATION_SET",
     "ENV_ORIGINATION_IDENTITY",
     "MESSAGE_TYPES",
+    "MessageType",
     "RecipientOptedOut",
     "SmsSendError",
     "SmsSender",
+    "SmsSenderSettings",
     "default_sender",
     "reply",
     "send_text",

@@ -12,7 +12,8 @@ Per record:
    sent to ``DEAD_LETTER_QUEUE_URL`` unchanged, with message attributes ``reason`` (fixed text) and
    ``source_message_id``, and counts as handled (retrying cannot fix it). Without a DLQ URL it is a batch item
    failure, so the queue's redrive policy still keeps it.
-2. Exactly once per ``inboundMessageId`` (Powertools idempotency, DynamoDB table ``IDEMPOTENCY_TABLE``, 24 h):
+2. Exactly once per ``inboundMessageId`` (Powertools idempotency, DynamoDB table ``IDEMPOTENCY_TABLE``, for
+   ``IDEMPOTENCY_TTL_SECONDS``, 24 h by default):
 
    a. a lake event ``_sms.inbound`` when ``PINPOINT_EVENT_STREAM_NAME`` is set: numbers, keyword, message ids and
       the body *length* (never the body). A lake failure is logged and counted, it does not block the reply;
@@ -21,9 +22,11 @@ Per record:
       ends processing;
    c. ``PARTNER_HANDLER_ARN``: the partner Lambda is invoked synchronously with the inbound message in the AWS
       camelCase shape; a response ``{"reply": "<text>", "message_type": "TRANSACTIONAL"|"PROMOTIONAL"}``
-      (``message_type`` optional) is sent as the reply; ``null`` or an object without ``reply`` means no reply.
+      (``message_type`` optional, default ``REPLY_MESSAGE_TYPE``) is sent as the reply; ``null`` or an object
+      without ``reply`` means no reply.
       A partner ``FunctionError`` or a failed invoke is a batch item failure (retried, then dead-lettered by SQS);
-   d. otherwise ``AUTO_REPLY_TEXT`` (if set) is sent as the reply.
+   d. otherwise ``AUTO_REPLY_TEXT`` (if set) is sent as the reply, as a ``REPLY_MESSAGE_TYPE`` message
+      (TRANSACTIONAL by default).
 
    Replies go to the sender from ``SMS_ORIGINATION_IDENTITY`` (else from the number the message was sent to),
    with ``SMS_CONFIGURATION_SET``. A throttled or failed-for-now send is a batch item failure; a recipient who
@@ -39,54 +42,90 @@ Delivery is at least once up to the idempotency record: a retry after a transien
 event again (same ``inbound_message_id`` attribute). Partner handlers should be idempotent on
 ``inboundMessageId`` too: a timeout after the partner answered re-invokes it on retry.
 
-boto3, the idempotency utility and the opt-out runtime are imported on first use, so a cold import of this
-module stays cheap.
+Settings: :class:`TwoWaySettings` and the attachments of :func:`inbound_settings`. boto3, the idempotency utility,
+the lake writer and the opt-out runtime are imported on first use (the opt-out runtime only when
+``SelfManagedOptOut`` is attached), so a cold import of this module stays cheap.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from pinpoint_runtime.core.aws_clients import new_client
 from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.sqs_batch import DeadLetterQueue, describe_error, process_sqs_batch
 from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS, InboundSms, MalformedInboundMessage, parse_sqs_record
-from pinpoint_runtime.sms.sender import MESSAGE_TYPES, RecipientOptedOut, SmsSender, SmsSendError
+from pinpoint_runtime.sms.inbound_lake import inbound_lake_event
+from pinpoint_runtime.sms.opt_out_settings import OptOutProcessorSettings
+from pinpoint_runtime.sms.partner_handler import InvalidPartnerResponse, PartnerHandlerError, invoke_partner
+from pinpoint_runtime.sms.sender import MessageType, RecipientOptedOut, SmsSender, SmsSendError, SmsSenderSettings
 
 SERVICE_NAME = "two-way-inbound"
 METRICS_NAMESPACE = "PinpointConstructs"
 
-ENV_IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
-ENV_DEAD_LETTER_QUEUE_URL = "DEAD_LETTER_QUEUE_URL"
-ENV_PARTNER_HANDLER_ARN = "PARTNER_HANDLER_ARN"
 ENV_AUTO_REPLY_TEXT = "AUTO_REPLY_TEXT"
-ENV_OPT_OUT_LIST_NAME = "OPT_OUT_LIST_NAME"
-ENV_EVENT_STREAM_NAME = "PINPOINT_EVENT_STREAM_NAME"
-
-INBOUND_EVENT_TYPE = "_sms.inbound"
-"""``event_type`` of the lake event written for every inbound message (kind ``sms_inbound``)."""
 
 IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60
-"""How long an ``inboundMessageId`` is remembered (SNS/SQS redeliveries arrive well within this)."""
+"""How long an ``inboundMessageId`` is remembered by default (SNS/SQS redeliveries arrive well within this)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TwoWaySettings(FunctionSettings):
+    """What the inbound function of ``TwoWaySms`` reads (the construct writes it)."""
+
+    construct: ClassVar[str] = "TwoWaySms"
+    idempotency_table: str | None = variable(
+        "IDEMPOTENCY_TABLE", default=None, doc="DynamoDB table of the idempotency records (none: no deduplication)"
+    )
+    idempotency_ttl_seconds: int = variable(
+        "IDEMPOTENCY_TTL_SECONDS", default=IDEMPOTENCY_EXPIRY_SECONDS, doc="how long an inboundMessageId is remembered"
+    )
+    dead_letter_queue_url: str | None = variable(
+        "DEAD_LETTER_QUEUE_URL", default=None, doc="where malformed messages and undeliverable replies go"
+    )
+    reply_message_type: MessageType = variable(
+        "REPLY_MESSAGE_TYPE",
+        default=MessageType.TRANSACTIONAL,
+        doc="message type of auto replies and of partner replies that name none",
+    )
+    partner_handler_arn: str | None = variable(
+        "PARTNER_HANDLER_ARN", default=None, doc="the partner's Lambda function, invoked per message"
+    )
+    auto_reply_text: str | None = variable(
+        ENV_AUTO_REPLY_TEXT, default=None, doc="the auto reply when there is no partner handler (none or empty: off)"
+    )
+
+
+def inbound_settings() -> tuple[type[FunctionSettings], ...]:
+    """Every settings class the inbound function reads, its own first: sends (``TwoWaySms``), self-managed opt-outs
+    (``SelfManagedOptOut``: processor, keywords, registry) and the event lake (``EventStreamToS3.add_producer``).
+
+    A function, so that the opt-out and lake modules are imported only when asked for (the handler's ``SETTINGS``),
+    not on the function's cold start."""
+    from pinpoint_runtime.events.stream import EventStreamSettings  # noqa: PLC0415 - see the docstring
+    from pinpoint_runtime.sms.keywords import KeywordSettings  # noqa: PLC0415
+    from pinpoint_runtime.sms.opt_out_registry import OptOutRegistrySettings  # noqa: PLC0415
+
+    return (
+        TwoWaySettings,
+        SmsSenderSettings,
+        OptOutProcessorSettings,
+        KeywordSettings,
+        OptOutRegistrySettings,
+        EventStreamSettings,
+    )
+
 
 logger = Logger(service=SERVICE_NAME)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
-
-
-class PartnerHandlerError(RuntimeError):
-    """The partner Lambda failed (``FunctionError``): retried through SQS, then dead-lettered by the queue."""
-
-
-class InvalidPartnerResponse(ValueError):
-    """The partner Lambda answered with something that is not a valid reply instruction (dead-lettered)."""
 
 
 class UndeliverableReply(RuntimeError):
@@ -112,6 +151,8 @@ class InboundMessageHandler:
         event_writer: Any = None,
         opt_out_processor: Any = None,
         idempotency_table: str | None = None,
+        idempotency_ttl_seconds: int = IDEMPOTENCY_EXPIRY_SECONDS,
+        reply_message_type: MessageType | str = MessageType.TRANSACTIONAL,
         sqs_client: Any = None,
         lambda_client: Any = None,
         dynamodb_client: Any = None,
@@ -129,40 +170,45 @@ class InboundMessageHandler:
         self.event_writer = event_writer
         self.opt_out_processor = opt_out_processor
         self.idempotency_table = idempotency_table or None
+        if idempotency_ttl_seconds < 1:
+            raise ValueError("idempotency_ttl_seconds must be at least 1")
+        self.idempotency_ttl_seconds = idempotency_ttl_seconds
+        self.reply_message_type = MessageType(reply_message_type)
         self.counts: Counter[str] = Counter()
         self._lambda = lambda_client
         self._clock = clock
         self._idempotency_config: Any = None
         self._process = self._process_once
         if self.idempotency_table is not None:
-            self._process = self._idempotent(self._process_once, dynamodb_client)
+            self._process = self._idempotent(self._process_once, self.idempotency_table, dynamodb_client)
 
     @classmethod
     def from_environment(cls) -> InboundMessageHandler:
-        """The deployed configuration, from the environment variables the ``TwoWaySms`` construct sets."""
-        env = os.environ
+        """The deployed configuration, from the settings the ``TwoWaySms`` construct (and its attachments) write."""
+        settings = TwoWaySettings.from_environment()
         may_send = None
         opt_out_processor = None
-        if env.get(ENV_OPT_OUT_LIST_NAME):
-            from pinpoint_runtime.sms import opt_out  # noqa: PLC0415 - only when SelfManagedOptOut is attached
+        if OptOutProcessorSettings.from_environment_if_set() is not None:  # SelfManagedOptOut is attached
+            from pinpoint_runtime.sms.opt_out import may_send as registry_may_send  # noqa: PLC0415
+            from pinpoint_runtime.sms.opt_out_processor import OptOutProcessor  # noqa: PLC0415
 
-            opt_out_processor = opt_out.OptOutProcessor.from_environment()
-            may_send = opt_out.may_send
-        event_writer = None
-        if env.get(ENV_EVENT_STREAM_NAME):
-            from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
+            opt_out_processor = OptOutProcessor.from_environment()
+            may_send = registry_may_send
+        from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter  # noqa: PLC0415
 
-            event_writer = EventStreamWriter()
-        if not env.get(ENV_IDEMPOTENCY_TABLE):
-            logger.warning(f"{ENV_IDEMPOTENCY_TABLE} is not set: a redelivered inbound message may be answered twice")
+        event_writer = EventStreamWriter() if EventStreamSettings.from_environment_if_set() is not None else None
+        if settings.idempotency_table is None:
+            logger.warning("IDEMPOTENCY_TABLE is not set: a redelivered inbound message may be answered twice")
         return cls(
             sender=SmsSender(may_send=may_send),
-            dead_letter_queue_url=env.get(ENV_DEAD_LETTER_QUEUE_URL),
-            partner_handler_arn=env.get(ENV_PARTNER_HANDLER_ARN),
-            auto_reply_text=env.get(ENV_AUTO_REPLY_TEXT),
+            dead_letter_queue_url=settings.dead_letter_queue_url,
+            partner_handler_arn=settings.partner_handler_arn,
+            auto_reply_text=settings.auto_reply_text,
             event_writer=event_writer,
             opt_out_processor=opt_out_processor,
-            idempotency_table=env.get(ENV_IDEMPOTENCY_TABLE),
+            idempotency_table=settings.idempotency_table,
+            idempotency_ttl_seconds=settings.idempotency_ttl_seconds,
+            reply_message_type=settings.reply_message_type,
         )
 
     # ------------------------------------------------------------------------------------------ clients
@@ -178,19 +224,21 @@ class InboundMessageHandler:
             )
         return self._lambda
 
-    def _idempotent(self, function: Callable[..., dict[str, Any]], dynamodb_client: Any) -> Callable[..., Any]:
+    def _idempotent(
+        self, function: Callable[..., dict[str, Any]], table_name: str, dynamodb_client: Any
+    ) -> Callable[..., Any]:
         from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415 - imports boto3
             DynamoDBPersistenceLayer,
             IdempotencyConfig,
             idempotent_function,
         )
 
-        def mark_duplicate(response: Any, _record: Any) -> Any:
+        def mark_duplicate(response: Any, idempotent_data: Any) -> Any:  # IdempotentHookFunction's signature
             self.counts["DuplicateMessages"] += 1
             return {**response, "duplicate": True} if isinstance(response, dict) else response
 
         persistence = DynamoDBPersistenceLayer(
-            table_name=self.idempotency_table,
+            table_name=table_name,
             key_attr="id",
             expiry_attr=TTL_ATTRIBUTE,
             boto3_client=dynamodb_client,
@@ -198,7 +246,7 @@ class InboundMessageHandler:
         self._idempotency_config = IdempotencyConfig(
             event_key_jmespath="inbound_message_id",
             raise_on_no_idempotency_key=True,
-            expires_after_seconds=IDEMPOTENCY_EXPIRY_SECONDS,
+            expires_after_seconds=self.idempotency_ttl_seconds,
             response_hook=mark_duplicate,
         )
         return idempotent_function(
@@ -262,7 +310,7 @@ class InboundMessageHandler:
             text, message_type = instruction
             return self._reply(inbound, raw_record, text, message_type)
         if self.auto_reply_text is not None:
-            return self._reply(inbound, raw_record, self.auto_reply_text, "TRANSACTIONAL")
+            return self._reply(inbound, raw_record, self.auto_reply_text, self.reply_message_type.value)
         return {"outcome": "no-reply"}
 
     # ------------------------------------------------------------------------------------------ steps
@@ -281,15 +329,10 @@ class InboundMessageHandler:
 
     def _ask_partner(self, inbound: InboundSms) -> tuple[str, str] | None:
         """Invoke the partner Lambda; (reply text, message type), or None for no reply."""
-        response = self.lambda_client.invoke(
-            FunctionName=self.partner_handler_arn,
-            InvocationType="RequestResponse",
-            Payload=json.dumps(inbound.to_payload()).encode("utf-8"),
+        assert self.partner_handler_arn is not None
+        return invoke_partner(
+            self.lambda_client, self.partner_handler_arn, inbound, default_message_type=self.reply_message_type
         )
-        payload = response["Payload"].read()
-        if response.get("FunctionError"):
-            raise PartnerHandlerError(f"partner handler failed ({response['FunctionError']}: {_error_type(payload)})")
-        return parse_partner_response(payload)
 
     def _reply(self, inbound: InboundSms, raw_record: Mapping[str, Any], text: str, message_type: str) -> dict:
         try:
@@ -319,78 +362,6 @@ class InboundMessageHandler:
         self.dead_letter_queue.send(raw_record, reason)
 
 
-# ---------------------------------------------------------------------------------------------- helpers
-
-
-def inbound_lake_event(inbound: InboundSms, raw_record: Mapping[str, Any] | None = None, *, now: float) -> dict:
-    """The Pinpoint-shaped ``_sms.inbound`` record for the event lake (no message body, its length only).
-
-    ``event_timestamp`` is when SQS received the message (``attributes.SentTimestamp``), else ``now``.
-    ``origination_phone_number`` is the customer (the sender of the inbound message), as in the inbound payload.
-    """
-    now_ms = int(now * 1000)
-    sqs_attributes = (raw_record or {}).get("attributes")
-    sent = sqs_attributes.get("SentTimestamp") if isinstance(sqs_attributes, Mapping) else None
-    event_ms = int(sent) if isinstance(sent, str) and sent.isdigit() else now_ms
-    attributes = {
-        "origination_phone_number": inbound.origination_number,
-        "destination_phone_number": inbound.destination_number,
-        "inbound_message_id": inbound.inbound_message_id,
-    }
-    if inbound.message_keyword is not None:
-        attributes["keyword"] = inbound.message_keyword
-    if inbound.previous_published_message_id is not None:
-        attributes["previous_published_message_id"] = inbound.previous_published_message_id
-    return {
-        "event_type": INBOUND_EVENT_TYPE,
-        "event_timestamp": event_ms,
-        "arrival_timestamp": now_ms,
-        "attributes": attributes,
-        "metrics": {"message_body_length": float(len(inbound.message_body))},
-    }
-
-
-def parse_partner_response(payload: bytes | str | None) -> tuple[str, str] | None:
-    """A partner handler's answer -> (reply text, message type), or None when it asks for no reply.
-
-    Accepted: empty, ``null``, an object without ``reply`` (no reply), or ``{"reply": "<text>"}`` with optional
-    ``"message_type"`` ``TRANSACTIONAL`` (default) or ``PROMOTIONAL``. Anything else raises
-    :class:`InvalidPartnerResponse` (the message names the problem, never the content).
-    """
-    if payload is None:
-        return None
-    text = payload.decode("utf-8", errors="replace") if isinstance(payload, (bytes, bytearray)) else payload
-    if not text.strip():
-        return None
-    try:
-        data = json.loads(text)
-    except ValueError:
-        raise InvalidPartnerResponse("not JSON") from None
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        raise InvalidPartnerResponse("not a JSON object")
-    reply = data.get("reply")
-    if reply is None:
-        return None
-    if not isinstance(reply, str) or not reply.strip():
-        raise InvalidPartnerResponse("reply is not a non-empty string")
-    message_type = data.get("message_type", "TRANSACTIONAL")
-    if message_type not in MESSAGE_TYPES:
-        raise InvalidPartnerResponse(f"message_type must be one of {', '.join(MESSAGE_TYPES)}")
-    return reply, message_type
-
-
-def _error_type(payload: bytes) -> str:
-    """The ``errorType`` of a Lambda function error payload (never its message, which may hold content)."""
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        return "unknown"
-    error_type = data.get("errorType") if isinstance(data, dict) else None
-    return error_type if isinstance(error_type, str) else "unknown"
-
-
 def safe_detail(error: BaseException) -> str:
     """Exception text that is safe to log: the library's own errors mask numbers; others give their code."""
     if isinstance(error, (SmsSendError, PartnerHandlerError, UndeliverableReply)):
@@ -413,3 +384,16 @@ def handle_batch(current: InboundMessageHandler, event: Mapping[str, Any], conte
         extra={"records": len(event.get("Records", [])), "failures": current.counts["RecordsFailed"]},
     )
     return response
+
+
+__all__ = [
+    "IDEMPOTENCY_EXPIRY_SECONDS",
+    "InboundMessageHandler",
+    "TwoWaySettings",
+    "UndeliverableReply",
+    "handle_batch",
+    "inbound_settings",
+    "logger",
+    "metrics",
+    "safe_detail",
+]

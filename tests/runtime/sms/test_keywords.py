@@ -1,5 +1,7 @@
 """Tests of pinpoint_runtime.sms.keywords: the whole-message keyword decision, its configuration and the replies.
 
+(Rules and default replies: test_keyword_rules.py; text normalisation: test_keyword_text.py.)
+
 The property tests compare ``KeywordEngine.classify`` with :func:`reference_classify`, an independent, deliberately
 plain restatement of the rules in the module docstring (regular expressions and per-character loops instead of the
 engine's fast paths).
@@ -15,15 +17,13 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from pinpoint_runtime.sms.keyword_rules import AWS_OPT_OUT_KEYWORDS, KeywordAction, KeywordRule, ProgramInfo
+from pinpoint_runtime.sms.keyword_text import normalize_keyword_text
 from pinpoint_runtime.sms.keywords import (
-    AWS_OPT_OUT_KEYWORDS,
     ENV_KEYWORD_CONFIG,
     MAX_WHOLE_MESSAGE_CHARS,
-    KeywordAction,
     KeywordEngine,
-    KeywordRule,
-    ProgramInfo,
-    normalize_keyword_text,
+    KeywordSettings,
 )
 
 PROGRAM = ProgramInfo(
@@ -330,14 +330,6 @@ def test_reply_overrides() -> None:
     assert engine.classify("QUIT").reply == "Bye."
 
 
-def test_program_info_is_validated() -> None:
-    with pytest.raises(ValueError, match="program_name"):
-        ProgramInfo(program_name=" ", support_contact="x")
-    with pytest.raises(ValueError, match="1600"):
-        ProgramInfo(program_name="P" * 1600, support_contact="x")
-    assert ProgramInfo("Shop", "help@shop.example", "Msg frequency varies.").help_reply().count("varies.") == 1
-
-
 # --------------------------------------------------------------------------------------------- validation
 
 
@@ -378,26 +370,6 @@ def test_an_opt_out_keyword_may_become_opt_out_all() -> None:
     engine = KeywordEngine(PROGRAM, custom_rules=(KeywordRule("QUIT", KeywordAction.OPT_OUT_ALL),))
     assert engine.classify("quit").action is KeywordAction.OPT_OUT_ALL
     assert engine.classify("quit").reply == engine.stop_all_reply
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("HOURS", KeywordAction.AUTO_RESPONSE), "needs a reply"),
-        (("HOURS", "DANCE", "x"), "action must be one of"),
-        ((" HOURS", KeywordAction.HELP), "whitespace"),
-        (("HOURS", KeywordAction.AUTO_RESPONSE, "   "), "non-blank"),
-        (("HOURS", KeywordAction.AUTO_RESPONSE, "x" * 1601), "1600"),
-        (("", KeywordAction.HELP), "non-empty"),
-    ],
-)
-def test_invalid_rules_are_rejected(args: tuple, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        KeywordRule(*args)
-
-
-def test_rule_action_accepts_its_string_value() -> None:
-    assert KeywordRule("HOURS", "AUTO_RESPONSE", "x").action is KeywordAction.AUTO_RESPONSE
 
 
 # --------------------------------------------------------------------------------------------- configuration
@@ -472,14 +444,12 @@ def test_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert KeywordEngine.from_environment() == ENGINE
 
 
-def test_case_folding_commutes_with_trimming_and_splitting() -> None:
-    """classify folds case after trimming and splitting (a fast path); valid only if, for every code point,
-    folding keeps trimmed characters trimmed, kept ones kept, and never creates or removes whitespace."""
-    from pinpoint_runtime.sms.keywords import _is_edge
+def test_keyword_settings_write_the_compact_sorted_config() -> None:
+    environment = KeywordSettings(engine=ENGINE).to_environment()
+    assert environment == {ENV_KEYWORD_CONFIG: json.dumps(ENGINE.to_config(), separators=(",", ":"), sort_keys=True)}
+    assert KeywordSettings.from_environment(environment).engine == ENGINE
 
-    changed = [chr(cp) for cp in range(0x110000) if chr(cp).casefold() != chr(cp)]
-    assert len(changed) > 1000
-    for ch in changed:
-        folded = ch.casefold()
-        assert _is_edge(folded[0]) is _is_edge(ch) and _is_edge(folded[-1]) is _is_edge(ch), hex(ord(ch))
-        assert any(c.isspace() for c in folded) is ch.isspace(), hex(ord(ch))
+
+def test_config_bytes_that_are_not_utf8_are_rejected() -> None:
+    with pytest.raises(ValueError, match="not valid JSON"):
+        KeywordEngine.from_config(b"\xff\xfe")  # type: ignore[arg-type]

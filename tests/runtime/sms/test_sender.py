@@ -396,3 +396,17 @@ def test_a_short_code_keyword_is_sent_and_checked():
     assert fake.sent[-1]["Keyword"] == "DEALS"
     with pytest.raises(ValueError, match="keyword"):
         sender.send_text("+12065550111", "Deals", keyword="x" * 31)
+
+
+def test_sender_settings_are_what_the_sender_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pinpoint_runtime.sms.sender import MessageType, SmsSenderSettings
+
+    settings = SmsSenderSettings(origination_identity="pool-abc", configuration_set_name="cfg")
+    assert settings.to_environment() == {"SMS_ORIGINATION_IDENTITY": "pool-abc", "SMS_CONFIGURATION_SET": "cfg"}
+    assert SmsSenderSettings().to_environment() == {}
+    for name, value in settings.to_environment().items():
+        monkeypatch.setenv(name, value)
+    sender = SmsSender(client=object())
+    assert (sender.origination_identity, sender.configuration_set_name) == ("pool-abc", "cfg")
+    assert SmsSender(client=object(), origination_identity="pool-x").configuration_set_name == "cfg"
+    assert [member.value for member in MessageType] == ["TRANSACTIONAL", "PROMOTIONAL"]
