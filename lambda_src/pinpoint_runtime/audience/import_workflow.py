@@ -4,7 +4,7 @@ The workflow (``pinpoint_constructs.S3TriggeredImport``)::
 
     S3 "Object Created" (EventBridge) -> SQS -> import_starter: StartExecution named import_execution_name(...)
       -> Plan      (import_planner)      "started" notification; one streaming pass over the object
-                                          (endpoint_import.plan_import) -> manifest of byte ranges in S3
+                                          (import_plan.plan_import) -> manifest of byte ranges in S3
       -> Import    Distributed Map over the manifest; per range import_chunk_writer: ranged GET, the very
                    same validation as ``pinpoint-constructs validate-import``, EndpointStore batches of 100,
                    rejects part, segment membership and segment-list part, counts part
@@ -42,13 +42,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from pinpoint_runtime.audience.endpoint_import import (
-    REJECTS_HEADER,
-    ImportFileError,
-    Rejected,
-    RejectsWriter,
-)
-from pinpoint_runtime.audience.store import MAX_BATCH_ITEMS, PHONE_CHANNELS, EndpointValidationError
+from pinpoint_runtime.audience.endpoint_request import MAX_BATCH_ITEMS, PHONE_CHANNELS, EndpointValidationError
+from pinpoint_runtime.audience.import_file import ImportFileError
+from pinpoint_runtime.audience.import_rows import Rejected
+from pinpoint_runtime.audience.import_summary import REJECTS_HEADER, RejectsWriter
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.retries import full_jitter_backoff
 from pinpoint_runtime.core.timestamps import iso_utc, parse_iso_utc
@@ -354,7 +351,7 @@ def plan_step(
 
     ``event``: ``{"source": {...}, "import_id": <execution name>, "started_at": <execution start time>}``.
     Returns the run description every later step gets (small: the header, counts and S3 keys)."""
-    from pinpoint_runtime.audience.endpoint_import import plan_import  # noqa: PLC0415
+    from pinpoint_runtime.audience.import_plan import plan_import  # noqa: PLC0415
 
     source = ImportSource.from_dict(event["source"])
     import_id = str(event["import_id"])
@@ -500,7 +497,7 @@ def range_step(
 
     ``event``: ``{"source": {...}, "run": <plan_step's result>, "chunk": {index, start, end, first_line, rows}}``.
     Idempotent: a retried range rewrites the same endpoints (same ids) and the same part objects."""
-    from pinpoint_runtime.audience.endpoint_import import iter_chunk_endpoints  # noqa: PLC0415
+    from pinpoint_runtime.audience.import_plan import iter_chunk_endpoints  # noqa: PLC0415
 
     source = ImportSource.from_dict(event["source"])
     run = event["run"]
@@ -617,7 +614,7 @@ def write_endpoints(
 
 
 def _store_reject(line: int, field: str, reason: str, item: Mapping[str, Any], strip_pii: bool) -> Rejected:
-    from pinpoint_runtime.audience.endpoint_import import mask_row  # noqa: PLC0415
+    from pinpoint_runtime.audience.import_rows import mask_row  # noqa: PLC0415
 
     return Rejected(line, field, reason, mask_row(dict(item)) if strip_pii else dict(item))
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from pinpoint_runtime.audience.endpoint_import import Rejected
+from pinpoint_runtime.audience.import_rows import Rejected
 from pinpoint_runtime.audience.import_workflow import (
     ImportNotifier,
     ImportRetryableError,
