@@ -1,7 +1,7 @@
 """SQS (fed by the EventBridge rule on the import bucket) → one Step Functions execution per S3 object.
 
 Each message body is an EventBridge "Object Created" event. The execution name is derived from bucket, key and
-version id/ETag (``pinpoint_runtime.audience.import_workflow.import_execution_name``): two drops in the same second get
+version id/ETag (``pinpoint_runtime.audience.import_source.import_execution_name``): two drops in the same second get
 two
 executions, and the same object delivered twice is started once (``ExecutionAlreadyExists`` is the expected
 answer to a redelivery and is logged, not an error). Messages that are not S3 events, and calls Step Functions
@@ -12,21 +12,23 @@ nothing is dropped silently.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.audience.import_workflow import ENV_STATE_MACHINE, ImportSource, start_import
+from pinpoint_runtime.audience.import_settings import ImportStarterSettings
+from pinpoint_runtime.audience.import_source import ImportSource
+from pinpoint_runtime.audience.import_start_step import start_import
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "import-starter"
+SETTINGS = (ImportStarterSettings,)
 logger = Logger(service=SERVICE_NAME)
 
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    state_machine_arn = os.environ[ENV_STATE_MACHINE]
+    state_machine_arn = ImportStarterSettings.from_environment().state_machine_arn
     failures: list[dict[str, str]] = []
     for record in event.get("Records", []):
         message_id = record.get("messageId", "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pinpoint_runtime.events.records import to_epoch_ms
 from pinpoint_runtime.phone import PhoneNumberError, parse_phone_number
@@ -97,9 +97,9 @@ def validate_endpoint_request(
     plus, when ``normalise_address`` and both ``ChannelType`` and ``Address`` are present, the address
     normalisation applied when the endpoint is written (E.164 for SMS/VOICE read in ``default_country``, email
     syntax for EMAIL). Raises :class:`EndpointValidationError` naming ``<field_prefix>.<field>``; returns a
-    normalised copy (``Id`` included when given). Reused by :mod:`pinpoint_runtime.audience.endpoint_import`."""
+    normalised copy (``Id`` included when given). Reused by :mod:`pinpoint_runtime.audience.import_rows`."""
     clean = _clean_request(request, field_prefix, _BATCH_ITEM_FIELDS)
-    endpoint_id = request.get("Id")  # type: ignore[union-attr]  # a Mapping after _clean_request
+    endpoint_id = cast(Mapping[str, Any], request).get("Id")  # a Mapping: _clean_request checked it
     if endpoint_id is not None or require_id:
         clean["Id"] = _key_part(endpoint_id, f"{field_prefix}.Id")
     if normalise_address and clean.get("ChannelType") and clean.get("Address"):

@@ -25,7 +25,7 @@ from pinpoint_runtime.audience.endpoint_request import (
     OPT_OUT_VALUES,
     PHONE_CHANNELS,
 )
-from pinpoint_runtime.audience.import_file import Source, _csv_batches
+from pinpoint_runtime.audience.import_file import ImportFormat, Source, _csv_batches
 from pinpoint_runtime.audience.import_reader import _Reader
 from pinpoint_runtime.audience.import_rows import (
     _C_ATTR,
@@ -270,7 +270,7 @@ def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
             i for i, value in enumerate(cells) if value and (len(value) > 1024 or "#" in value or not value.strip())
         }
     if code in (_C_METRIC, _C_LOCNUM):
-        limit = _LOCATION_LIMITS[key] if code == _C_LOCNUM else _DYNAMO_MAX
+        bound: float = _LOCATION_LIMITS[key] if code == _C_LOCNUM else _DYNAMO_MAX
         try:
             numbers = list(map(float, filter(None, cells)))
         except ValueError:
@@ -281,8 +281,8 @@ def _column_bad(code: int, key: Any, cells: tuple[str, ...]) -> set[int]:
             if not any(map(math.isnan, numbers)):  # then min/max are exact; inf fails the bounds
                 low, high = min(numbers), max(numbers)
                 if (
-                    -limit <= low
-                    and high <= limit
+                    -bound <= low
+                    and high <= bound
                     and low > -_DYNAMO_MAX
                     and high < _DYNAMO_MAX
                     and min(filter(None, map(abs, numbers)), default=_DYNAMO_MIN) >= _DYNAMO_MIN
@@ -355,7 +355,7 @@ def validate_file(
     summary = ImportSummary(warnings=list(reader.warnings))
     writer = RejectsWriter(rejects) if rejects is not None else None
     try:
-        if reader.format == "CSV":
+        if reader.format == ImportFormat.CSV:
             with _gc_paused():
                 _count_stream(reader.csv_reader, _CsvCounter(reader.converter), 0, reader.header_end, summary, writer)
         else:

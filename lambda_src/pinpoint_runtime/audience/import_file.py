@@ -11,17 +11,39 @@ from __future__ import annotations
 
 import codecs
 import csv
+import enum
 import io
 import itertools
 import os
 from collections.abc import Iterator
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO, Protocol, Union
 
 Source = Union[str, "os.PathLike[str]", BinaryIO]
 
 
+class ByteStream(Protocol):
+    """What the readers rely on of a source: ``read(n) -> bytes`` (short reads allowed, ``b""`` at the end)."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
 class ImportFileError(ValueError):
     """The file cannot be imported at all (binary, not UTF-8, no header, empty, unusable header)."""
+
+
+class ImportFormat(enum.StrEnum):
+    """The formats of an import file: Pinpoint's CSV, and newline-delimited JSON (one EndpointBatchItem a line)."""
+
+    CSV = "CSV"
+    JSON = "JSON"
+
+    @classmethod
+    def parse(cls, text: str) -> ImportFormat:
+        """``text`` (any case) as a format; :class:`ImportFileError` for anything else."""
+        try:
+            return cls(text.upper())
+        except ValueError:
+            raise ImportFileError(f"unknown format {text!r} (CSV or JSON)") from None
 
 
 def _open_binary(source: Source) -> tuple[BinaryIO, str, bool]:
@@ -70,15 +92,15 @@ def _peek(stream: Any) -> tuple[Any, bytes]:
     return _Prefixed(head, stream), head
 
 
-def detect_format(name: str, head: bytes) -> str:
-    """ "CSV" or "JSON" (newline-delimited): by extension, else by the first non-blank byte."""
+def detect_format(name: str, head: bytes) -> ImportFormat:
+    """CSV or JSON (newline-delimited): by extension, else by the first non-blank byte."""
     ext = os.path.splitext(name)[1].lower()
     if ext == ".csv":
-        return "CSV"
+        return ImportFormat.CSV
     if ext in (".json", ".ndjson", ".jsonl"):
-        return "JSON"
+        return ImportFormat.JSON
     body = head[3:] if head.startswith(codecs.BOM_UTF8) else head
-    return "JSON" if body.lstrip()[:1] == b"{" else "CSV"
+    return ImportFormat.JSON if body.lstrip()[:1] == b"{" else ImportFormat.CSV
 
 
 def _check_head(head: bytes) -> None:
@@ -110,7 +132,7 @@ def _text_blocks(stream: BinaryIO, block_size: int, strip_bom: bool = True) -> I
 
 
 def _decoded_blocks(
-    stream: BinaryIO, block_size: int, strip_bom: bool = True, line_offset: int = 0
+    stream: ByteStream, block_size: int, strip_bom: bool = True, line_offset: int = 0
 ) -> Iterator[tuple[int, int, bytes, str]]:
     """(byte offset, physical lines before, bytes, text) of consecutive blocks cut just after a "\\n" (the last
     block may end without one). A decode error is raised after the block's complete lines before it."""
@@ -234,9 +256,7 @@ class _Opened:
             self.head = head
             if check:
                 _check_head(head)
-            self.format = (file_format or detect_format(self.name, head)).upper()
-            if self.format not in ("CSV", "JSON"):
-                raise ImportFileError(f"unknown format {file_format!r} (CSV or JSON)")
+            self.format = ImportFormat.parse(file_format) if file_format else detect_format(self.name, head)
         except BaseException:
             self.close()
             raise

@@ -18,6 +18,7 @@ Header rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pinpoint_runtime.audience.import_file import ImportFileError
 
@@ -30,9 +31,14 @@ _LOCATION_NUMBERS = frozenset({"Latitude", "Longitude"})
 _STANDARD_LOWER = {name.lower(): name for name in _TOP_LEVEL | {"User.UserId"}}
 
 
+#: What a column holds: a top-level field, User.UserId, Demographic.*, Location text, Location.Latitude/Longitude,
+#: Attributes.*, User.UserAttributes.*, Metrics.*.
+ColumnKind = Literal["top", "user_id", "demo", "loc", "locnum", "attr", "uattr", "metric"]
+
+
 @dataclass(frozen=True, slots=True)
 class _Column:
-    kind: str  # top | user_id | demo | loc | locnum | attr | uattr | metric
+    kind: ColumnKind
     key: str
     name: str  # header as written
 

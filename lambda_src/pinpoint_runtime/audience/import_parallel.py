@@ -16,6 +16,7 @@ from typing import IO, Any, BinaryIO
 
 from pinpoint_runtime.audience.import_fast_check import _BATCH_ROWS, _CsvCounter, _gc_paused, validate_file
 from pinpoint_runtime.audience.import_file import (
+    ImportFormat,
     Source,
     _batch_starts,
     _csv_batches,
@@ -55,7 +56,7 @@ def _worker_init(
     _WORKER.update(
         file=open(path, "rb"),  # noqa: SIM115 - one handle for the worker's life
         converter=converter,
-        counter=_CsvCounter(converter) if file_format == "CSV" else None,
+        counter=_CsvCounter(converter) if file_format == ImportFormat.CSV else None,
         format=file_format,
         want_rejects=want_rejects,
     )
@@ -67,7 +68,7 @@ def _worker_range(chunk: tuple[int, int, int]) -> tuple[ImportSummary, list[Reje
     stream = _RangeReader(_WORKER["file"], start, end)
     summary = ImportSummary()
     rejects: list[Rejected] = []
-    if _WORKER["format"] == "CSV":
+    if _WORKER["format"] == ImportFormat.CSV:
         lines = itertools.chain.from_iterable(
             io.StringIO(block[3], newline="\n")
             for block in _decoded_blocks(stream, 1 << 18, strip_bom=False, line_offset=first_line - 1)
@@ -78,7 +79,7 @@ def _worker_range(chunk: tuple[int, int, int]) -> tuple[ImportSummary, list[Reje
             for starts, records in _csv_batches(csv.reader(lines), first_line - 1, first_line - 1, _BATCH_ROWS):
                 counter.count(starts, records, summary, rejects if want else None)
     else:
-        for result in _convert_chunk(_WORKER["converter"], stream, "JSON", first_line):
+        for result in _convert_chunk(_WORKER["converter"], stream, ImportFormat.JSON, first_line):
             add_result(summary, result)
             if _WORKER["want_rejects"] and isinstance(result, Rejected):
                 rejects.append(result)
@@ -133,8 +134,10 @@ def validate_file_parallel(
                 ) as pool,
                 _gc_paused(),
             ):
-                if planner.format == "CSV":
-                    converter = _chunk_converter(planner.header, "CSV", default_country, strip_pii_from_rejects)
+                if planner.format == ImportFormat.CSV:
+                    converter = _chunk_converter(
+                        planner.header, ImportFormat.CSV, default_country, strip_pii_from_rejects
+                    )
                     parts = _share_csv(
                         planner, _CsvCounter(converter), pool, workers - 1, chunk_rows, writer is not None
                     )
@@ -178,7 +181,8 @@ def _share_csv(
     while not at_end:
         queued = sum(1 for entry in pending if not isinstance(entry, tuple) and not entry.ready())
         own = queued >= 2 * pool_size
-        part, rejects = ImportSummary(), [] if want_rejects else None
+        part = ImportSummary()
+        rejects: list[Rejected] | None = [] if want_rejects else None
         first_line, count = previous_end + 1, 0
         while count < chunk_rows:
             want = min(chunk_rows - count, _BATCH_ROWS if own else _PLAN_SLICE)

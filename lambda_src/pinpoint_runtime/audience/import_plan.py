@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinpoint_runtime.audience.import_file import (
-    ImportFileError,
+    ImportFormat,
     Source,
     _csv_error,
     _csv_records,
@@ -44,7 +44,7 @@ class ImportChunk:
 class ImportPlan:
     """The result of :func:`plan_import`: what each chunk reader needs (format, header) and the chunks."""
 
-    format: str  # "CSV" or "JSON"
+    format: ImportFormat
     header: list[str] | None  # CSV header cells as written (BOM stripped); None for JSON
     warnings: list[str]  # the warnings validate_file reports (case-mismatched standard columns)
     chunks: list[ImportChunk]  # file order, non-overlapping, covering every record; [] without records
@@ -67,7 +67,7 @@ class ImportPlan:
     def from_dict(cls, data: dict) -> ImportPlan:
         header = data.get("header")
         return cls(
-            format=data["format"],
+            format=ImportFormat.parse(data["format"]),
             header=None if header is None else list(header),
             warnings=list(data.get("warnings") or []),
             chunks=[
@@ -100,7 +100,7 @@ class _Planner:
         self._block: tuple[int, int, bytes] = (0, 0, b"")
         self._cursor = (0, 0)
         self._lines = itertools.chain.from_iterable(map(self._register, _decoded_blocks(opened.stream, block_size)))
-        if self.format == "CSV":
+        if self.format == ImportFormat.CSV:
             self._reader = reader = csv.reader(self._lines)
             self.header = _read_header(reader)
             _, self.warnings = compile_header(self.header)
@@ -148,7 +148,7 @@ class _Planner:
         per_chunk = self.rows_per_chunk
         start, start_line = self._start, self._start_line
         count = 0
-        if self.format == "CSV":
+        if self.format == ImportFormat.CSV:
             # Records are taken in lists of at most the number still needed (C loops, no per-record Python): a
             # list can hold no record past the chunk's last one, so the chunk ends when a list completes it.
             reader, islice = self._reader, itertools.islice
@@ -221,15 +221,13 @@ def iter_chunk_endpoints(
 
 
 def _chunk_converter(header: list[str] | None, file_format: str, default_country: str, strip_pii: bool) -> _Converter:
-    fmt = file_format.upper()
-    if fmt == "CSV":
+    fmt = ImportFormat.parse(file_format)
+    if fmt == ImportFormat.CSV:
         if header is None:
             raise ValueError("a CSV chunk needs the plan's header")
         columns, _ = compile_header(list(header))
         return _Converter(columns, default_country, strip_pii)
-    if fmt == "JSON":
-        return _Converter(None, default_country, strip_pii)
-    raise ImportFileError(f"unknown format {file_format!r} (CSV or JSON)")
+    return _Converter(None, default_country, strip_pii)
 
 
 def _convert_chunk(
@@ -237,7 +235,7 @@ def _convert_chunk(
 ) -> Iterator[Any]:
     blocks = _decoded_blocks(stream, 1 << 18, strip_bom=False, line_offset=first_line - 1)
     lines = itertools.chain.from_iterable(io.StringIO(block[3], newline="\n") for block in blocks)
-    if file_format.upper() == "CSV":
+    if file_format.upper() == ImportFormat.CSV:
         convert = converter.csv_row
         for line, cells in _csv_records(lines, first_line - 1):
             yield (line, convert(line, cells)) if numbered else convert(line, cells)

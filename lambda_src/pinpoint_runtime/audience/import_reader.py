@@ -6,7 +6,14 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from pinpoint_runtime.audience.import_file import Source, _Opened, _read_header, _reader_records, _text_lines
+from pinpoint_runtime.audience.import_file import (
+    ImportFormat,
+    Source,
+    _Opened,
+    _read_header,
+    _reader_records,
+    _text_lines,
+)
 from pinpoint_runtime.audience.import_header import compile_header
 from pinpoint_runtime.audience.import_rows import Rejected, _Converter
 
@@ -19,7 +26,7 @@ class _Reader(_Opened):
         try:
             self.text = _text_lines(self.stream)
             self.warnings: list[str] = []
-            if self.format == "CSV":
+            if self.format == ImportFormat.CSV:
                 self.csv_reader = csv.reader(self.text)
                 columns, self.warnings = compile_header(_read_header(self.csv_reader))
                 self.header_end = self.csv_reader.line_num
@@ -33,7 +40,7 @@ class _Reader(_Opened):
             raise
 
     def convert(self, line: int, record: Any) -> dict | Rejected | None:
-        if self.format == "CSV":
+        if self.format == ImportFormat.CSV:
             return self.converter.csv_row(line, record)
         return self.converter.json_row(line, record)
 

@@ -22,7 +22,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pinpoint_runtime.audience.endpoint_request import (
     CHANNEL_TYPES,
@@ -197,8 +197,9 @@ class _Converter:
             return None
         try:
             item = json.loads(text)
-        except ValueError as error:
-            return Rejected(line, "row", f"is not valid JSON ({error.msg})", None if self.strip_pii else {"json": text})
+        except ValueError as error:  # JSONDecodeError, or e.g. an integer too long to convert
+            problem = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            return Rejected(line, "row", f"is not valid JSON ({problem})", None if self.strip_pii else {"json": text})
         if not isinstance(item, dict):
             return Rejected(line, "row", "must be a JSON object (an EndpointBatchItem)", None)
         return self.finish(line, item, item)
@@ -220,7 +221,7 @@ class _Converter:
         if channel and address:
             clean["Address"] = value
         if not has_id:
-            clean["Id"] = _endpoint_id(channel, clean["Address"])
+            clean["Id"] = _endpoint_id(cast(str, channel), clean["Address"])  # verdict: a channel without Id
         return clean
 
     def verdict(self, channel: str | None, address: str | None, has_id: bool) -> tuple[str | None, str]:
