@@ -41,6 +41,10 @@ class EndpointStoreWriteError(EndpointStoreError):
         )
 
 
+class NotFoundError(LookupError):
+    """The endpoint does not exist (Pinpoint's 404 NotFoundException, message ``Resource not found``)."""
+
+
 class EndpointTable:
     """The DynamoDB calls of :class:`~pinpoint_runtime.audience.store.EndpointStore` (its base class): the table
     ``table_name`` through ``client``, at most ``max_attempts`` calls per batch, ``_sleep`` between them."""
@@ -137,3 +141,7 @@ class EndpointTable:
 
 def _backoff(retry: int) -> float:
     return full_jitter_backoff(retry, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS)
+
+
+def _not_found(app: str, endpoint_id: str) -> NotFoundError:
+    return NotFoundError(f"Resource not found: endpoint {endpoint_id!r} in application {app!r}")
