@@ -67,7 +67,7 @@ if kind == "floor":
     with open(path, newline="", encoding="utf-8") as f:
         rows = sum(1 for _ in csv.reader(f)) - 1
 elif kind == "ours":
-    from pinpoint_runtime.audience.endpoint_import import validate_file
+    from pinpoint_runtime.audience.import_fast_check import validate_file
     rows = validate_file(path).rows
 elif kind == "cli":  # the validate-import command itself, in this process
     from pinpoint_constructs.cli import main

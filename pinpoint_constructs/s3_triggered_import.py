@@ -43,6 +43,14 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from pinpoint_runtime.audience.import_finish_step import ImportOutcome
+from pinpoint_runtime.audience.import_settings import (
+    ImportSettings,
+    ImportStarterSettings,
+    PhoneLineType,
+    encode_line_types,
+)
+
 from .core import EncryptedTopic, PropsValidation, PythonFunction, QueueWithDeadLetterQueue, SecureBucket, acknowledge
 from .core.acknowledgments import nag_resource
 from .core.props import props_to_dict
@@ -51,7 +59,8 @@ from .event_stream_to_s3 import EventStreamToS3
 
 _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 _RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
-LINE_TYPES = ("MOBILE", "LANDLINE", "VOIP", "PREPAID", "OTHER")
+LINE_TYPES = tuple(t.value for t in PhoneLineType if t is not PhoneLineType.INVALID)
+STEP_RETRY_ERRORS = ("ClientError", "ImportRetryableError")
 RETRYABLE_RANGE_ERRORS = ["ImportRetryableError", "EndpointStoreWriteError", "EndpointStoreError", "ClientError"]
 THEN_SEND_UNAVAILABLE = (
     "then_send starts a send to the imported segment through the campaign engine (CampaignRunner), which this "
@@ -239,22 +248,19 @@ class S3TriggeredImport(Construct):
             self.notification_topic = EncryptedTopic(self, "NotificationTopic", topic_props=topic_props).topic
 
         # --- functions ------------------------------------------------------------------------------------
-        settings = {
-            "IMPORT_RESULTS_BUCKET": self.bucket.bucket_name,
-            "IMPORT_RESULTS_PREFIX": results_prefix,
-            "IMPORT_WORK_PREFIX": work_prefix,
-            "IMPORT_TOPIC_ARN": self.notification_topic.topic_arn,
-            "IMPORT_APPLICATION_ID": application_id,
-            "IMPORT_DEFAULT_COUNTRY": default_country,
-            "IMPORT_STRIP_PII_FROM_REJECTS": "true" if strip_pii_from_rejects else "false",
-            "IMPORT_ROWS_PER_CHUNK": str(rows_per_range),
-            "IMPORT_DEFINE_SEGMENT": "true" if define_segment else "false",
-            "IMPORT_PHONE_LINE_TYPES": (
-                "" if phone_line_types is None else (",".join(phone_line_types) if phone_line_types else "*")
-            ),
-        }
-        if segment_name:
-            settings["IMPORT_SEGMENT_NAME"] = segment_name
+        settings = ImportSettings(
+            results_bucket=self.bucket.bucket_name,
+            results_prefix=results_prefix,
+            work_prefix=work_prefix,
+            topic_arn=self.notification_topic.topic_arn,
+            application_id=application_id,
+            default_country=default_country,
+            strip_pii_from_rejects=strip_pii_from_rejects,
+            rows_per_chunk=rows_per_range,
+            define_segment=define_segment,
+            phone_line_types=encode_line_types(phone_line_types),
+            segment_name=segment_name or None,
+        )
 
         self.planner_function = PythonFunction(
             self,
@@ -262,7 +268,7 @@ class S3TriggeredImport(Construct):
             function_folder="import_planner",
             service_name="import-planner",
             description="Endpoint import: started notification, one streaming pass over the file, range manifest",
-            environment=settings,
+            settings=[settings],
             memory_size=512,
             timeout=cdk.Duration.minutes(15),
             deploy_async_dead_letter_queue=False,  # invoked synchronously by Step Functions
@@ -273,7 +279,7 @@ class S3TriggeredImport(Construct):
             function_folder="import_chunk_writer",
             service_name="import-chunk-writer",
             description="Endpoint import: validate one byte range of the file and write it to the EndpointStore",
-            environment=settings,
+            settings=[settings],
             memory_size=512,
             timeout=cdk.Duration.minutes(15),
             deploy_async_dead_letter_queue=False,
@@ -284,7 +290,7 @@ class S3TriggeredImport(Construct):
             function_folder="import_reporter",
             service_name="import-reporter",
             description="Endpoint import: rejects file, segment, summary and the succeeded/failed notification",
-            environment=settings,
+            settings=[settings],
             memory_size=512,
             timeout=cdk.Duration.minutes(15),
             deploy_async_dead_letter_queue=False,
@@ -301,10 +307,10 @@ class S3TriggeredImport(Construct):
         self.bucket.grant_put(writer, f"{work_prefix}*")
         self.bucket.grant_read(reporter, f"{work_prefix}*")
         self.bucket.grant_put(reporter, f"{results_prefix}*")
-        for function in (planner, reporter):
-            self.notification_topic.grant_publish(function)
+        for publisher in (planner, reporter):
+            self.notification_topic.grant_publish(publisher)
             if event_stream is not None:
-                event_stream.add_producer(function)
+                event_stream.add_producer(publisher)
         endpoint_store.bind(writer)
         endpoint_store.bind(reporter)
         if phone_line_types is not None:
@@ -316,15 +322,15 @@ class S3TriggeredImport(Construct):
                     ],
                 )
             )
-        for function, prefixes_used in (
+        for library_function, prefixes_used in (
             (self.planner_function, (import_prefix, work_prefix)),
             (self.range_writer_function, (import_prefix, work_prefix)),
             (self.reporter_function, (work_prefix, results_prefix)),
         ):
-            self._acknowledge_prefix_grants(function, prefixes_used)
-        for function in (self.planner_function, self.reporter_function):
+            self._acknowledge_prefix_grants(library_function, prefixes_used)
+        for library_function in (self.planner_function, self.reporter_function):
             acknowledge(
-                function,
+                library_function,
                 "AwsSolutions-IAM5",
                 "Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (the family of data "
                 "key calls SNS makes) on the topic's key only.",
@@ -378,7 +384,7 @@ class S3TriggeredImport(Construct):
             function_folder="import_starter",
             service_name="import-starter",
             description="Endpoint import: one Step Functions execution per dropped object (name from key and ETag)",
-            environment={"IMPORT_STATE_MACHINE_ARN": self.state_machine.state_machine_arn},
+            settings=[ImportStarterSettings(state_machine_arn=self.state_machine.state_machine_arn)],
             timeout=cdk.Duration.seconds(60),
             deploy_async_dead_letter_queue=False,  # SQS-triggered: the queue's dead-letter queue keeps failures
         )
@@ -396,7 +402,7 @@ class S3TriggeredImport(Construct):
             lambda_function=reporter,
             payload=sfn.TaskInput.from_object(
                 {
-                    "outcome": "failed",
+                    "outcome": ImportOutcome.FAILED.value,
                     "source": sfn.JsonPath.object_at("$.source"),
                     "import_id": sfn.JsonPath.execution_name,
                     "error": sfn.JsonPath.object_at("$.error"),
@@ -405,14 +411,7 @@ class S3TriggeredImport(Construct):
             payload_response_only=True,
             result_path="$.failure",
         )
-        retry = {
-            "errors": ["ClientError", "ImportRetryableError"],
-            "max_attempts": 3,
-            "interval": cdk.Duration.seconds(5),
-            "backoff_rate": 2,
-            "jitter_strategy": sfn.JitterType.FULL,
-        }
-        report_failure.add_retry(**retry)
+        _add_retry(report_failure)
         failed = sfn.Fail(self, "Import failed", error_path="$.failure.error", cause_path="$.failure.reason")
         report_failure.next(failed)
 
@@ -430,7 +429,7 @@ class S3TriggeredImport(Construct):
             payload_response_only=True,
             result_path="$.run",
         )
-        plan.add_retry(**retry)
+        _add_retry(plan)
         plan.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
 
         write_range = tasks.LambdaInvoke(
@@ -439,7 +438,7 @@ class S3TriggeredImport(Construct):
             lambda_function=writer,
             payload_response_only=True,
         )
-        write_range.add_retry(**{**retry, "errors": RETRYABLE_RANGE_ERRORS, "max_attempts": 5})
+        _add_retry(write_range, errors=RETRYABLE_RANGE_ERRORS, max_attempts=5)
         ranges = sfn.DistributedMap(
             self,
             "Import ranges",
@@ -465,7 +464,7 @@ class S3TriggeredImport(Construct):
             lambda_function=reporter,
             payload=sfn.TaskInput.from_object(
                 {
-                    "outcome": "succeeded",
+                    "outcome": ImportOutcome.SUCCEEDED.value,
                     "source": sfn.JsonPath.object_at("$.source"),
                     "run": sfn.JsonPath.object_at("$.run"),
                 }
@@ -473,7 +472,7 @@ class S3TriggeredImport(Construct):
             payload_response_only=True,
             result_path="$.summary",
         )
-        finish.add_retry(**retry)
+        _add_retry(finish)
         finish.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
         # The hook point of ``then_send``: a send to the imported segment would follow "Finish" here.
         return plan.next(ranges).next(finish).next(sfn.Succeed(self, "Imported"))
@@ -519,3 +518,14 @@ class S3TriggeredImport(Construct):
             acknowledge(function, "AwsSolutions-IAM5", reason, applies_to=f"Resource::{resource}")
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*", "s3:DeleteObject*"):
             acknowledge(function, "AwsSolutions-IAM5", reason, applies_to=f"Action::{action}")
+
+
+def _add_retry(task: sfn.TaskStateBase, *, errors: Sequence[str] = STEP_RETRY_ERRORS, max_attempts: int = 3) -> None:
+    """The workflow's retry of a Lambda step: 5 s, doubled each attempt, full jitter."""
+    task.add_retry(
+        errors=list(errors),
+        max_attempts=max_attempts,
+        interval=cdk.Duration.seconds(5),
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )

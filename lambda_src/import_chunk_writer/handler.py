@@ -1,5 +1,5 @@
 """One item of the import's Distributed Map: a byte range of the object validated and written to the
-EndpointStore (see ``pinpoint_runtime.audience.import_workflow.range_step``). Only counts are returned; rejects,
+EndpointStore (see ``pinpoint_runtime.audience.import_range_step.range_step``). Only counts are returned; rejects,
 segment list
 and counts of the range are stored in S3."""
 
@@ -9,11 +9,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.audience.import_workflow import ImportSettings, PhoneLineTypes, range_step
-from pinpoint_runtime.audience.store import EndpointStore
+from pinpoint_runtime.audience.import_range_step import PhoneLineTypes, range_step
+from pinpoint_runtime.audience.import_settings import ImportSettings
+from pinpoint_runtime.audience.store import EndpointStore, EndpointStoreSettings
 from pinpoint_runtime.core.aws_clients import client
+from pinpoint_runtime.events.stream import EventStreamSettings
 
 SERVICE_NAME = "import-chunk-writer"
+SETTINGS = (ImportSettings, EndpointStoreSettings, EventStreamSettings)
 logger = Logger(service=SERVICE_NAME)
 
 

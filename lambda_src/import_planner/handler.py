@@ -1,6 +1,6 @@
 """Step "Plan" of the import workflow: the ``started`` notification, one streaming pass over the object
 (file-level problems fail here, before anything is written) and the manifest of byte ranges the Distributed Map
-reads. See ``pinpoint_runtime.audience.import_workflow.plan_step``."""
+reads. See ``pinpoint_runtime.audience.import_plan_step.plan_step``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.audience.import_workflow import ImportSettings, notifier_from_environment, plan_step
+from pinpoint_runtime.audience.import_notifications import notifier_from_environment
+from pinpoint_runtime.audience.import_plan_step import plan_step
+from pinpoint_runtime.audience.import_settings import ImportSettings
 from pinpoint_runtime.core.aws_clients import client
+from pinpoint_runtime.events.stream import EventStreamSettings
 
 SERVICE_NAME = "import-planner"
+SETTINGS = (ImportSettings, EventStreamSettings)
 logger = Logger(service=SERVICE_NAME)
 
 

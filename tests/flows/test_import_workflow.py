@@ -16,7 +16,7 @@ from moto import mock_aws
 from moto.awslambda.models import LambdaBackend
 
 from pinpoint_constructs import EndpointStore, S3TriggeredImport
-from pinpoint_runtime.audience.import_workflow import ImportSource, import_execution_name
+from pinpoint_runtime.audience.import_source import ImportSource, import_execution_name
 from pinpoint_runtime.audience.store import EndpointStore as StoreClient
 from tests.conftest import TEST_DATA, new_app, new_stack
 from tests.support.import_workflow_harness import (

@@ -34,29 +34,80 @@ writers can both pass the per-user check. Addresses are never logged nor put int
 IAM actions the client needs on the table and its indexes: ``dynamodb:GetItem``, ``BatchGetItem``,
 ``BatchWriteItem``, ``UpdateItem``, ``Query`` (table and ``index/by_user``); plus ``firehose:PutRecordBatch``
 when an event writer is used. boto3 and phonenumbers are imported lazily.
+
+The request rules are in :mod:`~pinpoint_runtime.audience.endpoint_request`, the item encoding in
+:mod:`~pinpoint_runtime.audience.endpoint_items`, the DynamoDB calls in
+:mod:`~pinpoint_runtime.audience.endpoint_table`.
+Static segments are in :mod:`~pinpoint_runtime.audience.endpoint_segments` (a base class of :class:`EndpointStore`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, ClassVar
 
-from pinpoint_runtime.core.aws_clients import LazyClient, error_code
-from pinpoint_runtime.core.dynamodb_items import from_item, to_item, typed_value, without_decimals
+from pinpoint_runtime.audience.endpoint_items import (
+    _delete_requests,
+    _endpoint_id_of,
+    _membership_put,
+    _to_item,
+)
+from pinpoint_runtime.audience.endpoint_request import (
+    _BATCH_ITEM_FIELDS,
+    _REQUEST_FIELDS,
+    CHANNEL_TYPES,
+    MAX_ADDRESS_LENGTH,
+    MAX_ATTRIBUTE_NAME_LENGTH,
+    MAX_ATTRIBUTE_VALUE_LENGTH,
+    MAX_BATCH_ITEMS,
+    MAX_ENDPOINT_JSON_BYTES,
+    MAX_ENDPOINTS_PER_USER,
+    OPT_OUT_VALUES,
+    PHONE_CHANNELS,
+    EndpointValidationError,
+    _clean_request,
+    _key_part,
+    _merge,
+    _normalise_address,
+    normalise_address,
+    validate_endpoint_request,
+)
+from pinpoint_runtime.audience.endpoint_segments import StaticSegments
+from pinpoint_runtime.audience.endpoint_table import (
+    MAX_ATTEMPTS,
+    EndpointStoreError,
+    EndpointStoreWriteError,
+    NotFoundError,
+    _not_found,
+)
+from pinpoint_runtime.core.aws_clients import LazyClient
 from pinpoint_runtime.core.environment import FunctionSettings, variable
-from pinpoint_runtime.core.retries import full_jitter_backoff
 from pinpoint_runtime.core.timestamps import iso_utc
-from pinpoint_runtime.events.records import to_epoch_ms
 from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter
-from pinpoint_runtime.phone import PhoneNumberError, parse_phone_number
+
+__all__ = [
+    "CHANNEL_TYPES",
+    "MAX_ADDRESS_LENGTH",
+    "MAX_ATTRIBUTE_NAME_LENGTH",
+    "MAX_ATTRIBUTE_VALUE_LENGTH",
+    "MAX_BATCH_ITEMS",
+    "OPT_OUT_VALUES",
+    "PHONE_CHANNELS",
+    "EndpointStore",
+    "EndpointStoreError",
+    "EndpointStoreSettings",
+    "EndpointStoreWriteError",
+    "EndpointValidationError",
+    "NotFoundError",
+    "normalise_address",
+    "validate_endpoint_request",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,112 +120,8 @@ class EndpointStoreSettings(FunctionSettings):
 
 """Environment variable holding the table name (the construct sets it on functions it grants access to)."""
 
-USER_INDEX = "by_user"
-ENDPOINT_SK = "ENDPOINT"
-SEGMENT_SK = "SEGMENT"
 
-CHANNEL_TYPES = frozenset(
-    {
-        "PUSH",
-        "GCM",
-        "APNS",
-        "APNS_SANDBOX",
-        "APNS_VOIP",
-        "APNS_VOIP_SANDBOX",
-        "ADM",
-        "SMS",
-        "VOICE",
-        "EMAIL",
-        "BAIDU",
-        "CUSTOM",
-        "IN_APP",
-    }
-)
-"""Pinpoint's ``ChannelType`` enum (botocore ``pinpoint`` model)."""
-
-PHONE_CHANNELS = frozenset({"SMS", "VOICE"})
-OPT_OUT_VALUES = frozenset({"ALL", "NONE"})
-ENDPOINT_STATUS_VALUES = frozenset({"ACTIVE", "INACTIVE"})
-
-MAX_BATCH_ITEMS = 100
-"""Pinpoint limit: items per ``EndpointBatchRequest``."""
-MAX_ATTRIBUTE_NAME_LENGTH = 50
-MAX_ATTRIBUTE_VALUE_LENGTH = 100
-MAX_ENDPOINTS_PER_USER = 10
-MAX_ADDRESS_LENGTH = 2048
-MAX_ENDPOINT_JSON_BYTES = 300_000
-"""Keeps an endpoint item well under DynamoDB's 400 KB item limit."""
-
-MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 0.05
-BACKOFF_CAP_SECONDS = 5.0
-RETRYABLE_ERROR_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "LimitExceededException",
-    }
-)
-
-_DEMOGRAPHIC_FIELDS = frozenset(
-    {"AppVersion", "Locale", "Make", "Model", "ModelVersion", "Platform", "PlatformVersion", "Timezone"}
-)
-_LOCATION_TEXT_FIELDS = frozenset({"City", "Country", "PostalCode", "Region"})
-_LOCATION_RANGES = {"Latitude": 90.0, "Longitude": 180.0}
-_REQUEST_FIELDS = frozenset(
-    {
-        "Address",
-        "Attributes",
-        "ChannelType",
-        "Demographic",
-        "EffectiveDate",
-        "EndpointStatus",
-        "Location",
-        "Metrics",
-        "OptOut",
-        "RequestId",
-        "User",
-    }
-)
-_BATCH_ITEM_FIELDS = _REQUEST_FIELDS | {"Id"}
-_USER_FIELDS = frozenset({"UserId", "UserAttributes"})
-# DynamoDB numbers: magnitude 1E-130 .. 9.9999...E+125, 38 significant digits.
-_DYNAMO_MIN, _DYNAMO_MAX = 1e-130, 9.9e125
-
-
-class EndpointValidationError(ValueError):
-    """A request Pinpoint would answer with 400 BadRequest. ``field`` is the path, e.g.
-    ``EndpointBatchRequest.Item[3].Address``; the message names the field and never echoes an address."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}")
-
-
-class NotFoundError(LookupError):
-    """The endpoint does not exist (Pinpoint's 404 NotFoundException, message ``Resource not found``)."""
-
-
-class EndpointStoreError(RuntimeError):
-    """Configuration problems and writes DynamoDB still refused after all attempts."""
-
-
-class EndpointStoreWriteError(EndpointStoreError):
-    """Some writes were not applied after ``max_attempts``; ``written`` and ``failed`` are item counts."""
-
-    def __init__(self, *, written: int, failed: int, max_attempts: int) -> None:
-        self.written = written
-        self.failed = failed
-        super().__init__(
-            f"{failed} DynamoDB write(s) not applied after up to {max_attempts} attempt(s) ({written} applied)"
-        )
-
-
-class EndpointStore:
+class EndpointStore(StaticSegments):
     """Pinpoint endpoints/users on DynamoDB; see the module docstring for the schema and merge semantics.
 
     ``table_name`` defaults to the function's :class:`EndpointStoreSettings` (``ENDPOINT_STORE_TABLE``). ``client`` is
@@ -360,109 +307,6 @@ class EndpointStore:
         self._write_endpoints(prepared)
         return {"EventsResponse": {"Results": results}}
 
-    def add_to_segment(self, *, ApplicationId: str, SegmentId: str, EndpointIds: Iterable[str]) -> dict:
-        """Add existing endpoints to a static segment (membership items plus the endpoint's ``segments`` set).
-
-        Raises :class:`NotFoundError` (nothing written) if any endpoint does not exist.
-        Returns ``{"SegmentId": ..., "EndpointIds": [...]}``.
-        """
-        app = _key_part(ApplicationId, "ApplicationId")
-        segment_id = _key_part(SegmentId, "SegmentId")
-        if isinstance(EndpointIds, str):
-            raise EndpointValidationError("EndpointIds", "must be a list of endpoint ids")
-        ids = list(dict.fromkeys(_key_part(value, f"EndpointIds[{i}]") for i, value in enumerate(EndpointIds)))
-        existing = self._get_items(app, ids)
-        missing = [endpoint_id for endpoint_id in ids if endpoint_id not in existing]
-        if missing:
-            raise _not_found(app, missing[0])
-        for endpoint_id in ids:
-            self._call(
-                "update_item",
-                TableName=self.table_name,
-                Key=_endpoint_key(app, endpoint_id),
-                UpdateExpression="ADD #segments :s",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#segments": "segments"},
-                ExpressionAttributeValues={":s": {"SS": [segment_id]}},
-            )
-        self._batch_write([_membership_put(app, segment_id, endpoint_id) for endpoint_id in ids])
-        return {"SegmentId": segment_id, "EndpointIds": ids}
-
-    def batch_get_endpoints(self, *, ApplicationId: str, EndpointIds: Iterable[str]) -> dict[str, dict]:
-        """``{endpoint id: EndpointResponse}`` for the ids that exist (consistent BatchGetItem, 100 keys per call);
-        missing ids are simply absent (a segment member deleted since it was added)."""
-        app = _key_part(ApplicationId, "ApplicationId")
-        if isinstance(EndpointIds, str):
-            raise EndpointValidationError("EndpointIds", "must be a list of endpoint ids")
-        ids = list(dict.fromkeys(_key_part(value, f"EndpointIds[{i}]") for i, value in enumerate(EndpointIds)))
-        return {endpoint_id: item["endpoint"] for endpoint_id, item in self._get_items(app, ids).items()}
-
-    def segment_endpoint_ids(self, *, ApplicationId: str, SegmentId: str) -> Iterator[str]:
-        """The endpoint ids of a static segment (paginated ``Query`` of its membership items)."""
-        app = _key_part(ApplicationId, "ApplicationId")
-        segment_id = _key_part(SegmentId, "SegmentId")
-        query = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": _segment_pk(app, segment_id)}, ":prefix": {"S": "ENDPOINT#"}},
-        }
-        for item in self._query(query):
-            yield item["sk"]["S"][len("ENDPOINT#") :]
-
-    def put_segment(
-        self,
-        *,
-        ApplicationId: str,
-        SegmentId: str,
-        Name: str,
-        ImportDefinition: Mapping[str, Any] | None = None,
-        EndpointList: Mapping[str, Any] | None = None,
-    ) -> dict:
-        """Create or replace a static segment's record; returns ``{"SegmentResponse": {...}}``.
-
-        The record has Pinpoint's ``SegmentResponse`` shape (``Id``, ``Name``, ``ApplicationId``, ``SegmentType``
-        ``"IMPORT"``, ``ImportDefinition`` (``Format``, ``S3Url``, ``Size``, ``ChannelCounts``, ...),
-        ``CreationDate`` kept across updates, ``LastModifiedDate``, ``Version`` counting the updates) plus the
-        extension ``EndpointList`` (``{"S3Url": ..., "Count": ...}``: where the members are listed for the
-        campaign engine). Membership itself is :meth:`add_to_segment`.
-        """
-        app = _key_part(ApplicationId, "ApplicationId")
-        segment_id = _key_part(SegmentId, "SegmentId")
-        name = _check_text(Name, "Name", 256)
-        if not name.strip():
-            raise EndpointValidationError("Name", "must not be empty")
-        key = {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": SEGMENT_SK}}
-        stored = self._call("get_item", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
-        previous = _from_item(stored).get("segment") if stored else None
-        now = iso_utc(self._clock())
-        segment: dict[str, Any] = {
-            "ApplicationId": app,
-            "Id": segment_id,
-            "Name": name,
-            "SegmentType": "IMPORT",
-            "CreationDate": (previous or {}).get("CreationDate", now),
-            "LastModifiedDate": now,
-            "Version": int((previous or {}).get("Version", 0)) + 1,
-        }
-        if ImportDefinition is not None:
-            segment["ImportDefinition"] = dict(ImportDefinition)
-        if EndpointList is not None:
-            segment["EndpointList"] = dict(EndpointList)
-        item = {**key, "segment": typed_value(segment)}
-        self._call("put_item", TableName=self.table_name, Item=item)
-        return {"SegmentResponse": segment}
-
-    def get_segment(self, *, ApplicationId: str, SegmentId: str) -> dict:
-        """Pinpoint ``GetSegment`` for a segment recorded with :meth:`put_segment`; :class:`NotFoundError`
-        when there is no record."""
-        app = _key_part(ApplicationId, "ApplicationId")
-        segment_id = _key_part(SegmentId, "SegmentId")
-        key = {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": SEGMENT_SK}}
-        stored = self._call("get_item", TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
-        if not stored:
-            raise NotFoundError(f"Resource not found (segment {segment_id} of application {app})")
-        return {"SegmentResponse": _from_item(stored)["segment"]}
-
     # ----------------------------------------------------------------------------------------- preparation
 
     def _prepare(
@@ -545,397 +389,6 @@ class EndpointStore:
                 self._lookup_pool = ThreadPoolExecutor(self.user_lookup_threads, thread_name_prefix="user-lookup")
         return dict(zip(user_ids, self._lookup_pool.map(members, user_ids), strict=True))
 
-    # ----------------------------------------------------------------------------------------- DynamoDB
-
-    def _call(self, operation: str, **kwargs: Any) -> dict:
-        """One DynamoDB call, retried on throttling/5xx codes with jittered backoff (bounded attempts)."""
-        from botocore.exceptions import ClientError  # noqa: PLC0415
-
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return getattr(self.client, operation)(**kwargs)
-            except ClientError as error:
-                code = error_code(error)
-                if code not in RETRYABLE_ERROR_CODES or attempt == self.max_attempts:
-                    raise
-            self._sleep(_backoff(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _get_items(self, app: str, endpoint_ids: list[str]) -> dict[str, dict]:
-        """{endpoint id: plain item} for the ids that exist (BatchGetItem, 100 keys per call, consistent)."""
-        found: dict[str, dict] = {}
-        for start in range(0, len(endpoint_ids), 100):
-            pending: Any = {
-                self.table_name: {
-                    "Keys": [_endpoint_key(app, i) for i in endpoint_ids[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(1, self.max_attempts + 1):
-                if attempt > 1:
-                    self._sleep(_backoff(attempt - 1))
-                response = self._call("batch_get_item", RequestItems=pending)
-                for raw in response.get("Responses", {}).get(self.table_name, []):
-                    item = _from_item(raw)
-                    found[item["endpoint"]["Id"]] = item
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending.get(self.table_name, {}).get("Keys"):
-                    break
-            else:
-                raise EndpointStoreError(f"DynamoDB left keys unprocessed after {self.max_attempts} attempt(s)")
-        return found
-
-    def _query(self, query: dict) -> Iterator[dict]:
-        request = dict(query)
-        while True:
-            response = self._call("query", **request)
-            yield from response.get("Items", [])
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return
-            request["ExclusiveStartKey"] = last
-
-    def _user_items(self, app: str, user_id: str, *, keys_only: bool = False) -> Iterator[dict]:
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": USER_INDEX,
-            "KeyConditionExpression": "user_key = :u",
-            "ExpressionAttributeValues": {":u": {"S": _user_key(app, user_id)}},
-        }
-        if keys_only:
-            query["ProjectionExpression"] = "pk"
-            yield from self._query(query)
-            return
-        for raw in self._query(query):
-            yield _from_item(raw)
-
-    def _write_endpoints(self, items: list[dict]) -> None:
-        self._batch_write([{"PutRequest": {"Item": item}} for item in items])
-
-    def _batch_write(self, requests: list[dict]) -> None:
-        """BatchWriteItem in chunks of 25, retrying UnprocessedItems with jittered backoff (bounded)."""
-        written = 0
-        for start in range(0, len(requests), 25):
-            pending = requests[start : start + 25]
-            for attempt in range(1, self.max_attempts + 1):
-                if attempt > 1:
-                    self._sleep(_backoff(attempt - 1))
-                response = self._call("batch_write_item", RequestItems={self.table_name: pending})
-                unprocessed = (response.get("UnprocessedItems") or {}).get(self.table_name) or []
-                written += len(pending) - len(unprocessed)
-                pending = unprocessed
-                if not pending:
-                    break
-            else:
-                raise EndpointStoreWriteError(
-                    written=written, failed=len(requests) - written, max_attempts=self.max_attempts
-                )
-
-
-# --------------------------------------------------------------------------------------------- validation
-
-
-def validate_endpoint_request(
-    request: object,
-    field_prefix: str,
-    *,
-    default_country: str = "US",
-    normalise_address: bool = True,
-    require_id: bool = False,
-) -> dict[str, Any]:
-    """Public form of the checks :meth:`EndpointStore.update_endpoints_batch` applies to one ``EndpointBatchItem``
-    (``_clean_request`` over the batch-item fields; ``Id`` checked with the key rules when present or required),
-    plus, when ``normalise_address`` and both ``ChannelType`` and ``Address`` are present, the address
-    normalisation applied when the endpoint is written (E.164 for SMS/VOICE read in ``default_country``, email
-    syntax for EMAIL). Raises :class:`EndpointValidationError` naming ``<field_prefix>.<field>``; returns a
-    normalised copy (``Id`` included when given). Reused by :mod:`pinpoint_runtime.audience.endpoint_import`."""
-    clean = _clean_request(request, field_prefix, _BATCH_ITEM_FIELDS)
-    endpoint_id = request.get("Id")  # type: ignore[union-attr]  # a Mapping after _clean_request
-    if endpoint_id is not None or require_id:
-        clean["Id"] = _key_part(endpoint_id, f"{field_prefix}.Id")
-    if normalise_address and clean.get("ChannelType") and clean.get("Address"):
-        clean["Address"] = _normalise_address(
-            clean["ChannelType"], clean["Address"], f"{field_prefix}.Address", default_country
-        )
-    return clean
-
-
-def normalise_address(channel: str, address: str, field: str, *, default_country: str = "US") -> str:
-    """Public form of the write-time address normalisation (E.164 for SMS/VOICE, email syntax for EMAIL)."""
-    return _normalise_address(channel, address, field, default_country)
-
-
-def _key_part(value: object, field: str) -> str:
-    """Ids used in keys: non-empty strings without '#' (the key separator)."""
-    if not isinstance(value, str) or not value.strip():
-        raise EndpointValidationError(field, "is required and must be a non-empty string")
-    if "#" in value:
-        raise EndpointValidationError(field, "must not contain '#'")
-    _check_text(value, field, 1024)
-    return value
-
-
-def _check_text(value: object, field: str, max_length: int | None = None) -> str:
-    if not isinstance(value, str):
-        raise EndpointValidationError(field, "must be a string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise EndpointValidationError(field, "must be valid Unicode text") from None
-    if max_length is not None and len(value) > max_length:
-        raise EndpointValidationError(field, f"is {len(value)} characters; the limit is {max_length}")
-    return value
-
-
-def _clean_request(request: object, prefix: str, allowed: frozenset[str]) -> dict[str, Any]:
-    """Validate the fields present in an EndpointRequest/EndpointBatchItem; returns a normalised copy."""
-    if not isinstance(request, Mapping):
-        raise EndpointValidationError(prefix, "must be an object")
-    clean: dict[str, Any] = {}
-    for key, value in request.items():
-        field = f"{prefix}.{key}"
-        if key not in allowed:
-            raise EndpointValidationError(field, "is not a field of this request")
-        if value is None or key == "Id":
-            continue
-        if key == "ChannelType":
-            if value not in CHANNEL_TYPES:
-                raise EndpointValidationError(field, f"must be one of {', '.join(sorted(CHANNEL_TYPES))}")
-        elif key == "Address":
-            _check_text(value, field, MAX_ADDRESS_LENGTH)
-            value = value.strip()
-            if not value:
-                raise EndpointValidationError(field, "must not be empty")
-        elif key == "OptOut":
-            if value not in OPT_OUT_VALUES:
-                raise EndpointValidationError(field, "must be ALL or NONE")
-        elif key == "EndpointStatus":
-            if value not in ENDPOINT_STATUS_VALUES:
-                raise EndpointValidationError(field, "must be ACTIVE or INACTIVE")
-        elif key == "EffectiveDate":
-            if not isinstance(value, str) or to_epoch_ms(value) is None:
-                raise EndpointValidationError(field, "must be an ISO 8601 date-time")
-        elif key == "RequestId":
-            _check_text(value, field, 1024)
-        elif key == "Attributes":
-            value = _clean_attributes(value, field)
-        elif key == "Metrics":
-            value = _clean_metrics(value, field)
-        elif key == "User":
-            value = _clean_user(value, field)
-        elif key == "Demographic":
-            value = _clean_struct(value, field, _DEMOGRAPHIC_FIELDS)
-        elif key == "Location":
-            value = _clean_location(value, field)
-        clean[key] = value
-    return clean
-
-
-def _clean_name(name: object, field: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise EndpointValidationError(field, "names must be non-empty strings")
-    _check_text(name, field)
-    if len(name) > MAX_ATTRIBUTE_NAME_LENGTH:
-        raise EndpointValidationError(
-            field, f"has a name of {len(name)} characters; the limit is {MAX_ATTRIBUTE_NAME_LENGTH}"
-        )
-    return name
-
-
-def _clean_attributes(value: object, field: str) -> dict[str, list[str]]:
-    if not isinstance(value, Mapping):
-        raise EndpointValidationError(field, "must be a map of string lists")
-    clean = {}
-    for name, values in value.items():
-        _clean_name(name, field)
-        item_field = f"{field}[{name}]"
-        if not isinstance(values, (list, tuple)):
-            raise EndpointValidationError(item_field, "must be a list of strings")
-        for entry in values:
-            _check_text(entry, item_field, MAX_ATTRIBUTE_VALUE_LENGTH)
-        clean[name] = list(values)
-    return clean
-
-
-def _clean_metrics(value: object, field: str) -> dict[str, float]:
-    if not isinstance(value, Mapping):
-        raise EndpointValidationError(field, "must be a map of numbers")
-    clean = {}
-    for name, number in value.items():
-        _clean_name(name, field)
-        clean[name] = _number(number, f"{field}[{name}]")
-    return clean
-
-
-def _number(value: object, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise EndpointValidationError(field, "must be a number")
-    try:
-        number = float(value)
-    except OverflowError:
-        raise EndpointValidationError(field, "is out of range") from None
-    if not math.isfinite(number) or abs(number) >= _DYNAMO_MAX or (number != 0 and abs(number) < _DYNAMO_MIN):
-        raise EndpointValidationError(field, "must be a finite number within DynamoDB's range")
-    return number
-
-
-def _clean_user(value: object, field: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise EndpointValidationError(field, "must be an object")
-    clean: dict[str, Any] = {}
-    for key, item in value.items():
-        if key not in _USER_FIELDS:
-            raise EndpointValidationError(f"{field}.{key}", "is not a field of EndpointUser")
-        if item is None:
-            continue
-        if key == "UserId":
-            clean[key] = _key_part(item, f"{field}.UserId")
-        else:
-            clean[key] = _clean_attributes(item, f"{field}.UserAttributes")
-    return clean
-
-
-def _clean_struct(value: object, field: str, fields: frozenset[str]) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise EndpointValidationError(field, "must be an object")
-    clean = {}
-    for key, item in value.items():
-        if key not in fields:
-            raise EndpointValidationError(f"{field}.{key}", "is not a known field")
-        if item is not None:
-            clean[key] = _check_text(item, f"{field}.{key}", 1024)
-    return clean
-
-
-def _clean_location(value: object, field: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise EndpointValidationError(field, "must be an object")
-    text = {k: v for k, v in value.items() if k not in _LOCATION_RANGES}
-    clean: dict[str, Any] = _clean_struct(text, field, _LOCATION_TEXT_FIELDS)
-    for key, limit in _LOCATION_RANGES.items():
-        if value.get(key) is None:
-            continue
-        number = _number(value[key], f"{field}.{key}")
-        if not -limit <= number <= limit:
-            raise EndpointValidationError(f"{field}.{key}", f"must be between -{limit:g} and {limit:g}")
-        clean[key] = number
-    return clean
-
-
-def _normalise_address(channel: str, address: str, field: str, default_country: str) -> str:
-    """SMS/VOICE -> E.164 (national numbers read in ``default_country``); EMAIL -> syntax check."""
-    if channel in PHONE_CHANNELS:
-        try:
-            return parse_phone_number(address, default_country)
-        except PhoneNumberError as error:
-            raise EndpointValidationError(field, f"{error.problem} (channel {channel})") from None
-    if channel == "EMAIL" and not _looks_like_email(address):
-        raise EndpointValidationError(field, "is not a valid email address (channel EMAIL)")
-    return address
-
-
-def _looks_like_email(address: str) -> bool:
-    """Pragmatic: one '@', local part 1-64 chars, a dotted domain of non-empty labels, no spaces/controls."""
-    if len(address) > 254 or address.count("@") != 1 or any(c.isspace() or ord(c) < 32 for c in address):
-        return False
-    local, domain = address.split("@")
-    labels = domain.split(".")
-    return (
-        0 < len(local) <= 64
-        and len(labels) >= 2
-        and all(0 < len(label) <= 63 and not label.startswith("-") and not label.endswith("-") for label in labels)
-    )
-
-
-def _merge(stored: dict | None, request: Mapping[str, Any]) -> dict[str, Any]:
-    """Pinpoint merge: fields replace, Attributes/Metrics/User.UserAttributes merge key by key ([] removes)."""
-    merged = dict(stored or {})
-    for key, value in request.items():
-        if key in ("Attributes", "Metrics"):
-            merged[key] = _merge_map(merged.get(key), value)
-        elif key == "User":
-            user = dict(merged.get("User") or {})
-            if "UserId" in value:
-                user["UserId"] = value["UserId"]
-            if "UserAttributes" in value:
-                user["UserAttributes"] = _merge_map(user.get("UserAttributes"), value["UserAttributes"])
-            merged["User"] = user
-        else:
-            merged[key] = value
-    return merged
-
-
-def _merge_map(stored: Mapping | None, update: Mapping) -> dict:
-    merged = dict(stored or {})
-    for key, value in update.items():
-        if value == []:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    return merged
-
-
-# --------------------------------------------------------------------------------------------- items
-
-
-def _endpoint_pk(app: str, endpoint_id: str) -> str:
-    return f"APP#{app}#ENDPOINT#{endpoint_id}"
-
-
-def _segment_pk(app: str, segment_id: str) -> str:
-    return f"APP#{app}#SEGMENT#{segment_id}"
-
-
-def _user_key(app: str, user_id: str) -> str:
-    return f"APP#{app}#USER#{user_id}"
-
-
-def _endpoint_key(app: str, endpoint_id: str) -> dict:
-    return {"pk": {"S": _endpoint_pk(app, endpoint_id)}, "sk": {"S": ENDPOINT_SK}}
-
-
-def _endpoint_id_of(raw_item: Mapping[str, Any]) -> str:
-    return raw_item["pk"]["S"].rsplit("#", 1)[1]
-
-
-def _delete_requests(app: str, endpoint_id: str, item: Mapping[str, Any]) -> list[dict]:
-    requests = [{"DeleteRequest": {"Key": _endpoint_key(app, endpoint_id)}}]
-    for segment_id in sorted(item.get("segments") or ()):
-        key = {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": f"ENDPOINT#{endpoint_id}"}}
-        requests.append({"DeleteRequest": {"Key": key}})
-    return requests
-
-
-def _membership_put(app: str, segment_id: str, endpoint_id: str) -> dict:
-    """The BatchWriteItem request of one static segment membership item."""
-    return {"PutRequest": {"Item": {"pk": {"S": _segment_pk(app, segment_id)}, "sk": {"S": f"ENDPOINT#{endpoint_id}"}}}}
-
-
-def _to_item(app: str, state: Mapping[str, Any]) -> dict:
-    """Plain state {"endpoint", "segments"?, "expires_at"?} -> typed DynamoDB item."""
-    endpoint = state["endpoint"]
-    item: dict[str, Any] = {
-        "pk": _endpoint_pk(app, endpoint["Id"]),
-        "sk": ENDPOINT_SK,
-        "endpoint": endpoint,
-    }
-    user_id = (endpoint.get("User") or {}).get("UserId")
-    if user_id:
-        item["user_key"] = _user_key(app, user_id)
-    if state.get("segments"):
-        item["segments"] = set(state["segments"])
-    if state.get("expires_at") is not None:
-        item["expires_at"] = Decimal(int(state["expires_at"]))
-    return to_item(item)
-
-
-def _from_item(raw: Mapping[str, Any]) -> dict:
-    item = from_item(raw)
-    item["endpoint"] = without_decimals(item.get("endpoint") or {})  # doubles in Pinpoint's model
-    if "segment" in item:
-        item["segment"] = without_decimals(item["segment"], integers=True)  # counts and versions
-    return item
-
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -944,15 +397,7 @@ def _message_body(request_id: str) -> dict:
     return {"MessageBody": {"Message": "Accepted", "RequestID": request_id}}
 
 
-def _not_found(app: str, endpoint_id: str) -> NotFoundError:
-    return NotFoundError(f"Resource not found: endpoint {endpoint_id!r} in application {app!r}")
-
-
 def _json_bytes(value: Any) -> bytes:
     import json  # noqa: PLC0415
 
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _backoff(retry: int) -> float:
-    return full_jitter_backoff(retry, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS)

@@ -1,0 +1,66 @@
+"""The endpoint store's DynamoDB access (pinpoint_runtime.audience.endpoint_table): unprocessed items retried with
+backoff, bounded attempts (botocore Stubber)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from pinpoint_runtime.audience.endpoint_table import EndpointStoreWriteError
+from pinpoint_runtime.audience.store import EndpointStore
+
+TABLE = "endpoint-store-test"
+APP = "app0123456789abcdef"
+NOW = 1_700_000_000.123
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
+    monkeypatch.delenv("ENDPOINT_STORE_TABLE", raising=False)
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+def sms(number: str = "+12065550100", **extra: Any) -> dict[str, Any]:
+    return {"ChannelType": "SMS", "Address": number, **extra}
+
+
+# ------------------------------------------------------------------------------------------ retries
+
+
+def test_unprocessed_items_are_retried_with_backoff() -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    sleeps = Sleeps()
+    store = EndpointStore(TABLE, client=client, clock=lambda: NOW, sleep=sleeps)
+    with Stubber(client) as stubber:
+        stubber.add_response("batch_get_item", {"Responses": {TABLE: []}}, {"RequestItems": ANY})
+        stubber.add_client_error("batch_write_item", "ProvisionedThroughputExceededException", http_status_code=400)
+        first_put = {"PutRequest": {"Item": ANY}}
+        stubber.add_response(
+            "batch_write_item",
+            {"UnprocessedItems": {TABLE: [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]}},
+            {"RequestItems": {TABLE: [first_put, first_put]}},
+        )
+        stubber.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {TABLE: [first_put]}})
+        items = [{"Id": "a", **sms()}, {"Id": "b", **sms()}]
+        store.update_endpoints_batch(ApplicationId=APP, EndpointBatchRequest={"Item": items})
+        stubber.assert_no_pending_responses()
+    assert len(sleeps) == 2
+
+
+def test_writes_give_up_after_max_attempts() -> None:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    store = EndpointStore(TABLE, client=client, sleep=Sleeps(), max_attempts=2)
+    stuck = {"UnprocessedItems": {TABLE: [{"PutRequest": {"Item": {"pk": {"S": "x"}}}}]}}
+    with Stubber(client) as stubber:
+        stubber.add_response("batch_get_item", {"Responses": {TABLE: []}}, {"RequestItems": ANY})
+        stubber.add_response("batch_write_item", stuck, {"RequestItems": ANY})
+        stubber.add_response("batch_write_item", stuck, {"RequestItems": ANY})
+        with pytest.raises(EndpointStoreWriteError, match="1 DynamoDB write"):
+            store.update_endpoint(ApplicationId=APP, EndpointId="a", EndpointRequest=sms())
