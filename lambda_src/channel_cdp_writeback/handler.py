@@ -1,5 +1,5 @@
 """Custom channel of ``CustomChannel``: HTTPS POST of per-endpoint records to a CDP with an auth header from
-Secrets Manager (:class:`pinpoint_runtime.campaigns.channels.builtins.CdpWriteBack`).
+Secrets Manager (:class:`pinpoint_runtime.campaigns.channels.cdp_writeback.CdpWriteBack`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
@@ -17,7 +17,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, cdp_writeback_from_environment
+from pinpoint_runtime.campaigns.channels.cdp_writeback import cdp_writeback_from_environment
+from pinpoint_runtime.campaigns.channels.contract import ChannelEntryPoint
 
 SERVICE_NAME = "custom-channel-cdp-writeback"
 logger = Logger(service=SERVICE_NAME)

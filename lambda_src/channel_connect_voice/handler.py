@@ -1,6 +1,6 @@
 """Custom channel of ``CustomChannel``: an Amazon Connect outbound call per phone endpoint, with a ClientToken per
 campaign/treatment/endpoint so retries never call twice
-(:class:`pinpoint_runtime.campaigns.channels.builtins.ConnectVoiceChannel`).
+(:class:`pinpoint_runtime.campaigns.channels.connect_voice.ConnectVoiceChannel`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
@@ -18,7 +18,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, connect_voice_from_environment
+from pinpoint_runtime.campaigns.channels.connect_voice import connect_voice_from_environment
+from pinpoint_runtime.campaigns.channels.contract import ChannelEntryPoint
 
 SERVICE_NAME = "custom-channel-connect-voice"
 logger = Logger(service=SERVICE_NAME)

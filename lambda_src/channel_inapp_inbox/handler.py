@@ -1,5 +1,5 @@
 """Custom channel of ``CustomChannel``: one in-app inbox message per endpoint (or user) in DynamoDB, idempotent
-(:class:`pinpoint_runtime.campaigns.channels.builtins.InAppInbox`).
+(:class:`pinpoint_runtime.campaigns.channels.inapp_inbox.InAppInbox`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
@@ -16,7 +16,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, inapp_inbox_from_environment
+from pinpoint_runtime.campaigns.channels.contract import ChannelEntryPoint
+from pinpoint_runtime.campaigns.channels.inapp_inbox import inapp_inbox_from_environment
 
 SERVICE_NAME = "custom-channel-inapp-inbox"
 logger = Logger(service=SERVICE_NAME)

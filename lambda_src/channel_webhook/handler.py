@@ -1,5 +1,5 @@
 """Custom channel of ``CustomChannel``: HTTPS POST of the Pinpoint custom-channel payload, HMAC-SHA256 signed
-with a Secrets Manager secret (:class:`pinpoint_runtime.campaigns.channels.builtins.WebhookChannel`).
+with a Secrets Manager secret (:class:`pinpoint_runtime.campaigns.channels.webhook.WebhookChannel`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
@@ -17,7 +17,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, webhook_from_environment
+from pinpoint_runtime.campaigns.channels.contract import ChannelEntryPoint
+from pinpoint_runtime.campaigns.channels.webhook import webhook_from_environment
 
 SERVICE_NAME = "custom-channel-webhook"
 logger = Logger(service=SERVICE_NAME)

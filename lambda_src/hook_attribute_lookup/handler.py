@@ -1,5 +1,5 @@
 """Campaign hook (FILTER) of ``CampaignHookAttributes``: adds a DynamoDB item's values to each endpoint's
-``Attributes`` (:class:`pinpoint_runtime.campaigns.hooks.builtins.AttributeLookup`).
+``Attributes`` (:class:`pinpoint_runtime.campaigns.hooks.attribute_lookup.AttributeLookup`).
 
 The Pinpoint FILTER payload in (at most 50 endpoints), the map endpoint id -> endpoint out (it replaces the
 batch). Infrastructure errors raise, so the runner retries the hook (at most 3 attempts, 15 s budget) rather than
@@ -14,7 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.hooks.builtins import HookEntryPoint, attribute_lookup_from_environment
+from pinpoint_runtime.campaigns.hooks.attribute_lookup import attribute_lookup_from_environment
+from pinpoint_runtime.campaigns.hooks.contract import HookEntryPoint
 
 SERVICE_NAME = "campaign-hook-attribute-lookup"
 logger = Logger(service=SERVICE_NAME)

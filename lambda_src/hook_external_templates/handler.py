@@ -1,5 +1,6 @@
 """Campaign hook (FILTER) of ``CampaignHookAttributes``: puts an external template's ``subject``/``html``/``body``
-as endpoint attributes (:class:`pinpoint_runtime.campaigns.hooks.builtins.ExternalTemplates`), cached per process.
+as endpoint attributes (:class:`pinpoint_runtime.campaigns.hooks.external_templates.ExternalTemplates`), cached per
+process.
 
 The Pinpoint FILTER payload in (at most 50 endpoints), the map endpoint id -> endpoint out (it replaces the
 batch). Infrastructure errors raise, so the runner retries the hook (at most 3 attempts, 15 s budget) rather than
@@ -15,7 +16,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.hooks.builtins import HookEntryPoint, external_templates_from_environment
+from pinpoint_runtime.campaigns.hooks.contract import HookEntryPoint
+from pinpoint_runtime.campaigns.hooks.external_templates import external_templates_from_environment
 
 SERVICE_NAME = "campaign-hook-external-templates"
 logger = Logger(service=SERVICE_NAME)

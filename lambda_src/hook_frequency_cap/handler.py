@@ -1,5 +1,5 @@
 """Campaign hook (FILTER) of ``CampaignHookAttributes``: drops endpoints messaged ``CAP_MAX_MESSAGES`` times in
-the trailing window (:class:`pinpoint_runtime.campaigns.hooks.builtins.FrequencyCap`, whose docstring gives the
+the trailing window (:class:`pinpoint_runtime.campaigns.hooks.frequency_cap.FrequencyCap`, whose docstring gives the
 semantics).
 
 The Pinpoint FILTER payload in (at most 50 endpoints), the map endpoint id -> endpoint out (it replaces the
@@ -15,7 +15,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.hooks.builtins import HookEntryPoint, frequency_cap_from_environment
+from pinpoint_runtime.campaigns.hooks.contract import HookEntryPoint
+from pinpoint_runtime.campaigns.hooks.frequency_cap import frequency_cap_from_environment
 
 SERVICE_NAME = "campaign-hook-frequency-cap"
 logger = Logger(service=SERVICE_NAME)
