@@ -41,6 +41,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from pinpoint_runtime.campaigns.hooks.attribute_lookup import AttributeLookupSettings
+from pinpoint_runtime.campaigns.hooks.contract import KeyType
+from pinpoint_runtime.campaigns.hooks.external_templates import ExternalTemplatesSettings, OnMissingTemplate
+from pinpoint_runtime.campaigns.hooks.frequency_cap import FrequencyCapSettings
+from pinpoint_runtime.core.environment import FunctionSettings
+
 from .core import PropsValidation, PythonFunction, TableData, acknowledge, secure_table
 from .core.acknowledgments import acknowledge_invoke_grant, nag_resource
 
@@ -191,44 +197,41 @@ class CampaignHookAttributes(Construct):
             self.function: lambda_.IFunction = handler  # the partner's function object
             return
 
-        environment: dict[str, str] = {}
+        settings: list[FunctionSettings] = []
         if uses_table:
             self.table = existing_table_obj or self._create_table(built_in, table_props)  # type: ignore[arg-type]
         if built_in == ATTRIBUTE_LOOKUP:
-            environment.update(
-                {
-                    "LOOKUP_TABLE_NAME": self.table.table_name,  # type: ignore[union-attr]
-                    "LOOKUP_KEY_TYPE": key_type,
-                    "LOOKUP_PARTITION_KEY": table_partition_key,
-                    "LOOKUP_ATTRIBUTE_NAMES": ",".join(attribute_names or []),
-                    "LOOKUP_DROP_MISSING": "true" if drop_missing else "false",
-                }
+            settings.append(
+                AttributeLookupSettings(
+                    table_name=self.table.table_name,  # type: ignore[union-attr]
+                    key_type=KeyType(key_type),
+                    partition_key=table_partition_key,
+                    attribute_names=tuple(attribute_names or ()),
+                    drop_missing=drop_missing,
+                )
             )
         elif built_in == EXTERNAL_TEMPLATES:
-            environment.update(
-                {
-                    "TEMPLATE_KEY_PATTERN": template_key_pattern,
-                    "TEMPLATE_CACHE_TTL_SECONDS": str(
-                        int((template_cache_ttl or cdk.Duration.minutes(5)).to_seconds())
-                    ),
-                    "TEMPLATE_MAX_BYTES": str(template_max_bytes),
-                    "TEMPLATE_ON_MISSING": on_missing_template,
-                    "TEMPLATE_HTTP_TIMEOUT_SECONDS": str(max(1, int(timeout.to_seconds()) // 4)),
-                }
+            settings.append(
+                ExternalTemplatesSettings(
+                    key_pattern=template_key_pattern,
+                    cache_ttl_seconds=int((template_cache_ttl or cdk.Duration.minutes(5)).to_seconds()),
+                    max_bytes=template_max_bytes,
+                    on_missing=OnMissingTemplate(on_missing_template),
+                    http_timeout_seconds=max(1, int(timeout.to_seconds()) // 4),
+                    bucket=template_bucket.bucket_name if template_bucket is not None else None,
+                    prefix=template_prefix if template_bucket is not None else None,
+                    base_url=template_url if template_bucket is None else None,
+                )
             )
-            if template_bucket is not None:
-                environment.update({"TEMPLATE_BUCKET": template_bucket.bucket_name, "TEMPLATE_PREFIX": template_prefix})
-            else:
-                environment["TEMPLATE_BASE_URL"] = template_url  # type: ignore[assignment]
         elif built_in == FREQUENCY_CAP:
-            environment.update(
-                {
-                    "CAP_TABLE_NAME": self.table.table_name,  # type: ignore[union-attr]
-                    "CAP_MAX_MESSAGES": str(max_messages),
-                    "CAP_WINDOW_SECONDS": str(int(window.to_seconds())),  # type: ignore[union-attr]
-                    "CAP_KEY_TYPE": key_type,
-                    "CAP_PARTITION_KEY": table_partition_key,
-                }
+            settings.append(
+                FrequencyCapSettings(
+                    table_name=self.table.table_name,  # type: ignore[union-attr]
+                    max_messages=max_messages,  # type: ignore[arg-type]
+                    window_seconds=int(window.to_seconds()),  # type: ignore[union-attr]
+                    key_type=KeyType(key_type),
+                    partition_key=table_partition_key,
+                )
             )
 
         source: dict[str, Any] = (
@@ -242,7 +245,7 @@ class CampaignHookAttributes(Construct):
         self.python_function = PythonFunction(
             self,
             "Function",
-            environment=environment,
+            settings=settings,
             timeout=timeout,
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrent_executions,

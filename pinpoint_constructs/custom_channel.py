@@ -46,6 +46,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBackSettings
+from pinpoint_runtime.campaigns.channels.connect_voice import ConnectVoiceSettings
+from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInboxSettings
+from pinpoint_runtime.campaigns.channels.webhook import WebhookSettings
+from pinpoint_runtime.campaigns.hooks.contract import KeyType
+from pinpoint_runtime.core.environment import FunctionSettings
 from pinpoint_runtime.phone import is_e164
 
 from .core import PropsValidation, PythonFunction, TableData, acknowledge, consolidate_props, secure_table
@@ -244,52 +250,47 @@ class CustomChannel(Construct):
             self.function: lambda_.IFunction = handler  # the partner's function object
             return
 
-        environment: dict[str, str] = {}
+        settings: list[FunctionSettings] = []
         if https:
             self.secret = existing_secret_obj or self._create_secret(built_in, secret_props)  # type: ignore[arg-type]
-            prefix = "SIGNING" if built_in == WEBHOOK else "AUTH"
-            environment.update(
-                {
-                    f"{prefix}_SECRET_ID": self.secret.secret_arn,
-                    "SECRET_CACHE_TTL_SECONDS": str(int((secret_cache_ttl or cdk.Duration.minutes(5)).to_seconds())),
-                    "RETRY_STATUS_CODES": ",".join(str(int(c)) for c in retry_codes),
-                    "MAX_ATTEMPTS": str(max_attempts),
-                    "REQUEST_TIMEOUT_SECONDS": str(int(request_timeout.to_seconds())),
-                }
-            )
-            if secret_json_field:
-                environment[f"{prefix}_SECRET_JSON_FIELD"] = secret_json_field
+            delivery: dict[str, Any] = {
+                "secret_id": self.secret.secret_arn,
+                "secret_cache_ttl_seconds": int((secret_cache_ttl or cdk.Duration.minutes(5)).to_seconds()),
+                "retry_status_codes": tuple(int(c) for c in retry_codes),
+                "max_attempts": max_attempts,
+                "request_timeout_seconds": int(request_timeout.to_seconds()),
+                "secret_json_field": secret_json_field or None,
+            }
             if built_in == WEBHOOK:
-                environment["WEBHOOK_URL"] = webhook_url  # type: ignore[assignment]
+                settings.append(WebhookSettings(**delivery, url=webhook_url))  # type: ignore[arg-type]
             else:
-                environment.update(
-                    {
-                        "CDP_URL": cdp_url,
-                        "AUTH_HEADER_NAME": auth_header_name,  # type: ignore[dict-item]
-                        "INCLUDE_ADDRESSES": "true" if include_addresses else "false",
-                    }
+                settings.append(
+                    CdpWriteBackSettings(
+                        **delivery,
+                        url=cdp_url,  # type: ignore[arg-type]
+                        auth_header=auth_header_name,
+                        include_addresses=include_addresses,
+                    )
                 )
         elif built_in == CONNECT_VOICE:
-            environment.update(
-                {
-                    "CONNECT_INSTANCE_ID": connect_instance_id,  # type: ignore[dict-item]
-                    "CONNECT_CONTACT_FLOW_ID": contact_flow_id,  # type: ignore[dict-item]
-                    "CALLS_PER_SECOND": repr(float(calls_per_second)),
-                    "MAX_ATTEMPTS": str(max_attempts),
-                }
+            settings.append(
+                ConnectVoiceSettings(
+                    instance_id=connect_instance_id,  # type: ignore[arg-type]
+                    contact_flow_id=contact_flow_id,  # type: ignore[arg-type]
+                    calls_per_second=float(calls_per_second),
+                    max_attempts=max_attempts,
+                    source_phone_number=source_phone_number or None,
+                    queue_id=connect_queue_id or None,
+                )
             )
-            if source_phone_number:
-                environment["CONNECT_SOURCE_PHONE_NUMBER"] = source_phone_number
-            if connect_queue_id:
-                environment["CONNECT_QUEUE_ID"] = connect_queue_id
         elif built_in == INAPP_INBOX:
             self.inbox_table = self._create_inbox_table(table_props)
-            environment.update(
-                {
-                    "INBOX_TABLE_NAME": self.inbox_table.table_name,
-                    "INBOX_KEY_TYPE": inbox_key_type,
-                    "INBOX_TTL_SECONDS": str(int((message_ttl or cdk.Duration.days(30)).to_seconds())),
-                }
+            settings.append(
+                InAppInboxSettings(
+                    table_name=self.inbox_table.table_name,
+                    key_type=KeyType(inbox_key_type),
+                    ttl_seconds=int((message_ttl or cdk.Duration.days(30)).to_seconds()),
+                )
             )
 
         source: dict[str, Any] = (
@@ -303,7 +304,7 @@ class CustomChannel(Construct):
         self.python_function = PythonFunction(
             self,
             "Function",
-            environment=environment,
+            settings=settings,
             timeout=timeout,
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrent_executions,

@@ -5,19 +5,23 @@ what they share is :mod:`.contract` (results, configuration error, the Lambda en
 (the HTTPS channels' POST and response policy) and :mod:`.secret_reader` (secrets from Secrets Manager).
 """
 
-from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBack
-from pinpoint_runtime.campaigns.channels.connect_voice import ConnectVoiceChannel
+from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBack, CdpWriteBackSettings
+from pinpoint_runtime.campaigns.channels.connect_voice import ConnectVoiceChannel, ConnectVoiceSettings
 from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError, ChannelEntryPoint
-from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInbox
+from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInbox, InAppInboxSettings
 from pinpoint_runtime.campaigns.channels.secret_reader import SecretReader
-from pinpoint_runtime.campaigns.channels.webhook import WebhookChannel
+from pinpoint_runtime.campaigns.channels.webhook import WebhookChannel, WebhookSettings
 
 __all__ = [
     "CdpWriteBack",
+    "CdpWriteBackSettings",
     "ChannelConfigurationError",
     "ChannelEntryPoint",
     "ConnectVoiceChannel",
+    "ConnectVoiceSettings",
     "InAppInbox",
+    "InAppInboxSettings",
     "SecretReader",
     "WebhookChannel",
+    "WebhookSettings",
 ]

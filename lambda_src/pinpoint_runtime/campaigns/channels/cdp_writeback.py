@@ -7,26 +7,45 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from pinpoint_runtime.campaigns.channels.contract import (
-    ChannelConfigurationError,
-    Results,
-    campaign_id_of,
-    number,
-    required,
-)
+from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError, Results, campaign_id_of
 from pinpoint_runtime.campaigns.channels.https_delivery import (
     IDEMPOTENCY_HEADER,
+    STATUS_CODES,
     HttpsPoster,
     batch_idempotency_key,
-    retry_statuses,
-    secret_from_environment,
 )
 from pinpoint_runtime.campaigns.channels.secret_reader import SecretReader
 from pinpoint_runtime.campaigns.payloads import endpoints_of, user_id_of
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.https_client import HttpsClient
+
+
+@dataclass(frozen=True, kw_only=True)
+class CdpWriteBackSettings(FunctionSettings):
+    """What the ``CDP_WRITEBACK`` channel function reads (``CustomChannel`` writes it)."""
+
+    construct: ClassVar[str] = "CustomChannel"
+    secret_id: str = variable("AUTH_SECRET_ID", doc="the secret holding the auth header value (ARN or name)")
+    secret_cache_ttl_seconds: float = variable(
+        "SECRET_CACHE_TTL_SECONDS",
+        default=300.0,
+        doc="how long the secret is cached (rotations apply within it)",
+    )
+    retry_status_codes: tuple[int, ...] | None = variable(
+        "RETRY_STATUS_CODES", default=None, codec=STATUS_CODES, empty_is_unset=False, doc="statuses retried"
+    )
+    max_attempts: int = variable("MAX_ATTEMPTS", default=4, doc="attempts per call")
+    request_timeout_seconds: float = variable("REQUEST_TIMEOUT_SECONDS", default=5.0, doc="per attempt")
+    secret_json_field: str | None = variable(
+        "AUTH_SECRET_JSON_FIELD", default=None, doc="the field of a JSON secret that holds the value"
+    )
+    url: str = variable("CDP_URL", doc="the ``https://`` endpoint records are POSTed to")
+    auth_header: str = variable("AUTH_HEADER_NAME", default="Authorization", doc="the header carrying the secret")
+    include_addresses: bool = variable("INCLUDE_ADDRESSES", default=False, doc="add each endpoint's Address")
 
 
 class CdpWriteBack(HttpsPoster):
@@ -45,7 +64,7 @@ class CdpWriteBack(HttpsPoster):
         *,
         auth_header: str = "Authorization",
         include_addresses: bool = False,
-        retry_statuses: list[int] | None = None,
+        retry_statuses: Iterable[int] | None = None,
         max_attempts: int = 4,
         timeout: float = 5.0,
         http_client: HttpsClient | None = None,
@@ -70,6 +89,22 @@ class CdpWriteBack(HttpsPoster):
         self.secret = secret
         self.auth_header = auth_header
         self.include_addresses = include_addresses
+
+    @classmethod
+    def from_settings(cls, settings: CdpWriteBackSettings) -> CdpWriteBack:
+        return cls(
+            settings.url,
+            SecretReader(
+                settings.secret_id,
+                json_field=settings.secret_json_field,
+                ttl_seconds=settings.secret_cache_ttl_seconds,
+            ),
+            auth_header=settings.auth_header,
+            include_addresses=settings.include_addresses,
+            retry_statuses=settings.retry_status_codes,
+            max_attempts=settings.max_attempts,
+            timeout=settings.request_timeout_seconds,
+        )
 
     def records(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
         out = []
@@ -107,18 +142,4 @@ class CdpWriteBack(HttpsPoster):
         return self._post(event, body, headers, deadline)
 
 
-def cdp_writeback_from_environment(environ: Mapping[str, str]) -> CdpWriteBack:
-    """``CDP_URL``, ``AUTH_SECRET_ID`` (+ ``AUTH_SECRET_JSON_FIELD``), ``AUTH_HEADER_NAME`` (Authorization),
-    ``INCLUDE_ADDRESSES`` (false), ``RETRY_STATUS_CODES``, ``MAX_ATTEMPTS``, ``REQUEST_TIMEOUT_SECONDS``."""
-    return CdpWriteBack(
-        required(environ, "CDP_URL"),
-        secret_from_environment(environ, "AUTH"),
-        auth_header=environ.get("AUTH_HEADER_NAME") or "Authorization",
-        include_addresses=(environ.get("INCLUDE_ADDRESSES") or "false").lower() == "true",
-        retry_statuses=retry_statuses(environ),
-        max_attempts=int(number(environ, "MAX_ATTEMPTS", "4")),
-        timeout=number(environ, "REQUEST_TIMEOUT_SECONDS", "5"),
-    )
-
-
-__all__ = ["CdpWriteBack", "cdp_writeback_from_environment"]
+__all__ = ["CdpWriteBack", "CdpWriteBackSettings"]

@@ -8,18 +8,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from pinpoint_runtime.campaigns.channels.contract import (
-    ChannelConfigurationError,
-    Results,
-    campaign_id_of,
-    number,
-    required,
-)
+from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError, Results, campaign_id_of
 from pinpoint_runtime.campaigns.payloads import FAILURE, SUCCESS, endpoints_of
 from pinpoint_runtime.core.aws_clients import client as aws_client
 from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.environment import Codec, FunctionSettings, variable
 from pinpoint_runtime.core.retries import full_jitter_backoff
 from pinpoint_runtime.phone import is_e164
 from pinpoint_runtime.sms.rate_limiter import PartsRateLimiter, RateLimitDeadlineExceeded
@@ -33,6 +29,24 @@ CONNECT_RETRYABLE = frozenset(
         "ServiceUnavailableException",
     }
 )
+
+CALL_RATE = Codec(encode=lambda rate: repr(float(rate)), decode=float)
+"""``CALLS_PER_SECOND`` as ``1.0`` / ``0.5`` (what the construct always wrote)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectVoiceSettings(FunctionSettings):
+    """What the ``CONNECT_VOICE`` channel function reads (``CustomChannel`` writes it)."""
+
+    construct: ClassVar[str] = "CustomChannel"
+    instance_id: str = variable("CONNECT_INSTANCE_ID", doc="the Amazon Connect instance id")
+    contact_flow_id: str = variable("CONNECT_CONTACT_FLOW_ID", doc="the outbound contact flow")
+    calls_per_second: float = variable(
+        "CALLS_PER_SECOND", default=1.0, codec=CALL_RATE, doc="pacing per function instance"
+    )
+    max_attempts: int = variable("MAX_ATTEMPTS", default=4, doc="attempts per throttled call")
+    source_phone_number: str | None = variable("CONNECT_SOURCE_PHONE_NUMBER", default=None, doc="E.164 caller id")
+    queue_id: str | None = variable("CONNECT_QUEUE_ID", default=None, doc="the queue whose caller id is used")
 
 
 def send_key(event: Mapping[str, Any], endpoint_id: str) -> str:
@@ -91,6 +105,17 @@ class ConnectVoiceChannel:
         self.backoff_cap = backoff_cap
         self._clock = clock
         self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, settings: ConnectVoiceSettings) -> ConnectVoiceChannel:
+        return cls(
+            instance_id=settings.instance_id,
+            contact_flow_id=settings.contact_flow_id,
+            source_phone_number=settings.source_phone_number,
+            queue_id=settings.queue_id,
+            calls_per_second=settings.calls_per_second,
+            max_attempts=settings.max_attempts,
+        )
 
     @property
     def client(self) -> Any:
@@ -151,17 +176,4 @@ class ConnectVoiceChannel:
         return results
 
 
-def connect_voice_from_environment(environ: Mapping[str, str]) -> ConnectVoiceChannel:
-    """``CONNECT_INSTANCE_ID``, ``CONNECT_CONTACT_FLOW_ID``, ``CONNECT_SOURCE_PHONE_NUMBER``,
-    ``CONNECT_QUEUE_ID``, ``CALLS_PER_SECOND`` (1), ``MAX_ATTEMPTS`` (4)."""
-    return ConnectVoiceChannel(
-        instance_id=required(environ, "CONNECT_INSTANCE_ID"),
-        contact_flow_id=required(environ, "CONNECT_CONTACT_FLOW_ID"),
-        source_phone_number=environ.get("CONNECT_SOURCE_PHONE_NUMBER") or None,
-        queue_id=environ.get("CONNECT_QUEUE_ID") or None,
-        calls_per_second=number(environ, "CALLS_PER_SECOND", "1"),
-        max_attempts=int(number(environ, "MAX_ATTEMPTS", "4")),
-    )
-
-
-__all__ = ["CONNECT_RETRYABLE", "ConnectVoiceChannel", "client_token", "connect_voice_from_environment", "send_key"]
+__all__ = ["CONNECT_RETRYABLE", "ConnectVoiceChannel", "ConnectVoiceSettings", "client_token", "send_key"]

@@ -13,15 +13,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pinpoint_runtime.campaigns.payloads import channel_results, endpoints_of
+from pinpoint_runtime.core.environment import FunctionSettings
 from pinpoint_runtime.core.process_state import EnvironmentBuiltEntryPoint
 
 Results = dict[str, tuple[str, str | None]]
+"""Endpoint id -> ``(status, reason)``: what a channel's ``deliver`` returns."""
 
-KEY_ENDPOINT_ID = "ENDPOINT_ID"
-KEY_USER_ID = "USER_ID"
+_Settings = TypeVar("_Settings", bound=FunctionSettings)
+
+
+class Channel(Protocol):
+    """A custom channel: the custom-channel payload in, one result per endpoint out."""
+
+    def deliver(self, event: Mapping[str, Any], *, deadline: float | None = None) -> Results: ...
 
 
 class ChannelConfigurationError(ValueError):
@@ -35,20 +42,6 @@ def campaign_id_of(event: Mapping[str, Any]) -> str:
 
 def all_endpoints(event: Mapping[str, Any], status: str, reason: str | None = None) -> Results:
     return dict.fromkeys(endpoints_of(event), (status, reason))
-
-
-def required(environ: Mapping[str, str], name: str) -> str:
-    value = environ.get(name)
-    if not value:
-        raise ChannelConfigurationError(f"{name} is not set")
-    return value
-
-
-def number(environ: Mapping[str, str], name: str, default: str) -> float:
-    try:
-        return float(environ.get(name) or default)
-    except ValueError:
-        raise ChannelConfigurationError(f"{name} must be a number") from None
 
 
 def deadline_of(
@@ -73,10 +66,14 @@ def summarize(results: Results) -> dict[str, int]:
 
 
 class ChannelEntryPoint(EnvironmentBuiltEntryPoint):
-    """What a built-in custom channel's Lambda handler does: build the channel from the environment once per
-    process (``current``; ``reset`` for tests that change the environment), deliver the Pinpoint custom-channel
-    payload until one second before the invocation times out, answer :func:`channel_results`, and log counts per
-    status only (never addresses, data or secrets) through ``logger`` (the function's Powertools Logger)."""
+    """What a built-in custom channel's Lambda handler does: build the channel from its settings (``settings``
+    read with ``from_environment``, then ``build``) once per process (``current``; ``reset`` for tests that change
+    the environment), deliver the Pinpoint custom-channel payload until one second before the invocation times out,
+    answer :func:`channel_results`, and log counts per status only (never addresses, data or secrets) through
+    ``logger`` (the function's Powertools Logger)."""
+
+    def __init__(self, settings: type[_Settings], build: Callable[[_Settings], Channel], logger: Any) -> None:
+        super().__init__(lambda environ: build(settings.from_environment(environ)), logger)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         payload = event if isinstance(event, dict) else {}
@@ -89,8 +86,7 @@ class ChannelEntryPoint(EnvironmentBuiltEntryPoint):
 
 
 __all__ = [
-    "KEY_ENDPOINT_ID",
-    "KEY_USER_ID",
+    "Channel",
     "ChannelConfigurationError",
     "ChannelEntryPoint",
     "Results",

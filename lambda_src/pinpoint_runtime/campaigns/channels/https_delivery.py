@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pinpoint_runtime.campaigns.channels.contract import (
-    ChannelConfigurationError,
-    Results,
-    all_endpoints,
-    campaign_id_of,
-    number,
-    required,
-)
-from pinpoint_runtime.campaigns.channels.secret_reader import SecretReader
+from pinpoint_runtime.campaigns.channels.contract import Results, all_endpoints, campaign_id_of
 from pinpoint_runtime.campaigns.payloads import FAILURE, SUCCESS, PayloadError, endpoints_of, parse_channel_response
+from pinpoint_runtime.core.environment import Codec
 from pinpoint_runtime.core.https_client import (
     HttpResponse,
     HttpsClient,
@@ -30,6 +23,17 @@ from pinpoint_runtime.core.https_client import (
 )
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def _decode_statuses(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(code) for code in text.split(",") if code.strip())
+    except ValueError:
+        raise ValueError("must be comma-separated status codes") from None
+
+
+STATUS_CODES = Codec(encode=lambda codes: ",".join(str(int(code)) for code in codes), decode=_decode_statuses)
+"""``RETRY_STATUS_CODES``: ``429,503``; an empty value is no status at all (unset is the default list)."""
 
 
 def batch_idempotency_key(event: Mapping[str, Any]) -> str:
@@ -56,7 +60,7 @@ class HttpsPoster:
         self,
         url: str,
         *,
-        retry_statuses: list[int] | None,
+        retry_statuses: Iterable[int] | None,
         max_attempts: int,
         timeout: float,
         http_client: HttpsClient | None,
@@ -112,22 +116,4 @@ def results_from(response: HttpResponse | None, event: Mapping[str, Any]) -> Res
     return dict.fromkeys(ids, (SUCCESS, None))
 
 
-def retry_statuses(environ: Mapping[str, str]) -> list[int] | None:
-    raw = environ.get("RETRY_STATUS_CODES")
-    if raw is None:
-        return None
-    try:
-        return [int(code) for code in raw.split(",") if code.strip()]
-    except ValueError:
-        raise ChannelConfigurationError("RETRY_STATUS_CODES must be comma-separated status codes") from None
-
-
-def secret_from_environment(environ: Mapping[str, str], prefix: str) -> SecretReader:
-    return SecretReader(
-        required(environ, f"{prefix}_SECRET_ID"),
-        json_field=environ.get(f"{prefix}_SECRET_JSON_FIELD") or None,
-        ttl_seconds=number(environ, "SECRET_CACHE_TTL_SECONDS", "300"),
-    )
-
-
-__all__ = ["IDEMPOTENCY_HEADER", "HttpsPoster", "batch_idempotency_key", "results_from"]
+__all__ = ["IDEMPOTENCY_HEADER", "STATUS_CODES", "HttpsPoster", "batch_idempotency_key", "results_from"]

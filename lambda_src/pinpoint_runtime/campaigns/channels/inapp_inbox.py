@@ -7,24 +7,36 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pinpoint_runtime.campaigns.channels.contract import (
-    KEY_ENDPOINT_ID,
-    KEY_USER_ID,
     ChannelConfigurationError,
     Results,
     all_endpoints,
     campaign_id_of,
-    number,
-    required,
 )
+from pinpoint_runtime.campaigns.hooks.contract import KeyType
 from pinpoint_runtime.campaigns.payloads import FAILURE, SUCCESS, endpoints_of, user_id_of
 from pinpoint_runtime.core.aws_clients import client as aws_client
 from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.timestamps import iso_utc
 
 MAX_INBOX_MESSAGE_BYTES = 256 * 1024
+DEFAULT_MESSAGE_TTL_SECONDS = 30 * 24 * 3600
+
+
+@dataclass(frozen=True, kw_only=True)
+class InAppInboxSettings(FunctionSettings):
+    """What the ``INAPP_INBOX`` channel function reads (``CustomChannel`` writes it)."""
+
+    construct: ClassVar[str] = "CustomChannel"
+    table_name: str = variable("INBOX_TABLE_NAME", doc="the inbox table")
+    key_type: KeyType = variable("INBOX_KEY_TYPE", default=KeyType.USER_ID, doc="one message per user or endpoint")
+    ttl_seconds: float = variable(
+        "INBOX_TTL_SECONDS", default=float(DEFAULT_MESSAGE_TTL_SECONDS), doc="how long messages live"
+    )
 
 
 class InAppInbox:
@@ -42,18 +54,23 @@ class InAppInbox:
         self,
         table_name: str,
         *,
-        key_type: str = KEY_USER_ID,
-        ttl_seconds: float = 30 * 24 * 3600,
+        key_type: KeyType | str = KeyType.USER_ID,
+        ttl_seconds: float = DEFAULT_MESSAGE_TTL_SECONDS,
         dynamodb_client: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if key_type not in (KEY_USER_ID, KEY_ENDPOINT_ID):
-            raise ChannelConfigurationError("key_type must be USER_ID or ENDPOINT_ID")
+        try:
+            self.key_type = KeyType(key_type)
+        except ValueError:
+            raise ChannelConfigurationError("key_type must be USER_ID or ENDPOINT_ID") from None
         self.table_name = table_name
-        self.key_type = key_type
         self.ttl_seconds = ttl_seconds
         self._client = dynamodb_client
         self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: InAppInboxSettings) -> InAppInbox:
+        return cls(settings.table_name, key_type=settings.key_type, ttl_seconds=settings.ttl_seconds)
 
     @property
     def client(self) -> Any:
@@ -72,7 +89,7 @@ class InAppInbox:
             return all_endpoints(event, FAILURE, f"Data is larger than {MAX_INBOX_MESSAGE_BYTES} bytes")
         results: Results = {}
         for endpoint_id, endpoint in endpoints_of(event).items():
-            pk = endpoint_id if self.key_type == KEY_ENDPOINT_ID else user_id_of(endpoint)
+            pk = endpoint_id if self.key_type == KeyType.ENDPOINT_ID else user_id_of(endpoint)
             if not pk:
                 results[endpoint_id] = (FAILURE, "the endpoint has no User.UserId for the inbox")
                 continue
@@ -104,13 +121,4 @@ class InAppInbox:
         return results
 
 
-def inapp_inbox_from_environment(environ: Mapping[str, str]) -> InAppInbox:
-    """``INBOX_TABLE_NAME``, ``INBOX_KEY_TYPE`` (USER_ID/ENDPOINT_ID), ``INBOX_TTL_SECONDS`` (30 days)."""
-    return InAppInbox(
-        required(environ, "INBOX_TABLE_NAME"),
-        key_type=environ.get("INBOX_KEY_TYPE") or KEY_USER_ID,
-        ttl_seconds=number(environ, "INBOX_TTL_SECONDS", str(30 * 24 * 3600)),
-    )
-
-
-__all__ = ["MAX_INBOX_MESSAGE_BYTES", "InAppInbox", "inapp_inbox_from_environment"]
+__all__ = ["MAX_INBOX_MESSAGE_BYTES", "InAppInbox", "InAppInboxSettings"]

@@ -7,23 +7,46 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from pinpoint_runtime.campaigns.channels.contract import Results, number, required
+from pinpoint_runtime.campaigns.channels.contract import Results
 from pinpoint_runtime.campaigns.channels.https_delivery import (
     IDEMPOTENCY_HEADER,
+    STATUS_CODES,
     HttpsPoster,
     batch_idempotency_key,
-    retry_statuses,
-    secret_from_environment,
 )
 from pinpoint_runtime.campaigns.channels.secret_reader import SecretReader
 from pinpoint_runtime.campaigns.payloads import endpoints_of
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.https_client import HttpsClient, sign_body
 
 SIGNATURE_HEADER = "X-Pinpoint-Signature"
 TIMESTAMP_HEADER = "X-Pinpoint-Timestamp"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookSettings(FunctionSettings):
+    """What the ``WEBHOOK`` channel function reads (``CustomChannel`` writes it)."""
+
+    construct: ClassVar[str] = "CustomChannel"
+    secret_id: str = variable("SIGNING_SECRET_ID", doc="the signing secret (ARN or name)")
+    secret_cache_ttl_seconds: float = variable(
+        "SECRET_CACHE_TTL_SECONDS",
+        default=300.0,
+        doc="how long the secret is cached (rotations apply within it)",
+    )
+    retry_status_codes: tuple[int, ...] | None = variable(
+        "RETRY_STATUS_CODES", default=None, codec=STATUS_CODES, empty_is_unset=False, doc="statuses retried"
+    )
+    max_attempts: int = variable("MAX_ATTEMPTS", default=4, doc="attempts per call")
+    request_timeout_seconds: float = variable("REQUEST_TIMEOUT_SECONDS", default=5.0, doc="per attempt")
+    secret_json_field: str | None = variable(
+        "SIGNING_SECRET_JSON_FIELD", default=None, doc="the field of a JSON secret that holds the key"
+    )
+    url: str = variable("WEBHOOK_URL", doc="the ``https://`` receiver")
 
 
 class WebhookChannel(HttpsPoster):
@@ -34,7 +57,7 @@ class WebhookChannel(HttpsPoster):
         url: str,
         secret: SecretReader,
         *,
-        retry_statuses: list[int] | None = None,
+        retry_statuses: Iterable[int] | None = None,
         max_attempts: int = 4,
         timeout: float = 5.0,
         http_client: HttpsClient | None = None,
@@ -58,6 +81,20 @@ class WebhookChannel(HttpsPoster):
         self.secret = secret
         self._wall_clock = wall_clock
 
+    @classmethod
+    def from_settings(cls, settings: WebhookSettings) -> WebhookChannel:
+        return cls(
+            settings.url,
+            SecretReader(
+                settings.secret_id,
+                json_field=settings.secret_json_field,
+                ttl_seconds=settings.secret_cache_ttl_seconds,
+            ),
+            retry_statuses=settings.retry_status_codes,
+            max_attempts=settings.max_attempts,
+            timeout=settings.request_timeout_seconds,
+        )
+
     def deliver(self, event: Mapping[str, Any], *, deadline: float | None = None) -> Results:
         if not endpoints_of(event):
             return {}
@@ -77,16 +114,4 @@ class WebhookChannel(HttpsPoster):
         return self._post(event, body, headers, deadline)
 
 
-def webhook_from_environment(environ: Mapping[str, str]) -> WebhookChannel:
-    """``WEBHOOK_URL``, ``SIGNING_SECRET_ID`` (+ ``SIGNING_SECRET_JSON_FIELD``), ``RETRY_STATUS_CODES``,
-    ``MAX_ATTEMPTS`` (4), ``REQUEST_TIMEOUT_SECONDS`` (5), ``SECRET_CACHE_TTL_SECONDS`` (300)."""
-    return WebhookChannel(
-        required(environ, "WEBHOOK_URL"),
-        secret_from_environment(environ, "SIGNING"),
-        retry_statuses=retry_statuses(environ),
-        max_attempts=int(number(environ, "MAX_ATTEMPTS", "4")),
-        timeout=number(environ, "REQUEST_TIMEOUT_SECONDS", "5"),
-    )
-
-
-__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookChannel", "webhook_from_environment"]
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookChannel", "WebhookSettings"]

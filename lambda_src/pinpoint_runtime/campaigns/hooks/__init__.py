@@ -4,16 +4,26 @@ One module per built-in (:mod:`.attribute_lookup`, :mod:`.external_templates`, :
 share (key types, the configuration error, the Lambda entry point) is :mod:`.contract`.
 """
 
-from pinpoint_runtime.campaigns.hooks.attribute_lookup import AttributeLookup
-from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, HookEntryPoint
-from pinpoint_runtime.campaigns.hooks.external_templates import ExternalTemplates, TemplateNotFound
-from pinpoint_runtime.campaigns.hooks.frequency_cap import FrequencyCap
+from pinpoint_runtime.campaigns.hooks.attribute_lookup import AttributeLookup, AttributeLookupSettings
+from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, HookEntryPoint, KeyType
+from pinpoint_runtime.campaigns.hooks.external_templates import (
+    ExternalTemplates,
+    ExternalTemplatesSettings,
+    OnMissingTemplate,
+    TemplateNotFound,
+)
+from pinpoint_runtime.campaigns.hooks.frequency_cap import FrequencyCap, FrequencyCapSettings
 
 __all__ = [
     "AttributeLookup",
+    "AttributeLookupSettings",
     "ExternalTemplates",
+    "ExternalTemplatesSettings",
     "FrequencyCap",
+    "FrequencyCapSettings",
     "HookConfigurationError",
     "HookEntryPoint",
+    "KeyType",
+    "OnMissingTemplate",
     "TemplateNotFound",
 ]

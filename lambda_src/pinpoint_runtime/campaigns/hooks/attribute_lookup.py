@@ -8,24 +8,31 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from pinpoint_runtime.campaigns.hooks.contract import (
-    KEY_ENDPOINT_ID,
-    KEY_TYPES,
-    HookConfigurationError,
-    required,
-    subject_id,
-    with_attributes,
-)
+from pinpoint_runtime.campaigns.hooks.contract import KeyType, key_type_of, subject_id, with_attributes
 from pinpoint_runtime.campaigns.payloads import endpoints_of
 from pinpoint_runtime.core.aws_clients import client as aws_client
 from pinpoint_runtime.core.dynamodb_items import from_item
+from pinpoint_runtime.core.environment import COMMA_LIST, FunctionSettings, variable
 from pinpoint_runtime.core.retries import full_jitter_backoff
 
-ENV_LOOKUP_TABLE = "LOOKUP_TABLE_NAME"
+
+@dataclass(frozen=True, kw_only=True)
+class AttributeLookupSettings(FunctionSettings):
+    """What the ``ATTRIBUTE_LOOKUP`` hook function reads (``CampaignHookAttributes`` writes it)."""
+
+    construct: ClassVar[str] = "CampaignHookAttributes"
+    table_name: str = variable("LOOKUP_TABLE_NAME", doc="the lookup table")
+    key_type: KeyType = variable("LOOKUP_KEY_TYPE", default=KeyType.ENDPOINT_ID, doc="what the table is keyed by")
+    partition_key: str = variable("LOOKUP_PARTITION_KEY", default="id", doc="the table's partition key attribute")
+    attribute_names: tuple[str, ...] = variable(
+        "LOOKUP_ATTRIBUTE_NAMES", default=(), codec=COMMA_LIST, doc="only these item attributes (empty: all)"
+    )
+    drop_missing: bool = variable("LOOKUP_DROP_MISSING", default=False, doc="drop endpoints without an item")
 
 
 def to_attribute_values(value: Any) -> list[str]:
@@ -59,24 +66,32 @@ class AttributeLookup:
         self,
         table_name: str,
         *,
-        key_type: str = KEY_ENDPOINT_ID,
+        key_type: KeyType | str = KeyType.ENDPOINT_ID,
         partition_key: str = "id",
-        attribute_names: list[str] | None = None,
+        attribute_names: Sequence[str] | None = None,
         drop_missing: bool = False,
         max_attempts: int = 4,
         dynamodb_client: Any = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if key_type not in KEY_TYPES:
-            raise HookConfigurationError(f"key_type must be one of {KEY_TYPES}")
         self.table_name = table_name
-        self.key_type = key_type
+        self.key_type = key_type_of(key_type)
         self.partition_key = partition_key
         self.attribute_names = list(attribute_names) if attribute_names else None
         self.drop_missing = drop_missing
         self.max_attempts = max_attempts
         self._client = dynamodb_client
         self._sleep = sleep
+
+    @classmethod
+    def from_settings(cls, settings: AttributeLookupSettings) -> AttributeLookup:
+        return cls(
+            settings.table_name,
+            key_type=settings.key_type,
+            partition_key=settings.partition_key,
+            attribute_names=settings.attribute_names or None,
+            drop_missing=settings.drop_missing,
+        )
 
     @property
     def client(self) -> Any:
@@ -125,17 +140,4 @@ class AttributeLookup:
         return out
 
 
-def attribute_lookup_from_environment(environ: Mapping[str, str]) -> AttributeLookup:
-    """``LOOKUP_TABLE_NAME``, ``LOOKUP_KEY_TYPE`` (ENDPOINT_ID/USER_ID), ``LOOKUP_PARTITION_KEY`` (``id``),
-    ``LOOKUP_ATTRIBUTE_NAMES`` (comma-separated; empty = all), ``LOOKUP_DROP_MISSING`` (``true``/``false``)."""
-    names = [n.strip() for n in environ.get("LOOKUP_ATTRIBUTE_NAMES", "").split(",") if n.strip()]
-    return AttributeLookup(
-        required(environ, ENV_LOOKUP_TABLE),
-        key_type=environ.get("LOOKUP_KEY_TYPE") or KEY_ENDPOINT_ID,
-        partition_key=environ.get("LOOKUP_PARTITION_KEY") or "id",
-        attribute_names=names or None,
-        drop_missing=(environ.get("LOOKUP_DROP_MISSING") or "false").lower() == "true",
-    )
-
-
-__all__ = ["AttributeLookup", "attribute_lookup_from_environment", "to_attribute_values"]
+__all__ = ["AttributeLookup", "AttributeLookupSettings", "to_attribute_values"]

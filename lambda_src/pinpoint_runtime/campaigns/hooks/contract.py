@@ -12,24 +12,46 @@ messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from pinpoint_runtime.campaigns.payloads import user_id_of
+from pinpoint_runtime.core.environment import FunctionSettings
 from pinpoint_runtime.core.process_state import EnvironmentBuiltEntryPoint
 
-KEY_ENDPOINT_ID = "ENDPOINT_ID"
-KEY_USER_ID = "USER_ID"
-KEY_TYPES = (KEY_ENDPOINT_ID, KEY_USER_ID)
+_Settings = TypeVar("_Settings", bound=FunctionSettings)
 
 
 class HookConfigurationError(ValueError):
     """The hook's settings (environment) are invalid."""
 
 
-def subject_id(endpoint_id: str, endpoint: Mapping[str, Any], key_type: str) -> str | None:
+class KeyType(enum.StrEnum):
+    """What a built-in's table is keyed by: the endpoint id, or the endpoint's ``User.UserId`` (the hooks' lookup
+    and counter tables, and the in-app inbox channel)."""
+
+    ENDPOINT_ID = "ENDPOINT_ID"
+    USER_ID = "USER_ID"
+
+
+def key_type_of(value: str) -> KeyType:
+    """``value`` as a :class:`KeyType` (:class:`HookConfigurationError` when it is none)."""
+    try:
+        return KeyType(value)
+    except ValueError:
+        raise HookConfigurationError(f"key_type must be one of {tuple(k.value for k in KeyType)}") from None
+
+
+class Hook(Protocol):
+    """A campaign hook: the FILTER payload in, the endpoints that replace the batch out."""
+
+    def apply(self, event: Mapping[str, Any]) -> dict[str, dict[str, Any]]: ...
+
+
+def subject_id(endpoint_id: str, endpoint: Mapping[str, Any], key_type: KeyType) -> str | None:
     """The id a table is keyed by: the endpoint id, or ``User.UserId`` (``None`` when the endpoint has none)."""
-    return endpoint_id if key_type == KEY_ENDPOINT_ID else user_id_of(endpoint)
+    return endpoint_id if key_type == KeyType.ENDPOINT_ID else user_id_of(endpoint)
 
 
 def with_attributes(endpoint: Mapping[str, Any], values: Mapping[str, list[str]]) -> dict[str, Any]:
@@ -43,10 +65,14 @@ def with_attributes(endpoint: Mapping[str, Any], values: Mapping[str, list[str]]
 
 
 class HookEntryPoint(EnvironmentBuiltEntryPoint):
-    """What a built-in campaign hook's Lambda handler does: build the hook from the environment once per process
-    (``current``; ``reset`` for tests that change the environment; its caches live across warm invocations), apply
-    it to the FILTER payload (the answer replaces the batch), and log counts only (no addresses, attributes or
-    template text) through ``logger`` (the function's Powertools Logger)."""
+    """What a built-in campaign hook's Lambda handler does: build the hook from its settings (``settings`` read
+    with ``from_environment``, then ``build``) once per process (``current``; ``reset`` for tests that change the
+    environment; its caches live across warm invocations), apply it to the FILTER payload (the answer replaces the
+    batch), and log counts only (no addresses, attributes or template text) through ``logger`` (the function's
+    Powertools Logger)."""
+
+    def __init__(self, settings: type[_Settings], build: Callable[[_Settings], Hook], logger: Any) -> None:
+        super().__init__(lambda environ: build(settings.from_environment(environ)), logger)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         payload = event if isinstance(event, dict) else {}
@@ -59,26 +85,12 @@ class HookEntryPoint(EnvironmentBuiltEntryPoint):
         return result
 
 
-def required(environ: Mapping[str, str], name: str, default: str | None = None) -> str:
-    value = environ.get(name, default)
-    if value is None or value == "":
-        raise HookConfigurationError(f"{name} is not set")
-    return value
-
-
-def number(environ: Mapping[str, str], name: str, default: str) -> float:
-    try:
-        return float(environ.get(name) or default)
-    except ValueError:
-        raise HookConfigurationError(f"{name} must be a number") from None
-
-
 __all__ = [
-    "KEY_ENDPOINT_ID",
-    "KEY_TYPES",
-    "KEY_USER_ID",
+    "Hook",
     "HookConfigurationError",
     "HookEntryPoint",
+    "KeyType",
+    "key_type_of",
     "subject_id",
     "with_attributes",
 ]

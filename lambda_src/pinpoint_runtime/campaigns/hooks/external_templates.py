@@ -7,31 +7,75 @@ template) or drops the endpoints that needed it (``"DROP"``)."""
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
 
-from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, number, with_attributes
+from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, with_attributes
 from pinpoint_runtime.campaigns.payloads import endpoints_of
 from pinpoint_runtime.core.aws_clients import client as aws_client
 from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 
 TEMPLATE_PARTS = ("subject", "html", "body")
 DEFAULT_TEMPLATE_KEY = "{CampaignId}/{TreatmentId}/{Locale}.json"
 DEFAULT_LOCALE = "default"
 DEFAULT_TEMPLATE_MAX_BYTES = 64 * 1024
 """50 endpoints x 64 KiB stays under Lambda's 6 MB synchronous response limit with room for the endpoints."""
-ENV_TEMPLATE_BUCKET = "TEMPLATE_BUCKET"
-ENV_TEMPLATE_BASE_URL = "TEMPLATE_BASE_URL"
 _PLACEHOLDER = re.compile(r"\{([A-Za-z]+)\}")
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 
 class TemplateNotFound(LookupError):
     """No template document for a campaign/treatment/locale (and no default-locale fallback)."""
+
+
+class OnMissingTemplate(enum.StrEnum):
+    """What the hook does when an endpoint's template document does not exist."""
+
+    FAIL = "FAIL"
+    """The hook fails (the runner retries, then fails the batch)."""
+    DROP = "DROP"
+    """The endpoints that needed the document are filtered out."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExternalTemplatesSettings(FunctionSettings):
+    """What the ``EXTERNAL_TEMPLATES`` hook function reads (``CampaignHookAttributes`` writes it): exactly one of
+    ``bucket`` (with ``prefix``) and ``base_url``."""
+
+    construct: ClassVar[str] = "CampaignHookAttributes"
+    key_pattern: str = variable("TEMPLATE_KEY_PATTERN", default=DEFAULT_TEMPLATE_KEY, doc="the document key")
+    cache_ttl_seconds: float = variable(
+        "TEMPLATE_CACHE_TTL_SECONDS", default=300.0, doc="how long a document (or its absence) is cached"
+    )
+    max_bytes: int = variable(
+        "TEMPLATE_MAX_BYTES", default=DEFAULT_TEMPLATE_MAX_BYTES, doc="the largest document accepted"
+    )
+    on_missing: OnMissingTemplate = variable(
+        "TEMPLATE_ON_MISSING", default=OnMissingTemplate.FAIL, doc="what a missing document does"
+    )
+    http_timeout_seconds: float = variable(
+        "TEMPLATE_HTTP_TIMEOUT_SECONDS", default=3.0, doc="per HTTPS request (``base_url``)"
+    )
+    bucket: str | None = variable("TEMPLATE_BUCKET", default=None, doc="the S3 bucket of the documents")
+    prefix: str | None = variable(
+        "TEMPLATE_PREFIX", default=None, empty_is_unset=False, doc="the documents' key prefix in ``bucket``"
+    )
+    base_url: str | None = variable("TEMPLATE_BASE_URL", default=None, doc="the ``https://`` source of the documents")
+
+    def source(self) -> TemplateSource:
+        """The configured source (:class:`HookConfigurationError` unless exactly one is)."""
+        if bool(self.bucket) == bool(self.base_url):
+            raise HookConfigurationError("set exactly one of TEMPLATE_BUCKET or TEMPLATE_BASE_URL")
+        if self.bucket:
+            return S3TemplateSource(self.bucket, self.prefix or "", max_bytes=self.max_bytes)
+        return HttpsTemplateSource(str(self.base_url), timeout=self.http_timeout_seconds, max_bytes=self.max_bytes)
 
 
 class TemplateSource(Protocol):
@@ -192,15 +236,25 @@ class ExternalTemplates:
         *,
         key_pattern: str = DEFAULT_TEMPLATE_KEY,
         cache: TemplateCache | None = None,
-        on_missing: str = "FAIL",
+        on_missing: OnMissingTemplate | str = OnMissingTemplate.FAIL,
     ) -> None:
         validate_template_key(key_pattern)
-        if on_missing not in ("FAIL", "DROP"):
-            raise HookConfigurationError("on_missing must be FAIL or DROP")
+        try:
+            self.on_missing = OnMissingTemplate(on_missing)
+        except ValueError:
+            raise HookConfigurationError("on_missing must be FAIL or DROP") from None
         self.source = source
         self.key_pattern = key_pattern
         self.cache = cache or TemplateCache(300.0)
-        self.on_missing = on_missing
+
+    @classmethod
+    def from_settings(cls, settings: ExternalTemplatesSettings) -> ExternalTemplates:
+        return cls(
+            settings.source(),
+            key_pattern=settings.key_pattern,
+            cache=TemplateCache(settings.cache_ttl_seconds),
+            on_missing=settings.on_missing,
+        )
 
     def document(self, key: str) -> dict[str, str] | None:
         def load() -> dict[str, str] | None:
@@ -221,7 +275,7 @@ class ExternalTemplates:
             locale = locale_of(endpoint) if "{Locale}" in self.key_pattern else DEFAULT_LOCALE
             document = self.resolve(event, locale)
             if document is None:
-                if self.on_missing == "DROP":
+                if self.on_missing == OnMissingTemplate.DROP:
                     continue
                 raise TemplateNotFound(
                     f"no template {template_key(self.key_pattern, event, locale)!r} in {self.source.describe()}"
@@ -230,38 +284,16 @@ class ExternalTemplates:
         return out
 
 
-def external_templates_from_environment(environ: Mapping[str, str]) -> ExternalTemplates:
-    """``TEMPLATE_BUCKET`` + ``TEMPLATE_PREFIX``, or ``TEMPLATE_BASE_URL`` (https); ``TEMPLATE_KEY_PATTERN``,
-    ``TEMPLATE_CACHE_TTL_SECONDS`` (300), ``TEMPLATE_MAX_BYTES`` (65536), ``TEMPLATE_ON_MISSING`` (FAIL/DROP),
-    ``TEMPLATE_HTTP_TIMEOUT_SECONDS`` (3)."""
-    max_bytes = int(number(environ, "TEMPLATE_MAX_BYTES", str(DEFAULT_TEMPLATE_MAX_BYTES)))
-    bucket, base_url = environ.get(ENV_TEMPLATE_BUCKET), environ.get(ENV_TEMPLATE_BASE_URL)
-    if bool(bucket) == bool(base_url):
-        raise HookConfigurationError(f"set exactly one of {ENV_TEMPLATE_BUCKET} or {ENV_TEMPLATE_BASE_URL}")
-    source: TemplateSource
-    if bucket:
-        source = S3TemplateSource(bucket, environ.get("TEMPLATE_PREFIX", ""), max_bytes=max_bytes)
-    else:
-        source = HttpsTemplateSource(
-            str(base_url), timeout=number(environ, "TEMPLATE_HTTP_TIMEOUT_SECONDS", "3"), max_bytes=max_bytes
-        )
-    return ExternalTemplates(
-        source,
-        key_pattern=environ.get("TEMPLATE_KEY_PATTERN") or DEFAULT_TEMPLATE_KEY,
-        cache=TemplateCache(number(environ, "TEMPLATE_CACHE_TTL_SECONDS", "300")),
-        on_missing=environ.get("TEMPLATE_ON_MISSING") or "FAIL",
-    )
-
-
 __all__ = [
     "DEFAULT_TEMPLATE_KEY",
     "ExternalTemplates",
+    "ExternalTemplatesSettings",
     "HttpsTemplateSource",
+    "OnMissingTemplate",
     "S3TemplateSource",
     "TemplateCache",
     "TemplateNotFound",
     "TemplateSource",
-    "external_templates_from_environment",
     "locale_of",
     "parse_template_document",
     "template_key",

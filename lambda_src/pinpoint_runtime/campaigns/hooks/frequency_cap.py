@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from pinpoint_runtime.campaigns.hooks.contract import (
-    KEY_ENDPOINT_ID,
-    KEY_TYPES,
-    KEY_USER_ID,
-    HookConfigurationError,
-    number,
-    required,
-)
+from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, KeyType, key_type_of
 from pinpoint_runtime.campaigns.payloads import endpoints_of, user_id_of
 from pinpoint_runtime.core.aws_clients import client as aws_client
 from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 
-ENV_CAP_TABLE = "CAP_TABLE_NAME"
+
+@dataclass(frozen=True, kw_only=True)
+class FrequencyCapSettings(FunctionSettings):
+    """What the ``FREQUENCY_CAP`` hook function reads (``CampaignHookAttributes`` writes it)."""
+
+    construct: ClassVar[str] = "CampaignHookAttributes"
+    table_name: str = variable("CAP_TABLE_NAME", doc="the counter table")
+    max_messages: int = variable("CAP_MAX_MESSAGES", doc="admissions per subject per window")
+    window_seconds: float = variable("CAP_WINDOW_SECONDS", doc="the trailing window")
+    key_type: KeyType = variable("CAP_KEY_TYPE", default=KeyType.ENDPOINT_ID, doc="what a subject is")
+    partition_key: str = variable("CAP_PARTITION_KEY", default="id", doc="the table's partition key attribute")
 
 
 class FrequencyCap:
@@ -50,14 +55,13 @@ class FrequencyCap:
         *,
         max_messages: int,
         window_seconds: float,
-        key_type: str = KEY_ENDPOINT_ID,
+        key_type: KeyType | str = KeyType.ENDPOINT_ID,
         partition_key: str = "id",
         max_attempts: int = 3,
         dynamodb_client: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if key_type not in KEY_TYPES:
-            raise HookConfigurationError(f"key_type must be one of {KEY_TYPES}")
+        key_type = key_type_of(key_type)
         if max_messages < 1 or window_seconds <= 0:
             raise HookConfigurationError("max_messages must be >= 1 and window_seconds > 0")
         self.table_name = table_name
@@ -70,6 +74,16 @@ class FrequencyCap:
         self._clock = clock
         self.dropped_on_conflict = 0
 
+    @classmethod
+    def from_settings(cls, settings: FrequencyCapSettings) -> FrequencyCap:
+        return cls(
+            settings.table_name,
+            max_messages=settings.max_messages,
+            window_seconds=settings.window_seconds,
+            key_type=settings.key_type,
+            partition_key=settings.partition_key,
+        )
+
     @property
     def client(self) -> Any:
         if self._client is None:
@@ -77,7 +91,7 @@ class FrequencyCap:
         return self._client
 
     def _subject(self, endpoint_id: str, endpoint: Mapping[str, Any]) -> str:
-        if self.key_type == KEY_USER_ID:
+        if self.key_type == KeyType.USER_ID:
             user_id = user_id_of(endpoint)
             if user_id:
                 return f"user#{user_id}"
@@ -152,16 +166,4 @@ class FrequencyCap:
         return out
 
 
-def frequency_cap_from_environment(environ: Mapping[str, str]) -> FrequencyCap:
-    """``CAP_TABLE_NAME``, ``CAP_MAX_MESSAGES``, ``CAP_WINDOW_SECONDS``, ``CAP_KEY_TYPE`` (ENDPOINT_ID/USER_ID),
-    ``CAP_PARTITION_KEY`` (``id``)."""
-    return FrequencyCap(
-        required(environ, ENV_CAP_TABLE),
-        max_messages=int(number(environ, "CAP_MAX_MESSAGES", "0")),
-        window_seconds=number(environ, "CAP_WINDOW_SECONDS", "0"),
-        key_type=environ.get("CAP_KEY_TYPE") or KEY_ENDPOINT_ID,
-        partition_key=environ.get("CAP_PARTITION_KEY") or "id",
-    )
-
-
-__all__ = ["FrequencyCap", "frequency_cap_from_environment"]
+__all__ = ["FrequencyCap", "FrequencyCapSettings"]
