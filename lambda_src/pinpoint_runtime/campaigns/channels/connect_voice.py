@@ -169,7 +169,7 @@ class ConnectVoiceChannel:
         results: Results = {}
         for endpoint_id, endpoint in endpoints_of(event).items():
             address = endpoint.get("Address")
-            if not is_e164(address):
+            if not isinstance(address, str) or not is_e164(address):
                 results[endpoint_id] = (FAILURE, "the endpoint has no E.164 phone number to call")
                 continue
             results[endpoint_id] = self.call(self.request(event, endpoint_id, address), deadline)
