@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from channel_cdp_writeback import handler as cdp_handler
-from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBack
+from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBack, CdpWriteBackSettings
 from pinpoint_runtime.campaigns.payloads import (
     FAILURE,
     SUCCESS,
@@ -65,3 +65,17 @@ def test_cdp_handler_with_secrets_manager_and_a_failing_cdp(
     )
     assert server.requests[0].headers["authorization"] == "Bearer abc"
     cdp_handler.reset()
+
+
+def test_cdp_settings_round_trip_through_the_environment() -> None:
+    settings = CdpWriteBackSettings(
+        secret_id="arn:s", url="https://cdp.example.com", auth_header="X-Api-Key", include_addresses=True,
+        secret_json_field="token",
+    )  # fmt: skip
+    environment = settings.to_environment()
+    assert list(environment)[-4:] == ["AUTH_SECRET_JSON_FIELD", "CDP_URL", "AUTH_HEADER_NAME", "INCLUDE_ADDRESSES"]
+    assert environment["INCLUDE_ADDRESSES"] == "true" and "RETRY_STATUS_CODES" not in environment
+    assert CdpWriteBackSettings.from_environment(environment) == settings
+    channel = CdpWriteBack.from_settings(settings)
+    assert channel.auth_header == "X-Api-Key" and channel.include_addresses is True
+    assert channel.secret.json_field == "token"

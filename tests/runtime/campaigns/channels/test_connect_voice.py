@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from channel_connect_voice import handler as connect_handler
-from pinpoint_runtime.campaigns.channels.connect_voice import ConnectVoiceChannel, client_token
+from pinpoint_runtime.campaigns.channels.connect_voice import ConnectVoiceChannel, ConnectVoiceSettings, client_token
 from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError
 from pinpoint_runtime.campaigns.payloads import (
     FAILURE,
@@ -163,3 +163,18 @@ def test_connect_stops_at_the_deadline_and_the_handler_answers_every_endpoint(mo
     connect_handler.reset()
     with pytest.raises(ChannelConfigurationError):
         ConnectVoiceChannel(instance_id="i", contact_flow_id="f")  # no caller id at all
+
+
+def test_connect_settings_keep_the_call_rate_as_written() -> None:
+    settings = ConnectVoiceSettings(
+        instance_id="inst-1", contact_flow_id="flow-1", calls_per_second=1.0, source_phone_number="+12065550199"
+    )
+    environment = settings.to_environment()
+    assert environment["CALLS_PER_SECOND"] == "1.0" and "CONNECT_QUEUE_ID" not in environment
+    assert ConnectVoiceSettings.from_environment(environment) == settings
+    assert (
+        ConnectVoiceSettings(instance_id="i", contact_flow_id="f", calls_per_second=0.5).to_environment()[
+            "CALLS_PER_SECOND"
+        ]
+        == "0.5"
+    )

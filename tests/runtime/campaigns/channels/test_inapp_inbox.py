@@ -9,7 +9,9 @@ import boto3
 import pytest
 
 from channel_inapp_inbox import handler as inbox_handler
-from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInbox
+from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError
+from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInbox, InAppInboxSettings
+from pinpoint_runtime.campaigns.hooks.contract import KeyType
 from pinpoint_runtime.campaigns.payloads import (
     FAILURE,
     SUCCESS,
@@ -84,3 +86,12 @@ def test_inbox_reports_dynamodb_errors_per_endpoint() -> None:
     results = InAppInbox("inbox", dynamodb_client=Failing()).deliver(payload())
     assert results["ep-sms"] == (FAILURE, "DynamoDB ProvisionedThroughputExceededException")
     assert results["ep-bare"][0] == FAILURE and len(results) == 3
+
+
+def test_inbox_settings_defaults_and_key_type() -> None:
+    settings = InAppInboxSettings.from_environment({"INBOX_TABLE_NAME": "inbox"})
+    assert settings.key_type is KeyType.USER_ID and settings.ttl_seconds == 30 * 24 * 3600
+    inbox = InAppInbox.from_settings(InAppInboxSettings(table_name="inbox", key_type=KeyType.ENDPOINT_ID))
+    assert inbox.key_type is KeyType.ENDPOINT_ID
+    with pytest.raises(ChannelConfigurationError, match="USER_ID or ENDPOINT_ID"):
+        InAppInbox("inbox", key_type="EMAIL")

@@ -12,12 +12,13 @@ import pytest
 
 from channel_webhook import handler as webhook_handler
 from pinpoint_runtime.campaigns.channels.https_delivery import batch_idempotency_key
-from pinpoint_runtime.campaigns.channels.webhook import WebhookChannel
+from pinpoint_runtime.campaigns.channels.webhook import WebhookChannel, WebhookSettings
 from pinpoint_runtime.campaigns.payloads import (
     FAILURE,
     SUCCESS,
     channel_results,
 )
+from pinpoint_runtime.core.environment import SettingsError
 from pinpoint_runtime.core.https_client import (
     HttpsClient,
     InsecureUrlError,
@@ -178,3 +179,27 @@ def test_webhook_handler_reads_the_secret_from_secrets_manager(
     webhook_handler.handler(copy.deepcopy(CHANNEL_EVENT), Context())
     assert channel.secret.reads == 1  # cached across warm invocations
     webhook_handler.reset()
+
+
+def test_webhook_settings_round_trip_and_retry_status_codes() -> None:
+    settings = WebhookSettings(
+        secret_id="arn:secret", url="https://hooks.example.com/p", retry_status_codes=(429, 503), max_attempts=5
+    )
+    environment = settings.to_environment()
+    assert environment == {
+        "SIGNING_SECRET_ID": "arn:secret",
+        "SECRET_CACHE_TTL_SECONDS": "300",
+        "RETRY_STATUS_CODES": "429,503",
+        "MAX_ATTEMPTS": "5",
+        "REQUEST_TIMEOUT_SECONDS": "5",
+        "WEBHOOK_URL": "https://hooks.example.com/p",
+    }
+    assert WebhookSettings.from_environment(environment) == settings
+    required = {"SIGNING_SECRET_ID": "s", "WEBHOOK_URL": "https://x.example.com"}
+    assert WebhookSettings.from_environment(required).retry_status_codes is None  # unset: the default list
+    assert WebhookSettings.from_environment({**required, "RETRY_STATUS_CODES": ""}).retry_status_codes == ()
+    with pytest.raises(SettingsError, match="RETRY_STATUS_CODES is invalid"):
+        WebhookSettings.from_environment({**required, "RETRY_STATUS_CODES": "429,soon"})
+    channel = WebhookChannel.from_settings(WebhookSettings.from_environment({**required, "RETRY_STATUS_CODES": ""}))
+    assert channel.policy.classify(503) == FAILURE and channel.max_attempts == 4
+    assert channel.secret.secret_id == "s" and channel.secret.ttl_seconds == 300.0

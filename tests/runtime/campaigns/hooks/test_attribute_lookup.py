@@ -9,9 +9,14 @@ from typing import Any
 import pytest
 
 from hook_attribute_lookup import handler as lookup_handler
-from pinpoint_runtime.campaigns.hooks.attribute_lookup import AttributeLookup, to_attribute_values
-from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError
+from pinpoint_runtime.campaigns.hooks.attribute_lookup import (
+    AttributeLookup,
+    AttributeLookupSettings,
+    to_attribute_values,
+)
+from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, KeyType
 from pinpoint_runtime.campaigns.payloads import parse_hook_response
+from pinpoint_runtime.core.environment import SettingsError
 from tests.support.campaign_hook_events import HOOK_EVENT, bare_endpoints, event, make_table
 
 
@@ -93,3 +98,26 @@ def test_lookup_tolerates_a_payload_without_endpoints(aws: None) -> None:
     assert AttributeLookup("lookup").apply({"CampaignId": "c"}) == {}
     with pytest.raises(HookConfigurationError):
         AttributeLookup("lookup", key_type="EMAIL")
+
+
+def test_lookup_settings_round_trip_through_the_environment() -> None:
+    settings = AttributeLookupSettings(
+        table_name="t", key_type=KeyType.USER_ID, attribute_names=("Offer", "Tier"), drop_missing=True
+    )
+    environment = settings.to_environment()
+    assert environment == {
+        "LOOKUP_TABLE_NAME": "t",
+        "LOOKUP_KEY_TYPE": "USER_ID",
+        "LOOKUP_PARTITION_KEY": "id",
+        "LOOKUP_ATTRIBUTE_NAMES": "Offer,Tier",
+        "LOOKUP_DROP_MISSING": "true",
+    }
+    assert AttributeLookupSettings.from_environment(environment) == settings
+    defaults = AttributeLookupSettings.from_environment({"LOOKUP_TABLE_NAME": "t", "LOOKUP_ATTRIBUTE_NAMES": ""})
+    assert defaults.attribute_names == () and defaults.key_type is KeyType.ENDPOINT_ID
+    lookup = AttributeLookup.from_settings(defaults)
+    assert lookup.attribute_names is None and lookup.drop_missing is False
+    with pytest.raises(SettingsError, match="LOOKUP_TABLE_NAME is not set"):
+        AttributeLookupSettings.from_environment({})
+    with pytest.raises(SettingsError, match="LOOKUP_KEY_TYPE is invalid"):
+        AttributeLookupSettings.from_environment({"LOOKUP_TABLE_NAME": "t", "LOOKUP_KEY_TYPE": "EMAIL"})

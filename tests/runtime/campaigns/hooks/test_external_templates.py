@@ -14,7 +14,9 @@ from hook_external_templates import handler as templates_handler
 from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError
 from pinpoint_runtime.campaigns.hooks.external_templates import (
     ExternalTemplates,
+    ExternalTemplatesSettings,
     HttpsTemplateSource,
+    OnMissingTemplate,
     S3TemplateSource,
     TemplateCache,
     TemplateNotFound,
@@ -154,3 +156,18 @@ def test_https_template_source_times_out_and_refuses_an_untrusted_certificate(
     assert time.monotonic() - started < 1.2
     with pytest.raises(HttpsError):  # the default trust store does not know the self-signed certificate
         HttpsTemplateSource(server.url("/"), http_client=HttpsClient(timeout=2)).fetch("x.json")
+
+
+def test_templates_settings_need_exactly_one_source() -> None:
+    s3_settings = ExternalTemplatesSettings.from_environment({"TEMPLATE_BUCKET": "b", "TEMPLATE_PREFIX": ""})
+    source = s3_settings.source()
+    assert isinstance(source, S3TemplateSource) and source.prefix == "" and source.max_bytes == 64 * 1024
+    https = ExternalTemplatesSettings(base_url="https://cms.example.com", http_timeout_seconds=2.0)
+    assert "TEMPLATE_PREFIX" not in https.to_environment()
+    assert https.to_environment()["TEMPLATE_HTTP_TIMEOUT_SECONDS"] == "2"
+    assert isinstance(https.source(), HttpsTemplateSource)
+    hook = ExternalTemplates.from_settings(ExternalTemplatesSettings(bucket="b", on_missing=OnMissingTemplate.DROP))
+    assert hook.on_missing is OnMissingTemplate.DROP and hook.cache.ttl_seconds == 300.0
+    for neither_or_both in (ExternalTemplatesSettings(), ExternalTemplatesSettings(bucket="b", base_url="https://x")):
+        with pytest.raises(HookConfigurationError, match="exactly one of TEMPLATE_BUCKET or TEMPLATE_BASE_URL"):
+            neither_or_both.source()

@@ -9,8 +9,9 @@ import boto3
 import pytest
 
 from hook_frequency_cap import handler as cap_handler
-from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError
-from pinpoint_runtime.campaigns.hooks.frequency_cap import FrequencyCap
+from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, KeyType
+from pinpoint_runtime.campaigns.hooks.frequency_cap import FrequencyCap, FrequencyCapSettings
+from pinpoint_runtime.core.environment import SettingsError
 from tests.support.campaign_hook_events import HOOK_EVENT, bare_endpoints, event, make_table
 
 
@@ -107,3 +108,20 @@ def test_frequency_cap_handler_and_configuration(aws: None, monkeypatch: pytest.
     with pytest.raises(HookConfigurationError):
         cap_handler.handler(copy.deepcopy(HOOK_EVENT), None)
     cap_handler.reset()
+
+
+def test_frequency_cap_settings_round_trip_through_the_environment() -> None:
+    settings = FrequencyCapSettings(table_name="c", max_messages=3, window_seconds=604800.0, key_type=KeyType.USER_ID)
+    environment = settings.to_environment()
+    assert environment == {
+        "CAP_TABLE_NAME": "c",
+        "CAP_MAX_MESSAGES": "3",
+        "CAP_WINDOW_SECONDS": "604800",
+        "CAP_KEY_TYPE": "USER_ID",
+        "CAP_PARTITION_KEY": "id",
+    }
+    assert FrequencyCapSettings.from_environment(environment) == settings
+    cap = FrequencyCap.from_settings(settings)
+    assert (cap.max_messages, cap.window_seconds, cap.key_type) == (3, 604800.0, KeyType.USER_ID)
+    with pytest.raises(SettingsError, match="CAP_MAX_MESSAGES is not set"):
+        FrequencyCapSettings.from_environment({"CAP_TABLE_NAME": "c", "CAP_WINDOW_SECONDS": "60"})
