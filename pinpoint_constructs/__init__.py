@@ -32,12 +32,12 @@ _EXPORTS = {
     "KeyType": ".campaign_hook_attributes",
     "OnMissingTemplate": ".campaign_hook_attributes",
     "CustomChannel": ".custom_channel",
-    "BuiltInChannel": ".custom_channel",
-    "HttpsDeliveryOptions": ".custom_channel",
-    "WebhookOptions": ".custom_channel",
-    "ConnectVoiceOptions": ".custom_channel",
-    "InAppInboxOptions": ".custom_channel",
-    "CdpWriteBackOptions": ".custom_channel",
+    "BuiltInChannel": ".custom_channel_options",
+    "HttpsDeliveryOptions": ".custom_channel_options",
+    "WebhookOptions": ".custom_channel_options",
+    "ConnectVoiceOptions": ".custom_channel_options",
+    "InAppInboxOptions": ".custom_channel_options",
+    "CdpWriteBackOptions": ".custom_channel_options",
     "CampaignRunner": ".campaign_runner",
 }
 

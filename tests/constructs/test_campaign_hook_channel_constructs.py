@@ -25,7 +25,7 @@ from pinpoint_constructs.campaign_hook_attributes import (
     KeyType,
     OnMissingTemplate,
 )
-from pinpoint_constructs.custom_channel import (
+from pinpoint_constructs.custom_channel_options import (
     BuiltInChannel,
     CdpWriteBackOptions,
     ConnectVoiceOptions,
