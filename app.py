@@ -27,14 +27,19 @@ from constructs import Construct
 
 from pinpoint_constructs import (
     AdobeSmsBridge,
+    AttributeLookupOptions,
+    BuiltInChannel,
+    BuiltInHook,
     CampaignHookAttributes,
     CampaignRunner,
     CustomChannel,
     EndpointStore,
     EventStreamToS3,
+    KeyType,
     S3TriggeredImport,
     SelfManagedOptOut,
     TwoWaySms,
+    WebhookOptions,
 )
 
 
@@ -129,10 +134,15 @@ class CampaignSampleStack(cdk.Stack):
         ses_identity = self.node.try_get_context("ses_identity")
         webhook_url = self.node.try_get_context("campaign_webhook_url") or "https://webhook.example.com/pinpoint"
         self.attribute_hook = CampaignHookAttributes(
-            self, "AttributeLookup", built_in="ATTRIBUTE_LOOKUP", key_type="USER_ID"
+            self,
+            "AttributeLookup",
+            built_in=BuiltInHook.ATTRIBUTE_LOOKUP,
+            attribute_lookup=AttributeLookupOptions(key_type=KeyType.USER_ID),
         )
-        self.inbox = CustomChannel(self, "InAppInbox", built_in="INAPP_INBOX")
-        self.webhook = CustomChannel(self, "Webhook", built_in="WEBHOOK", webhook_url=webhook_url)
+        self.inbox = CustomChannel(self, "InAppInbox", built_in=BuiltInChannel.INAPP_INBOX)
+        self.webhook = CustomChannel(
+            self, "Webhook", built_in=BuiltInChannel.WEBHOOK, webhook=WebhookOptions(url=webhook_url)
+        )
         self.runner = CampaignRunner(
             self,
             "Campaigns",

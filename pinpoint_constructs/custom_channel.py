@@ -8,31 +8,35 @@ reads per-endpoint results when the function answers them: ``{"Results": {endpoi
 "FAILURE", "Reason": ...}}}`` (nothing = all delivered). Every built-in answers them, one per endpoint, and one
 endpoint's failure never aborts the others.
 
-The function is the partner's (``handler``) or a built-in (``built_in``):
+The function is the partner's (``handler``) or a built-in (``built_in``, a :class:`BuiltInChannel`, with the
+options of that built-in, :mod:`pinpoint_constructs.custom_channel_options`):
 
-* ``WEBHOOK`` (``lambda_src/channel_webhook``): HTTPS POST of the payload to ``webhook_url``, signed with
-  HMAC-SHA256 over ``"<timestamp>.<body>"`` using a Secrets Manager secret (generated, customer-managed KMS key, or
-  yours): headers ``X-Pinpoint-Timestamp``, ``X-Pinpoint-Signature: sha256=<hex>`` and an ``Idempotency-Key`` that
-  is the same on every retry of a batch. 2xx delivered (the receiver may answer ``Results`` per endpoint),
-  ``retry_status_codes`` and network errors retried with full-jitter backoff (``Retry-After`` honoured up to the
-  cap) for ``max_attempts``, anything else (including 3xx: redirects are not followed) a failure.
-* ``CONNECT_VOICE`` (``lambda_src/channel_connect_voice``): Amazon Connect ``StartOutboundVoiceContact`` per
-  endpoint with an E.164 address, ``Data`` as the ``Message`` contact attribute, ``ClientToken`` derived from
-  application/campaign/treatment/endpoint (so a retry while the call is live returns the same contact instead of
-  dialling again; Connect keeps tokens 7 days but starts a new call once the first has ended, so the runner's send
-  ledger is what stops a late re-send), paced at ``calls_per_second`` per function instance (Connect's API limit is
-  2/s with bursts of 5: set ``reserved_concurrent_executions=1`` to make it a global rate).
-* ``INAPP_INBOX`` (``lambda_src/channel_inapp_inbox``): a DynamoDB table (created) the app reads on load:
-  ``pk`` user id (or endpoint id: ``inbox_key_type``), ``sk`` ``<ScheduledTime>#<CampaignId>#<TreatmentId>``,
-  TTL ``expires_at`` (``message_ttl``); conditional puts, so retries write nothing twice.
-  :meth:`grant_read_inbox` lets the app's backend read it.
-* ``CDP_WRITEBACK`` (``lambda_src/channel_cdp_writeback``): HTTPS POST of ``{"records": [...]}`` (one per
-  endpoint: ids, channel type, campaign ids, attributes, data; addresses only with ``include_addresses``) to
-  ``cdp_url`` with ``auth_header_name: <secret value>``; same retry policy as the webhook.
+* ``WEBHOOK`` (``lambda_src/channel_webhook``, :class:`WebhookOptions`): HTTPS POST of the payload to ``url``,
+  signed with HMAC-SHA256 over ``"<timestamp>.<body>"`` using a Secrets Manager secret (generated, customer-managed
+  KMS key, or yours): headers ``X-Pinpoint-Timestamp``, ``X-Pinpoint-Signature: sha256=<hex>`` and an
+  ``Idempotency-Key`` that is the same on every retry of a batch. 2xx delivered (the receiver may answer
+  ``Results`` per endpoint), ``retry_status_codes`` and network errors retried with full-jitter backoff
+  (``Retry-After`` honoured up to the cap) for ``max_attempts``, anything else (including 3xx: redirects are not
+  followed) a failure.
+* ``CONNECT_VOICE`` (``lambda_src/channel_connect_voice``, :class:`ConnectVoiceOptions`): Amazon Connect
+  ``StartOutboundVoiceContact`` per endpoint with an E.164 address, ``Data`` as the ``Message`` contact attribute,
+  ``ClientToken`` derived from application/campaign/treatment/endpoint (so a retry while the call is live returns
+  the same contact instead of dialling again; Connect keeps tokens 7 days but starts a new call once the first has
+  ended, so the runner's send ledger is what stops a late re-send), paced at ``calls_per_second`` per function
+  instance (Connect's API limit is 2/s with bursts of 5: set ``reserved_concurrent_executions=1`` to make it a
+  global rate).
+* ``INAPP_INBOX`` (``lambda_src/channel_inapp_inbox``, :class:`InAppInboxOptions`): a DynamoDB table (created) the
+  app reads on load: ``pk`` user id (or endpoint id: ``key_type``), ``sk``
+  ``<ScheduledTime>#<CampaignId>#<TreatmentId>``, TTL ``expires_at`` (``message_ttl``); conditional puts, so
+  retries write nothing twice. :meth:`grant_read_inbox` lets the app's backend read it.
+* ``CDP_WRITEBACK`` (``lambda_src/channel_cdp_writeback``, :class:`CdpWriteBackOptions`): HTTPS POST of
+  ``{"records": [...]}`` (one per endpoint: ids, channel type, campaign ids, attributes, data; addresses only with
+  ``include_addresses``) to ``url`` with ``auth_header_name: <secret value>``; same retry policy as the webhook.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from collections.abc import Sequence
@@ -46,24 +50,55 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBackSettings
+from pinpoint_runtime.campaigns.channels.connect_voice import ConnectVoiceSettings
+from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInboxSettings
+from pinpoint_runtime.campaigns.channels.webhook import WebhookSettings
+from pinpoint_runtime.campaigns.hooks.contract import KeyType
+from pinpoint_runtime.core.environment import FunctionSettings
 from pinpoint_runtime.phone import is_e164
 
 from .core import PropsValidation, PythonFunction, TableData, acknowledge, consolidate_props, secure_table
 from .core.acknowledgments import acknowledge_invoke_grant, nag_resource
+from .custom_channel_options import (
+    DEFAULT_RETRY_STATUS_CODES,
+    BuiltInChannel,
+    CdpWriteBackOptions,
+    ConnectVoiceOptions,
+    HttpsDeliveryOptions,
+    InAppInboxOptions,
+    WebhookOptions,
+)
 
-WEBHOOK = "WEBHOOK"
-CONNECT_VOICE = "CONNECT_VOICE"
-INAPP_INBOX = "INAPP_INBOX"
-CDP_WRITEBACK = "CDP_WRITEBACK"
-BUILT_INS = (WEBHOOK, CONNECT_VOICE, INAPP_INBOX, CDP_WRITEBACK)
-DEFAULT_RETRY_STATUS_CODES = (408, 425, 429, 500, 502, 503, 504)
 MAX_ENDPOINTS_PER_CALL = 50
-_FOLDERS = {
-    WEBHOOK: "channel_webhook",
-    CONNECT_VOICE: "channel_connect_voice",
-    INAPP_INBOX: "channel_inapp_inbox",
-    CDP_WRITEBACK: "channel_cdp_writeback",
+
+
+def _choice(enum_type: type[enum.StrEnum], value: Any) -> Any:
+    """``value`` as a member of ``enum_type``, or ``None`` when it is none."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        return None
+
+
+def _names(enum_type: type[enum.StrEnum]) -> str:
+    return ", ".join(member.value for member in enum_type)
+
+
+_OPTION_CLASSES: dict[BuiltInChannel, type] = {
+    BuiltInChannel.WEBHOOK: WebhookOptions,
+    BuiltInChannel.CONNECT_VOICE: ConnectVoiceOptions,
+    BuiltInChannel.INAPP_INBOX: InAppInboxOptions,
+    BuiltInChannel.CDP_WRITEBACK: CdpWriteBackOptions,
 }
+
+
+def _retry_codes(options: HttpsDeliveryOptions) -> Sequence[int]:
+    return DEFAULT_RETRY_STATUS_CODES if options.retry_status_codes is None else options.retry_status_codes
+
+
+def _is_https(url: str) -> bool:
+    return cdk.Token.is_unresolved(url) or url.lower().startswith("https://")
 
 
 class CustomChannel(Construct):
@@ -73,41 +108,27 @@ class CustomChannel(Construct):
       handler: the partner's channel: a Lambda function, or ``lambda_.Code`` (entry ``handler_entry``) built
         with the library's defaults. Exactly one of ``handler`` and ``built_in``.
       handler_entry: entry point of ``handler`` code. @default ``"index.handler"``.
-      built_in: ``"WEBHOOK"``, ``"CONNECT_VOICE"``, ``"INAPP_INBOX"`` or ``"CDP_WRITEBACK"``.
-      webhook_url: WEBHOOK: the ``https://`` receiver.
-      cdp_url: CDP_WRITEBACK: the ``https://`` endpoint records are POSTed to.
+      built_in: a :class:`BuiltInChannel` (see the module docstring); its options go in the prop of the same name.
+      webhook: WEBHOOK: :class:`WebhookOptions` (required: the ``url``).
+      connect_voice: CONNECT_VOICE: :class:`ConnectVoiceOptions` (required: instance, flow and caller id).
+      inapp_inbox: INAPP_INBOX: :class:`InAppInboxOptions`. @default ``InAppInboxOptions()``.
+      cdp_writeback: CDP_WRITEBACK: :class:`CdpWriteBackOptions` (required: the ``url``).
       secret_props: partial ``secretsmanager.SecretProps`` of the created secret (WEBHOOK: the signing secret,
         generated; CDP_WRITEBACK: the auth header value, generated as a placeholder: put the CDP's token).
         Conflicts with ``existing_secret_obj``.
       existing_secret_obj: your secret (WEBHOOK or CDP_WRITEBACK).
-      secret_json_field: read this field of a JSON secret instead of the whole string. @default whole string.
-      secret_cache_ttl: how long the function caches the secret (a rotated value is used within it).
-        @default 5 minutes.
-      auth_header_name: CDP_WRITEBACK: the header carrying the secret. @default ``"Authorization"``.
-      include_addresses: CDP_WRITEBACK: add each endpoint's ``Address`` to its record. @default False.
-      retry_status_codes: WEBHOOK/CDP_WRITEBACK: statuses retried (2xx is success, everything else a failure).
-        @default 408, 425, 429, 500, 502, 503, 504.
-      max_attempts: WEBHOOK/CDP_WRITEBACK: attempts per call, CONNECT_VOICE: attempts per throttled call.
-        @default 4.
-      request_timeout: WEBHOOK/CDP_WRITEBACK: per attempt. @default 5 seconds.
-      connect_instance_id / contact_flow_id: CONNECT_VOICE (ids, not ARNs): the instance and the outbound flow
-        (it reads ``$.Attributes.Message``).
-      source_phone_number: CONNECT_VOICE: E.164 caller id claimed in the instance. One of it or
-        ``connect_queue_id`` is required.
-      connect_queue_id: CONNECT_VOICE: the queue (its outbound caller id is used when no source number is given).
-      calls_per_second: CONNECT_VOICE: pacing per function instance. @default 1.
-      inbox_key_type: INAPP_INBOX: ``"USER_ID"`` (one message per user per campaign; endpoints without a user
-        fail) or ``"ENDPOINT_ID"``. @default USER_ID.
-      message_ttl: INAPP_INBOX: how long messages live. @default 30 days.
       table_props: INAPP_INBOX: partial ``dynamodb.TableProps`` of the inbox table.
       timeout: @default 60 s (CONNECT_VOICE: enough for 50 calls at ``calls_per_second``, at least 60 s).
       memory_size: MB. @default 256.
       reserved_concurrent_executions: @default none.
       function_props: partial ``lambda_.FunctionProps`` of the built-in or ``handler`` code function.
 
+    Options of a built-in other than ``built_in`` are an error, and every problem of one call is reported
+    together in one :class:`~pinpoint_constructs.PropsConflictError`.
+
     Attributes: ``function`` (the ``lambda_.IFunction`` the runner invokes), ``python_function`` (or ``None``),
-    ``built_in`` (or ``None``), ``inbox_table`` (or ``None``), ``secret`` (``secretsmanager.ISecret`` or
-    ``None``), ``secret_key`` (the created secret's ``kms.Key`` or ``None``).
+    ``built_in`` (a :class:`BuiltInChannel` or ``None``), ``inbox_table`` (or ``None``), ``secret``
+    (``secretsmanager.ISecret`` or ``None``), ``secret_key`` (the created secret's ``kms.Key`` or ``None``).
     """
 
     def __init__(
@@ -117,25 +138,13 @@ class CustomChannel(Construct):
         *,
         handler: lambda_.IFunction | lambda_.Code | None = None,
         handler_entry: str = "index.handler",
-        built_in: str | None = None,
-        webhook_url: str | None = None,
-        cdp_url: str | None = None,
+        built_in: BuiltInChannel | None = None,
+        webhook: WebhookOptions | None = None,
+        connect_voice: ConnectVoiceOptions | None = None,
+        inapp_inbox: InAppInboxOptions | None = None,
+        cdp_writeback: CdpWriteBackOptions | None = None,
         secret_props: secretsmanager.SecretProps | dict[str, Any] | None = None,
         existing_secret_obj: secretsmanager.ISecret | None = None,
-        secret_json_field: str | None = None,
-        secret_cache_ttl: cdk.Duration | None = None,
-        auth_header_name: str = "Authorization",
-        include_addresses: bool = False,
-        retry_status_codes: Sequence[int] | None = None,
-        max_attempts: int = 4,
-        request_timeout: cdk.Duration | None = None,
-        connect_instance_id: str | None = None,
-        contact_flow_id: str | None = None,
-        source_phone_number: str | None = None,
-        connect_queue_id: str | None = None,
-        calls_per_second: float = 1.0,
-        inbox_key_type: str = "USER_ID",
-        message_ttl: cdk.Duration | None = None,
         table_props: dynamodb.TableProps | dict[str, Any] | None = None,
         timeout: cdk.Duration | None = None,
         memory_size: int = 256,
@@ -143,98 +152,73 @@ class CustomChannel(Construct):
         function_props: lambda_.FunctionProps | dict[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        request_timeout = request_timeout or cdk.Duration.seconds(5)
-        retry_codes = list(DEFAULT_RETRY_STATUS_CODES if retry_status_codes is None else retry_status_codes)
-        https = built_in in (WEBHOOK, CDP_WRITEBACK)
+        kind: BuiltInChannel | None = _choice(BuiltInChannel, built_in) if built_in is not None else None
+        if kind == BuiltInChannel.INAPP_INBOX and inapp_inbox is None:
+            inapp_inbox = InAppInboxOptions()
+        options: dict[BuiltInChannel, Any] = {
+            BuiltInChannel.WEBHOOK: webhook,
+            BuiltInChannel.CONNECT_VOICE: connect_voice,
+            BuiltInChannel.INAPP_INBOX: inapp_inbox,
+            BuiltInChannel.CDP_WRITEBACK: cdp_writeback,
+        }
+        https: HttpsDeliveryOptions | None = webhook if kind == BuiltInChannel.WEBHOOK else None
+        if kind == BuiltInChannel.CDP_WRITEBACK:
+            https = cdp_writeback
+        connect = connect_voice if kind == BuiltInChannel.CONNECT_VOICE else None
+        inbox = inapp_inbox if kind == BuiltInChannel.INAPP_INBOX else None
         v = PropsValidation(type(self).__name__)
         v.require((handler is None) != (built_in is None), "Provide exactly one of handler or built_in.")
-        v.require(built_in is None or built_in in BUILT_INS, f"built_in must be one of {', '.join(BUILT_INS)}.")
+        v.require(built_in is None or kind is not None, f"built_in must be one of {_names(BuiltInChannel)}.")
         v.exclusive("secret_props", secret_props, "existing_secret_obj", existing_secret_obj)
         v.require(
-            https or (secret_props is None and existing_secret_obj is None and secret_json_field is None),
-            "secret_props/existing_secret_obj/secret_json_field apply only to WEBHOOK and CDP_WRITEBACK.",
+            kind in (BuiltInChannel.WEBHOOK, BuiltInChannel.CDP_WRITEBACK)
+            or (secret_props is None and existing_secret_obj is None),
+            "secret_props/existing_secret_obj apply only to WEBHOOK and CDP_WRITEBACK.",
         )
-        for name, url, kind in (("webhook_url", webhook_url, WEBHOOK), ("cdp_url", cdp_url, CDP_WRITEBACK)):
-            if built_in == kind:
-                v.require(url is not None, f"{kind} needs {name}.")
+        for other, given in options.items():
+            if other == kind:
                 v.require(
-                    url is None or cdk.Token.is_unresolved(url) or url.lower().startswith("https://"),
-                    f"{name} must be an https:// URL.",
+                    given is not None,
+                    f"{other.value} needs {other.options_prop}={_OPTION_CLASSES[other].__name__}(...).",
                 )
             else:
-                v.require(url is None, f"{name} applies only to {kind}.")
-        if https:
+                v.require(given is None, f"{other.options_prop} applies only to {other.value}.")
+        v.require(kind == BuiltInChannel.INAPP_INBOX or table_props is None, "table_props applies only to INAPP_INBOX.")
+        https_prop = kind.options_prop if kind is not None else ""
+        if https is not None:
+            self._validate_https(v, https_prop, https)
+        if connect is not None:
+            self._validate_connect(v, connect)
+        if inbox is not None:
             v.require(
-                all(100 <= int(c) <= 599 and not 200 <= int(c) < 300 for c in retry_codes),
-                "retry_status_codes must be non-2xx HTTP statuses.",
+                _choice(KeyType, inbox.key_type) is not None, f"inapp_inbox.key_type must be one of {_names(KeyType)}."
             )
             v.require(
-                request_timeout.to_seconds() >= 1 and request_timeout.to_seconds() <= 30,
-                "request_timeout must be between 1 and 30 seconds.",
+                inbox.message_ttl is None or inbox.message_ttl.to_seconds() >= 60,
+                "inapp_inbox.message_ttl must be at least 1 minute.",
             )
-        v.require(1 <= max_attempts <= 10, "max_attempts must be between 1 and 10.")
-        v.require(
-            secret_json_field is None or bool(re.fullmatch(r"\w{1,128}", secret_json_field)),
-            "secret_json_field must be letters, digits or '_'.",
-        )
-        v.require(
-            bool(re.fullmatch(r"[A-Za-z0-9-]{1,64}", auth_header_name)), "auth_header_name must be an HTTP header name."
-        )
-        v.require(
-            built_in == CDP_WRITEBACK or not include_addresses, "include_addresses applies only to CDP_WRITEBACK."
-        )
-        connect_props = (connect_instance_id, contact_flow_id, source_phone_number, connect_queue_id)
-        if built_in == CONNECT_VOICE:
-            v.require(
-                bool(connect_instance_id) and bool(contact_flow_id),
-                "CONNECT_VOICE needs connect_instance_id and contact_flow_id.",
-            )
-            v.require(
-                connect_instance_id is None
-                or cdk.Token.is_unresolved(connect_instance_id)
-                or not connect_instance_id.startswith("arn:"),
-                "connect_instance_id is the instance id, not its ARN.",
-            )
-            v.require(
-                bool(source_phone_number) or bool(connect_queue_id),
-                "CONNECT_VOICE needs source_phone_number or connect_queue_id (whose caller id is used).",
-            )
-            v.require(
-                source_phone_number is None
-                or cdk.Token.is_unresolved(source_phone_number)
-                or is_e164(source_phone_number),
-                "source_phone_number must be E.164 (e.g. +12065550100).",
-            )
-            v.require(0 < calls_per_second <= 100, "calls_per_second must be above 0 and at most 100.")
-        else:
-            v.require(
-                all(p is None for p in connect_props),
-                "connect_instance_id/contact_flow_id/source_phone_number/connect_queue_id apply only to CONNECT_VOICE.",
-            )
-        if built_in == INAPP_INBOX:
-            v.require(inbox_key_type in ("USER_ID", "ENDPOINT_ID"), "inbox_key_type must be USER_ID or ENDPOINT_ID.")
-            v.require(message_ttl is None or message_ttl.to_seconds() >= 60, "message_ttl must be at least 1 minute.")
-        else:
-            v.require(table_props is None and message_ttl is None, "table_props/message_ttl apply only to INAPP_INBOX.")
+        calls_per_second = connect.calls_per_second if connect is not None else 0
         if timeout is None:
             timeout = cdk.Duration.seconds(60)
-            if built_in == CONNECT_VOICE and calls_per_second > 0:
+            if calls_per_second > 0:
                 timeout = cdk.Duration.seconds(
                     min(900, max(60, math.ceil(MAX_ENDPOINTS_PER_CALL / calls_per_second) + 30))
                 )
         v.require(timeout.to_seconds() <= 900, "timeout must be at most 15 minutes.")
-        if https:
+        if https is not None:
+            request_timeout = https.request_timeout or cdk.Duration.seconds(5)
             v.require(
-                timeout.to_seconds() > request_timeout.to_seconds() + 1, "timeout must be longer than request_timeout."
+                timeout.to_seconds() > request_timeout.to_seconds() + 1,
+                f"timeout must be longer than {https_prop}.request_timeout.",
             )
-        if built_in == CONNECT_VOICE and calls_per_second > 0:
+        if calls_per_second > 0:
             v.require(
                 timeout.to_seconds() > MAX_ENDPOINTS_PER_CALL / calls_per_second,
-                f"timeout must exceed {MAX_ENDPOINTS_PER_CALL} calls at calls_per_second.",
+                f"timeout must exceed {MAX_ENDPOINTS_PER_CALL} calls at connect_voice.calls_per_second.",
             )
         v.raise_if_any()
 
-        self.built_in = built_in
+        self.built_in = kind
         self.python_function: PythonFunction | None = None
         self.inbox_table: dynamodb.Table | None = None
         self.secret: secretsmanager.ISecret | None = None
@@ -244,66 +228,62 @@ class CustomChannel(Construct):
             self.function: lambda_.IFunction = handler  # the partner's function object
             return
 
-        environment: dict[str, str] = {}
-        if https:
-            self.secret = existing_secret_obj or self._create_secret(built_in, secret_props)  # type: ignore[arg-type]
-            prefix = "SIGNING" if built_in == WEBHOOK else "AUTH"
-            environment.update(
-                {
-                    f"{prefix}_SECRET_ID": self.secret.secret_arn,
-                    "SECRET_CACHE_TTL_SECONDS": str(int((secret_cache_ttl or cdk.Duration.minutes(5)).to_seconds())),
-                    "RETRY_STATUS_CODES": ",".join(str(int(c)) for c in retry_codes),
-                    "MAX_ATTEMPTS": str(max_attempts),
-                    "REQUEST_TIMEOUT_SECONDS": str(int(request_timeout.to_seconds())),
-                }
-            )
-            if secret_json_field:
-                environment[f"{prefix}_SECRET_JSON_FIELD"] = secret_json_field
-            if built_in == WEBHOOK:
-                environment["WEBHOOK_URL"] = webhook_url  # type: ignore[assignment]
-            else:
-                environment.update(
-                    {
-                        "CDP_URL": cdp_url,
-                        "AUTH_HEADER_NAME": auth_header_name,  # type: ignore[dict-item]
-                        "INCLUDE_ADDRESSES": "true" if include_addresses else "false",
-                    }
+        settings: list[FunctionSettings] = []
+        if kind is not None and https is not None:
+            secret = existing_secret_obj or self._create_secret(kind, secret_props)
+            self.secret = secret
+            delivery: dict[str, Any] = {
+                "secret_id": secret.secret_arn,
+                "secret_cache_ttl_seconds": int((https.secret_cache_ttl or cdk.Duration.minutes(5)).to_seconds()),
+                "retry_status_codes": tuple(int(c) for c in _retry_codes(https)),
+                "max_attempts": https.max_attempts,
+                "request_timeout_seconds": int((https.request_timeout or cdk.Duration.seconds(5)).to_seconds()),
+                "secret_json_field": https.secret_json_field or None,
+            }
+            if isinstance(https, WebhookOptions):
+                settings.append(WebhookSettings(**delivery, url=https.url))
+            elif isinstance(https, CdpWriteBackOptions):
+                settings.append(
+                    CdpWriteBackSettings(
+                        **delivery,
+                        url=https.url,
+                        auth_header=https.auth_header_name,
+                        include_addresses=https.include_addresses,
+                    )
                 )
-        elif built_in == CONNECT_VOICE:
-            environment.update(
-                {
-                    "CONNECT_INSTANCE_ID": connect_instance_id,  # type: ignore[dict-item]
-                    "CONNECT_CONTACT_FLOW_ID": contact_flow_id,  # type: ignore[dict-item]
-                    "CALLS_PER_SECOND": repr(float(calls_per_second)),
-                    "MAX_ATTEMPTS": str(max_attempts),
-                }
+        elif connect is not None:
+            settings.append(
+                ConnectVoiceSettings(
+                    instance_id=connect.instance_id,
+                    contact_flow_id=connect.contact_flow_id,
+                    calls_per_second=float(connect.calls_per_second),
+                    max_attempts=connect.max_attempts,
+                    source_phone_number=connect.source_phone_number or None,
+                    queue_id=connect.queue_id or None,
+                )
             )
-            if source_phone_number:
-                environment["CONNECT_SOURCE_PHONE_NUMBER"] = source_phone_number
-            if connect_queue_id:
-                environment["CONNECT_QUEUE_ID"] = connect_queue_id
-        elif built_in == INAPP_INBOX:
+        elif inbox is not None:
             self.inbox_table = self._create_inbox_table(table_props)
-            environment.update(
-                {
-                    "INBOX_TABLE_NAME": self.inbox_table.table_name,
-                    "INBOX_KEY_TYPE": inbox_key_type,
-                    "INBOX_TTL_SECONDS": str(int((message_ttl or cdk.Duration.days(30)).to_seconds())),
-                }
+            settings.append(
+                InAppInboxSettings(
+                    table_name=self.inbox_table.table_name,
+                    key_type=KeyType(inbox.key_type),
+                    ttl_seconds=int((inbox.message_ttl or cdk.Duration.days(30)).to_seconds()),
+                )
             )
 
         source: dict[str, Any] = (
             {"code": handler, "handler": handler_entry, "service_name": "custom-channel-partner",
              "description": "The partner's custom channel (Pinpoint custom-channel contract)"}
-            if built_in is None
-            else {"function_folder": _FOLDERS[built_in],
-                  "service_name": f"custom-channel-{built_in.lower().replace('_', '-')}",
-                  "description": f"Custom channel (Pinpoint custom-channel contract): built-in {built_in}"}
+            if kind is None
+            else {"function_folder": kind.function_folder,
+                  "service_name": f"custom-channel-{kind.value.lower().replace('_', '-')}",
+                  "description": f"Custom channel (Pinpoint custom-channel contract): built-in {kind.value}"}
         )  # fmt: skip
         self.python_function = PythonFunction(
             self,
             "Function",
-            environment=environment,
+            settings=settings,
             timeout=timeout,
             memory_size=memory_size,
             reserved_concurrent_executions=reserved_concurrent_executions,
@@ -311,7 +291,53 @@ class CustomChannel(Construct):
             **source,
         )
         self.function = self.python_function.lambda_function
-        self._grant_built_in(built_in, connect_instance_id)
+        self._grant_built_in(connect.instance_id if connect is not None else None)
+
+    @staticmethod
+    def _validate_https(v: PropsValidation, name: str, options: HttpsDeliveryOptions) -> None:
+        url = getattr(options, "url", "")
+        v.require(bool(url) and _is_https(url), f"{name}.url must be an https:// URL.")
+        v.require(
+            all(100 <= int(c) <= 599 and not 200 <= int(c) < 300 for c in _retry_codes(options)),
+            f"{name}.retry_status_codes must be non-2xx HTTP statuses.",
+        )
+        request_timeout = (options.request_timeout or cdk.Duration.seconds(5)).to_seconds()
+        v.require(1 <= request_timeout <= 30, f"{name}.request_timeout must be between 1 and 30 seconds.")
+        v.require(1 <= options.max_attempts <= 10, f"{name}.max_attempts must be between 1 and 10.")
+        field = options.secret_json_field
+        v.require(
+            field is None or bool(re.fullmatch(r"\w{1,128}", field)),
+            f"{name}.secret_json_field must be letters, digits or '_'.",
+        )
+        if isinstance(options, CdpWriteBackOptions):
+            v.require(
+                bool(re.fullmatch(r"[A-Za-z0-9-]{1,64}", options.auth_header_name)),
+                "cdp_writeback.auth_header_name must be an HTTP header name.",
+            )
+
+    @staticmethod
+    def _validate_connect(v: PropsValidation, options: ConnectVoiceOptions) -> None:
+        instance, number = options.instance_id, options.source_phone_number
+        v.require(
+            bool(instance) and bool(options.contact_flow_id),
+            "connect_voice needs instance_id and contact_flow_id.",
+        )
+        v.require(
+            cdk.Token.is_unresolved(instance) or not instance.startswith("arn:"),
+            "connect_voice.instance_id is the instance id, not its ARN.",
+        )
+        v.require(
+            bool(number) or bool(options.queue_id),
+            "connect_voice needs source_phone_number or queue_id (whose caller id is used).",
+        )
+        v.require(
+            number is None or cdk.Token.is_unresolved(number) or is_e164(number),
+            "connect_voice.source_phone_number must be E.164 (e.g. +12065550100).",
+        )
+        v.require(
+            0 < options.calls_per_second <= 100, "connect_voice.calls_per_second must be above 0 and at most 100."
+        )
+        v.require(1 <= options.max_attempts <= 10, "connect_voice.max_attempts must be between 1 and 10.")
 
     # ----------------------------------------------------------------------------------------------- methods
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -324,22 +350,23 @@ class CustomChannel(Construct):
     def grant_read_inbox(self, grantee: iam.IGrantable) -> iam.Grant:
         """INAPP_INBOX: let ``grantee`` (the app's backend) read the inbox table."""
         if self.inbox_table is None:
-            raise ValueError("grant_read_inbox needs built_in='INAPP_INBOX'")
+            raise ValueError("grant_read_inbox needs built_in=BuiltInChannel.INAPP_INBOX")
         return self.inbox_table.grant_read_data(grantee)
 
     # ----------------------------------------------------------------------------------------------- parts
-    def _create_secret(self, built_in: str, secret_props: Any) -> secretsmanager.Secret:
+    def _create_secret(self, built_in: BuiltInChannel, secret_props: Any) -> secretsmanager.Secret:
+        webhook = built_in == BuiltInChannel.WEBHOOK
         self.secret_key = kms.Key(
             self,
             "SecretKey",
             enable_key_rotation=True,
-            description=f"Encrypts the {'signing' if built_in == WEBHOOK else 'auth'} secret of {self.node.path}",
+            description=f"Encrypts the {'signing' if webhook else 'auth'} secret of {self.node.path}",
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         description = (
             "HMAC-SHA256 signing key of the campaign webhook (share it with the receiver, which verifies "
             "X-Pinpoint-Signature)"
-            if built_in == WEBHOOK
+            if webhook
             else "Auth header value for the CDP write-back (replace the generated placeholder with the CDP's token)"
         )
         secret = secretsmanager.Secret(
@@ -378,13 +405,13 @@ class CustomChannel(Construct):
             table_props=table_props,
         )
 
-    def _grant_built_in(self, built_in: str | None, connect_instance_id: str | None) -> None:
+    def _grant_built_in(self, connect_instance_id: str | None) -> None:
         function = self.function
         if self.secret is not None:
             self.secret.grant_read(function)
         if self.inbox_table is not None:
             self.inbox_table.grant(function, "dynamodb:PutItem")
-        if built_in == CONNECT_VOICE:
+        if connect_instance_id is not None:
             contacts = cdk.Stack.of(self).format_arn(
                 service="connect", resource="instance", resource_name=f"{connect_instance_id}/contact/*"
             )

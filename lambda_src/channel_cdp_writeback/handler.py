@@ -1,5 +1,5 @@
 """Custom channel of ``CustomChannel``: HTTPS POST of per-endpoint records to a CDP with an auth header from
-Secrets Manager (:class:`pinpoint_runtime.campaigns.channels.builtins.CdpWriteBack`).
+Secrets Manager (:class:`pinpoint_runtime.campaigns.channels.cdp_writeback.CdpWriteBack`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
@@ -7,8 +7,7 @@ The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 the invocation times out; endpoints not attempted by then are failures with that reason. Logs carry counts per
 status only (no addresses, data or secrets).
 
-Environment: CDP_URL, AUTH_SECRET_ID, AUTH_SECRET_JSON_FIELD, AUTH_HEADER_NAME, INCLUDE_ADDRESSES,
-RETRY_STATUS_CODES, MAX_ATTEMPTS, REQUEST_TIMEOUT_SECONDS, SECRET_CACHE_TTL_SECONDS.
+Settings: :class:`pinpoint_runtime.campaigns.channels.cdp_writeback.CdpWriteBackSettings`.
 """
 
 from __future__ import annotations
@@ -17,11 +16,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, cdp_writeback_from_environment
+from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBack, CdpWriteBackSettings
+from pinpoint_runtime.campaigns.channels.contract import ChannelEntryPoint
 
+SETTINGS = (CdpWriteBackSettings,)
 SERVICE_NAME = "custom-channel-cdp-writeback"
 logger = Logger(service=SERVICE_NAME)
-entry_point = ChannelEntryPoint(cdp_writeback_from_environment, logger)
+entry_point = ChannelEntryPoint(CdpWriteBackSettings, CdpWriteBack.from_settings, logger)
 current, reset = entry_point.current, entry_point.reset  # tests change the environment between cases
 
 

@@ -1,5 +1,5 @@
 """Custom channel of ``CustomChannel``: one in-app inbox message per endpoint (or user) in DynamoDB, idempotent
-(:class:`pinpoint_runtime.campaigns.channels.builtins.InAppInbox`).
+(:class:`pinpoint_runtime.campaigns.channels.inapp_inbox.InAppInbox`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
@@ -7,7 +7,7 @@ The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 the invocation times out; endpoints not attempted by then are failures with that reason. Logs carry counts per
 status only (no addresses, data or secrets).
 
-Environment: INBOX_TABLE_NAME, INBOX_KEY_TYPE, INBOX_TTL_SECONDS.
+Settings: :class:`pinpoint_runtime.campaigns.channels.inapp_inbox.InAppInboxSettings`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, inapp_inbox_from_environment
+from pinpoint_runtime.campaigns.channels.contract import ChannelEntryPoint
+from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInbox, InAppInboxSettings
 
+SETTINGS = (InAppInboxSettings,)
 SERVICE_NAME = "custom-channel-inapp-inbox"
 logger = Logger(service=SERVICE_NAME)
-entry_point = ChannelEntryPoint(inapp_inbox_from_environment, logger)
+entry_point = ChannelEntryPoint(InAppInboxSettings, InAppInbox.from_settings, logger)
 current, reset = entry_point.current, entry_point.reset  # tests change the environment between cases
 
 

@@ -1,5 +1,5 @@
 """Custom channel of ``CustomChannel``: HTTPS POST of the Pinpoint custom-channel payload, HMAC-SHA256 signed
-with a Secrets Manager secret (:class:`pinpoint_runtime.campaigns.channels.builtins.WebhookChannel`).
+with a Secrets Manager secret (:class:`pinpoint_runtime.campaigns.channels.webhook.WebhookChannel`).
 
 The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 ``{"Results": {endpoint id: {"Status": "SUCCESS" | "FAILURE", "Reason": ...}}}``
@@ -7,8 +7,7 @@ The Pinpoint custom-channel payload in (at most 50 endpoints); the answer is
 the invocation times out; endpoints not attempted by then are failures with that reason. Logs carry counts per
 status only (no addresses, data or secrets).
 
-Environment: WEBHOOK_URL, SIGNING_SECRET_ID, SIGNING_SECRET_JSON_FIELD, RETRY_STATUS_CODES, MAX_ATTEMPTS,
-REQUEST_TIMEOUT_SECONDS, SECRET_CACHE_TTL_SECONDS.
+Settings: :class:`pinpoint_runtime.campaigns.channels.webhook.WebhookSettings`.
 """
 
 from __future__ import annotations
@@ -17,11 +16,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.channels.builtins import ChannelEntryPoint, webhook_from_environment
+from pinpoint_runtime.campaigns.channels.contract import ChannelEntryPoint
+from pinpoint_runtime.campaigns.channels.webhook import WebhookChannel, WebhookSettings
 
+SETTINGS = (WebhookSettings,)
 SERVICE_NAME = "custom-channel-webhook"
 logger = Logger(service=SERVICE_NAME)
-entry_point = ChannelEntryPoint(webhook_from_environment, logger)
+entry_point = ChannelEntryPoint(WebhookSettings, WebhookChannel.from_settings, logger)
 current, reset = entry_point.current, entry_point.reset  # tests change the environment between cases
 
 

@@ -1,11 +1,11 @@
 """Campaign hook (FILTER) of ``CampaignHookAttributes``: adds a DynamoDB item's values to each endpoint's
-``Attributes`` (:class:`pinpoint_runtime.campaigns.hooks.builtins.AttributeLookup`).
+``Attributes`` (:class:`pinpoint_runtime.campaigns.hooks.attribute_lookup.AttributeLookup`).
 
 The Pinpoint FILTER payload in (at most 50 endpoints), the map endpoint id -> endpoint out (it replaces the
 batch). Infrastructure errors raise, so the runner retries the hook (at most 3 attempts, 15 s budget) rather than
 sending un-processed endpoints. Logs carry counts only (no addresses, attributes or template text).
 
-Environment: LOOKUP_TABLE_NAME, LOOKUP_KEY_TYPE, LOOKUP_PARTITION_KEY, LOOKUP_ATTRIBUTE_NAMES, LOOKUP_DROP_MISSING.
+Settings: :class:`pinpoint_runtime.campaigns.hooks.attribute_lookup.AttributeLookupSettings`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.hooks.builtins import HookEntryPoint, attribute_lookup_from_environment
+from pinpoint_runtime.campaigns.hooks.attribute_lookup import AttributeLookup, AttributeLookupSettings
+from pinpoint_runtime.campaigns.hooks.contract import HookEntryPoint
 
+SETTINGS = (AttributeLookupSettings,)
 SERVICE_NAME = "campaign-hook-attribute-lookup"
 logger = Logger(service=SERVICE_NAME)
-entry_point = HookEntryPoint(attribute_lookup_from_environment, logger)
+entry_point = HookEntryPoint(AttributeLookupSettings, AttributeLookup.from_settings, logger)
 current, reset = entry_point.current, entry_point.reset  # tests change the environment between cases
 
 

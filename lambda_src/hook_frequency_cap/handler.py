@@ -1,12 +1,12 @@
 """Campaign hook (FILTER) of ``CampaignHookAttributes``: drops endpoints messaged ``CAP_MAX_MESSAGES`` times in
-the trailing window (:class:`pinpoint_runtime.campaigns.hooks.builtins.FrequencyCap`, whose docstring gives the
+the trailing window (:class:`pinpoint_runtime.campaigns.hooks.frequency_cap.FrequencyCap`, whose docstring gives the
 semantics).
 
 The Pinpoint FILTER payload in (at most 50 endpoints), the map endpoint id -> endpoint out (it replaces the
 batch). Infrastructure errors raise, so the runner retries the hook (at most 3 attempts, 15 s budget) rather than
 sending un-processed endpoints. Logs carry counts only (no addresses, attributes or template text).
 
-Environment: CAP_TABLE_NAME, CAP_MAX_MESSAGES, CAP_WINDOW_SECONDS, CAP_KEY_TYPE, CAP_PARTITION_KEY.
+Settings: :class:`pinpoint_runtime.campaigns.hooks.frequency_cap.FrequencyCapSettings`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.hooks.builtins import HookEntryPoint, frequency_cap_from_environment
+from pinpoint_runtime.campaigns.hooks.contract import HookEntryPoint
+from pinpoint_runtime.campaigns.hooks.frequency_cap import FrequencyCap, FrequencyCapSettings
 
+SETTINGS = (FrequencyCapSettings,)
 SERVICE_NAME = "campaign-hook-frequency-cap"
 logger = Logger(service=SERVICE_NAME)
-entry_point = HookEntryPoint(frequency_cap_from_environment, logger)
+entry_point = HookEntryPoint(FrequencyCapSettings, FrequencyCap.from_settings, logger)
 current, reset = entry_point.current, entry_point.reset  # tests change the environment between cases
 
 

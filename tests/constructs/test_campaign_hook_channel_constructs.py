@@ -17,6 +17,21 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import CampaignHookAttributes, CustomChannel, PropsConflictError, SecureBucket
+from pinpoint_constructs.campaign_hook_attributes import (
+    AttributeLookupOptions,
+    BuiltInHook,
+    ExternalTemplatesOptions,
+    FrequencyCapOptions,
+    KeyType,
+    OnMissingTemplate,
+)
+from pinpoint_constructs.custom_channel_options import (
+    BuiltInChannel,
+    CdpWriteBackOptions,
+    ConnectVoiceOptions,
+    InAppInboxOptions,
+    WebhookOptions,
+)
 from tests.conftest import ENV, new_app, new_stack, only
 
 ACCOUNT, REGION = ENV.account, ENV.region
@@ -31,7 +46,10 @@ def _runner_role(stack: cdk.Stack) -> iam.Role:
 
 def _hook_lookup(stack: cdk.Stack) -> dict[str, Any]:
     hook = CampaignHookAttributes(
-        stack, "Offers", built_in="ATTRIBUTE_LOOKUP", key_type="USER_ID", attribute_names=["Offer", "Tier"]
+        stack,
+        "Offers",
+        built_in=BuiltInHook.ATTRIBUTE_LOOKUP,
+        attribute_lookup=AttributeLookupOptions(key_type=KeyType.USER_ID, attribute_names=["Offer", "Tier"]),
     )
     role = _runner_role(stack)
     hook.grant_invoke(role)
@@ -54,10 +72,9 @@ def _hook_lookup_existing_cmk_table(stack: cdk.Stack) -> dict[str, Any]:
     hook = CampaignHookAttributes(
         stack,
         "Offers",
-        built_in="ATTRIBUTE_LOOKUP",
+        built_in=BuiltInHook.ATTRIBUTE_LOOKUP,
+        attribute_lookup=AttributeLookupOptions(partition_key="customerId", drop_missing=True),
         existing_table_obj=table,
-        table_partition_key="customerId",
-        drop_missing=True,
     )
     return {"hook": hook, "table": table, "key": key}
 
@@ -67,10 +84,8 @@ def _hook_templates_s3(stack: cdk.Stack) -> dict[str, Any]:
     hook = CampaignHookAttributes(
         stack,
         "Templates",
-        built_in="EXTERNAL_TEMPLATES",
-        template_bucket=bucket,
-        template_prefix="email/",
-        template_cache_ttl=cdk.Duration.minutes(1),
+        built_in=BuiltInHook.EXTERNAL_TEMPLATES,
+        external_templates=ExternalTemplatesOptions(bucket=bucket, prefix="email/", cache_ttl=cdk.Duration.minutes(1)),
     )
     return {"hook": hook, "bucket": bucket}
 
@@ -79,17 +94,22 @@ def _hook_templates_https(stack: cdk.Stack) -> dict[str, Any]:
     hook = CampaignHookAttributes(
         stack,
         "Templates",
-        built_in="EXTERNAL_TEMPLATES",
-        template_url="https://cms.example.com/templates",
-        template_key_pattern="{CampaignId}.json",
-        on_missing_template="DROP",
+        built_in=BuiltInHook.EXTERNAL_TEMPLATES,
+        external_templates=ExternalTemplatesOptions(
+            url="https://cms.example.com/templates",
+            key_pattern="{CampaignId}.json",
+            on_missing=OnMissingTemplate.DROP,
+        ),
     )
     return {"hook": hook}
 
 
 def _hook_frequency_cap(stack: cdk.Stack) -> dict[str, Any]:
     hook = CampaignHookAttributes(
-        stack, "Cap", built_in="FREQUENCY_CAP", max_messages=3, window=cdk.Duration.days(7), key_type="USER_ID"
+        stack,
+        "Cap",
+        built_in=BuiltInHook.FREQUENCY_CAP,
+        frequency_cap=FrequencyCapOptions(max_messages=3, window=cdk.Duration.days(7), key_type=KeyType.USER_ID),
     )
     return {"hook": hook}
 
@@ -110,10 +130,8 @@ def _channel_webhook(stack: cdk.Stack) -> dict[str, Any]:
     channel = CustomChannel(
         stack,
         "Webhook",
-        built_in="WEBHOOK",
-        webhook_url="https://hooks.example.com/pinpoint",
-        retry_status_codes=[429, 503],
-        max_attempts=5,
+        built_in=BuiltInChannel.WEBHOOK,
+        webhook=WebhookOptions(url="https://hooks.example.com/pinpoint", retry_status_codes=[429, 503], max_attempts=5),
     )
     role = _runner_role(stack)
     channel.grant_invoke(role)
@@ -125,10 +143,9 @@ def _channel_webhook_existing_secret(stack: cdk.Stack) -> dict[str, Any]:
     channel = CustomChannel(
         stack,
         "Webhook",
-        built_in="WEBHOOK",
-        webhook_url="https://hooks.example.com/p",
+        built_in=BuiltInChannel.WEBHOOK,
+        webhook=WebhookOptions(url="https://hooks.example.com/p", secret_json_field="key"),
         existing_secret_obj=secret,
-        secret_json_field="key",
     )
     return {"channel": channel}
 
@@ -137,17 +154,21 @@ def _channel_connect(stack: cdk.Stack) -> dict[str, Any]:
     channel = CustomChannel(
         stack,
         "Voice",
-        built_in="CONNECT_VOICE",
-        connect_instance_id=INSTANCE,
-        contact_flow_id="flow-1",
-        source_phone_number="+12065550100",
-        calls_per_second=0.5,
+        built_in=BuiltInChannel.CONNECT_VOICE,
+        connect_voice=ConnectVoiceOptions(
+            instance_id=INSTANCE, contact_flow_id="flow-1", source_phone_number="+12065550100", calls_per_second=0.5
+        ),
     )
     return {"channel": channel}
 
 
 def _channel_inbox(stack: cdk.Stack) -> dict[str, Any]:
-    channel = CustomChannel(stack, "Inbox", built_in="INAPP_INBOX", message_ttl=cdk.Duration.days(7))
+    channel = CustomChannel(
+        stack,
+        "Inbox",
+        built_in=BuiltInChannel.INAPP_INBOX,
+        inapp_inbox=InAppInboxOptions(message_ttl=cdk.Duration.days(7)),
+    )
     app_role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     channel.grant_read_inbox(app_role)
     return {"channel": channel, "app_role": app_role}
@@ -157,10 +178,10 @@ def _channel_cdp(stack: cdk.Stack) -> dict[str, Any]:
     channel = CustomChannel(
         stack,
         "Cdp",
-        built_in="CDP_WRITEBACK",
-        cdp_url="https://cdp.example.com/v1/events",
-        auth_header_name="X-Api-Key",
-        include_addresses=True,
+        built_in=BuiltInChannel.CDP_WRITEBACK,
+        cdp_writeback=CdpWriteBackOptions(
+            url="https://cdp.example.com/v1/events", auth_header_name="X-Api-Key", include_addresses=True
+        ),
     )
     return {"channel": channel}
 
@@ -416,26 +437,56 @@ def test_hook_props_problems_are_reported_together() -> None:
         CampaignHookAttributes(
             stack,
             "Bad",
-            built_in="EXTERNAL_TEMPLATES",
-            key_type="EMAIL",
-            template_url="http://cms.example.com",
-            template_key_pattern="{Campaign}.json",
-            max_messages=2,
-            attribute_names=["x"],
+            built_in=BuiltInHook.EXTERNAL_TEMPLATES,
+            external_templates=ExternalTemplatesOptions(
+                url="http://cms.example.com", key_pattern="{Campaign}.json", on_missing="SKIP"
+            ),
+            frequency_cap=FrequencyCapOptions(max_messages=2, window=cdk.Duration.hours(1)),
+            attribute_lookup=AttributeLookupOptions(attribute_names=["x"]),
             timeout=cdk.Duration.seconds(30),
         )
     assert error.value.problems == [
-        "key_type must be one of ENDPOINT_ID, USER_ID.",
-        "attribute_names/drop_missing apply only to ATTRIBUTE_LOOKUP.",
-        "template_url must be an https:// URL.",
-        "template_key_pattern has unknown placeholders: ['Campaign'].",
-        "max_messages/window apply only to FREQUENCY_CAP.",
+        "attribute_lookup applies only to ATTRIBUTE_LOOKUP.",
+        "frequency_cap applies only to FREQUENCY_CAP.",
+        "external_templates.url must be an https:// URL.",
+        "external_templates.key_pattern has unknown placeholders: ['Campaign'].",
+        "external_templates.on_missing must be one of FAIL, DROP.",
         "timeout must be 15 seconds or less (the runner's budget per hook call, as in Pinpoint).",
+    ]
+    with pytest.raises(PropsConflictError) as error:
+        CampaignHookAttributes(
+            stack,
+            "BadKey",
+            built_in=BuiltInHook.ATTRIBUTE_LOOKUP,
+            attribute_lookup=AttributeLookupOptions(key_type="EMAIL", partition_key="no spaces"),
+        )
+    assert error.value.problems == [
+        "attribute_lookup.key_type must be one of ENDPOINT_ID, USER_ID.",
+        "attribute_lookup.partition_key must be a DynamoDB attribute name.",
     ]
     with pytest.raises(PropsConflictError, match="exactly one of handler or built_in"):
         CampaignHookAttributes(stack, "Neither")
-    with pytest.raises(PropsConflictError, match="FREQUENCY_CAP needs max_messages"):
-        CampaignHookAttributes(stack, "Cap", built_in="FREQUENCY_CAP", window=cdk.Duration.hours(1))
+    with pytest.raises(PropsConflictError, match="built_in must be one of ATTRIBUTE_LOOKUP, EXTERNAL_TEMPLATES"):
+        CampaignHookAttributes(stack, "Unknown", built_in="LOOKUP")
+    with pytest.raises(PropsConflictError, match=r"FREQUENCY_CAP needs frequency_cap=FrequencyCapOptions"):
+        CampaignHookAttributes(stack, "Cap", built_in=BuiltInHook.FREQUENCY_CAP)
+    with pytest.raises(PropsConflictError) as error:
+        CampaignHookAttributes(
+            stack,
+            "CapZero",
+            built_in=BuiltInHook.FREQUENCY_CAP,
+            frequency_cap=FrequencyCapOptions(max_messages=0, window=cdk.Duration.millis(10)),
+        )
+    assert error.value.problems == [
+        "frequency_cap.max_messages must be 1 or more.",
+        "frequency_cap.window must be 1 s or more.",
+    ]
+    with pytest.raises(PropsConflictError, match="external_templates needs exactly one of bucket or url"):
+        CampaignHookAttributes(
+            stack, "NoSource", built_in=BuiltInHook.EXTERNAL_TEMPLATES, external_templates=ExternalTemplatesOptions()
+        )
+    with pytest.raises(PropsConflictError, match="EXTERNAL_TEMPLATES needs external_templates"):
+        CampaignHookAttributes(stack, "NoOptions", built_in=BuiltInHook.EXTERNAL_TEMPLATES)
 
 
 def test_channel_props_problems_are_reported_together() -> None:
@@ -445,48 +496,81 @@ def test_channel_props_problems_are_reported_together() -> None:
         CustomChannel(
             stack,
             "Bad",
-            built_in="CONNECT_VOICE",
-            connect_instance_id=f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/x",
-            source_phone_number="2065550100",
-            webhook_url="https://x.example.com",
+            built_in=BuiltInChannel.CONNECT_VOICE,
+            connect_voice=ConnectVoiceOptions(
+                instance_id=f"arn:aws:connect:{REGION}:{ACCOUNT}:instance/x",
+                contact_flow_id="",
+                source_phone_number="2065550100",
+                calls_per_second=0,
+            ),
+            webhook=WebhookOptions(url="https://x.example.com"),
             existing_secret_obj=secret,
             secret_props={},
-            calls_per_second=0,
-            message_ttl=cdk.Duration.days(1),
+            inapp_inbox=InAppInboxOptions(message_ttl=cdk.Duration.days(1)),
+            table_props={},
         )
     assert error.value.problems == [
         "Either provide secret_props or existing_secret_obj, but not both.",
-        "secret_props/existing_secret_obj/secret_json_field apply only to WEBHOOK and CDP_WRITEBACK.",
-        "webhook_url applies only to WEBHOOK.",
-        "CONNECT_VOICE needs connect_instance_id and contact_flow_id.",
-        "connect_instance_id is the instance id, not its ARN.",
-        "source_phone_number must be E.164 (e.g. +12065550100).",
-        "calls_per_second must be above 0 and at most 100.",
-        "table_props/message_ttl apply only to INAPP_INBOX.",
+        "secret_props/existing_secret_obj apply only to WEBHOOK and CDP_WRITEBACK.",
+        "webhook applies only to WEBHOOK.",
+        "inapp_inbox applies only to INAPP_INBOX.",
+        "table_props applies only to INAPP_INBOX.",
+        "connect_voice needs instance_id and contact_flow_id.",
+        "connect_voice.instance_id is the instance id, not its ARN.",
+        "connect_voice.source_phone_number must be E.164 (e.g. +12065550100).",
+        "connect_voice.calls_per_second must be above 0 and at most 100.",
     ]
     with pytest.raises(PropsConflictError) as error:
         CustomChannel(
             stack,
             "Hook",
-            built_in="WEBHOOK",
-            webhook_url="http://plain.example.com",
-            retry_status_codes=[200, 503],
-            request_timeout=cdk.Duration.seconds(60),
+            built_in=BuiltInChannel.WEBHOOK,
+            webhook=WebhookOptions(
+                url="http://plain.example.com",
+                retry_status_codes=[200, 503],
+                request_timeout=cdk.Duration.seconds(60),
+                secret_json_field="not a field",
+            ),
         )
-    assert "webhook_url must be an https:// URL." in error.value.problems
-    assert "retry_status_codes must be non-2xx HTTP statuses." in error.value.problems
-    assert "request_timeout must be between 1 and 30 seconds." in error.value.problems
+    assert "webhook.url must be an https:// URL." in error.value.problems
+    assert "webhook.retry_status_codes must be non-2xx HTTP statuses." in error.value.problems
+    assert "webhook.request_timeout must be between 1 and 30 seconds." in error.value.problems
+    assert "webhook.secret_json_field must be letters, digits or '_'." in error.value.problems
+    assert "timeout must be longer than webhook.request_timeout." in error.value.problems
     with pytest.raises(PropsConflictError, match="timeout must exceed 50 calls"):
         CustomChannel(
             stack,
             "Slow",
-            built_in="CONNECT_VOICE",
-            connect_instance_id=INSTANCE,
-            contact_flow_id="f",
-            connect_queue_id="q",
-            calls_per_second=0.1,
+            built_in=BuiltInChannel.CONNECT_VOICE,
+            connect_voice=ConnectVoiceOptions(
+                instance_id=INSTANCE, contact_flow_id="f", queue_id="q", calls_per_second=0.1
+            ),
             timeout=cdk.Duration.minutes(5),
         )
-    inbox = CustomChannel(stack, "Inbox", built_in="INAPP_INBOX")
+    with pytest.raises(PropsConflictError) as error:
+        CustomChannel(stack, "NoOptions", built_in=BuiltInChannel.CDP_WRITEBACK)
+    assert error.value.problems == ["CDP_WRITEBACK needs cdp_writeback=CdpWriteBackOptions(...)."]
+    with pytest.raises(PropsConflictError) as error:
+        CustomChannel(
+            stack,
+            "BadCdp",
+            built_in=BuiltInChannel.CDP_WRITEBACK,
+            cdp_writeback=CdpWriteBackOptions(url="https://cdp.example.com", auth_header_name="Bad Header"),
+        )
+    assert error.value.problems == ["cdp_writeback.auth_header_name must be an HTTP header name."]
+    with pytest.raises(PropsConflictError) as error:
+        CustomChannel(
+            stack,
+            "BadInbox",
+            built_in=BuiltInChannel.INAPP_INBOX,
+            inapp_inbox=InAppInboxOptions(key_type="EMAIL", message_ttl=cdk.Duration.seconds(5)),
+        )
+    assert error.value.problems == [
+        "inapp_inbox.key_type must be one of ENDPOINT_ID, USER_ID.",
+        "inapp_inbox.message_ttl must be at least 1 minute.",
+    ]
+    with pytest.raises(PropsConflictError, match="built_in must be one of WEBHOOK, CONNECT_VOICE"):
+        CustomChannel(stack, "Unknown", built_in="SMTP")
+    inbox = CustomChannel(stack, "Inbox", built_in=BuiltInChannel.INAPP_INBOX)
     assert only(Template.from_stack(stack).find_resources("AWS::DynamoDB::Table"))  # nothing else made a table
     assert inbox.secret is None
