@@ -38,10 +38,12 @@ from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from pinpoint_runtime.events.records import KIND_VALUES, SOURCES
+from pinpoint_runtime.events.event_types import KIND_VALUES, SOURCES
 from pinpoint_runtime.events.stream import EventStreamSettings
 
-from . import event_lake_schema as schema
+from . import event_lake_queries as lake_queries
+from . import event_lake_schema as lake_schema
+from . import event_lake_views as lake_views
 from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge, add_settings
 from .core.acknowledgments import acknowledge_invoke_grant, nag_arn
 from .core.secure_bucket import check_secure_bucket_props
@@ -192,7 +194,7 @@ class EventStreamToS3(Construct):
             ),
         )
         self.events_table = self._events_table()
-        self.views = {view.name: self._view(view) for view in schema.VIEWS}
+        self.views = {view.name: self._view(view) for view in lake_views.VIEWS}
 
         # --- normaliser + stream -----------------------------------------------------------------------------
         self.normalizer = PythonFunction(
@@ -233,7 +235,7 @@ class EventStreamToS3(Construct):
             ),
         )
         self.named_queries: dict[str, athena.CfnNamedQuery] = {}
-        for query in schema.NAMED_QUERIES:
+        for query in lake_queries.NAMED_QUERIES:
             named = athena.CfnNamedQuery(
                 self,
                 f"Query-{query.name}",
@@ -510,7 +512,7 @@ class EventStreamToS3(Construct):
         )
         if self.parquet:
             storage = glue.CfnTable.StorageDescriptorProperty(
-                columns=_columns(schema.EVENT_COLUMNS),
+                columns=_columns(lake_schema.EVENT_COLUMNS),
                 location=location,
                 input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
                 output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
@@ -520,7 +522,7 @@ class EventStreamToS3(Construct):
             )
         else:
             storage = glue.CfnTable.StorageDescriptorProperty(
-                columns=_columns(schema.EVENT_COLUMNS),
+                columns=_columns(lake_schema.EVENT_COLUMNS),
                 location=location,
                 input_format="org.apache.hadoop.mapred.TextInputFormat",
                 output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
@@ -538,7 +540,7 @@ class EventStreamToS3(Construct):
                 name=TABLE_NAME,
                 description="Every event of the lake in the Pinpoint event-stream record shape",
                 table_type="EXTERNAL_TABLE",
-                partition_keys=_columns(schema.PARTITION_KEYS),
+                partition_keys=_columns(lake_schema.PARTITION_KEYS),
                 parameters={
                     "classification": "parquet" if self.parquet else "json",
                     "projection.enabled": "true",
@@ -559,7 +561,7 @@ class EventStreamToS3(Construct):
         table.node.add_dependency(self.glue_database)
         return table
 
-    def _view(self, view: schema.EventView) -> glue.CfnTable:
+    def _view(self, view: lake_views.EventView) -> glue.CfnTable:
         table = glue.CfnTable(
             self,
             f"View-{view.name}",
@@ -569,9 +571,9 @@ class EventStreamToS3(Construct):
                 name=view.name,
                 description=view.description,
                 table_type="VIRTUAL_VIEW",
-                parameters=dict(schema.PRESTO_VIEW_PARAMETERS),
-                view_original_text=schema.presto_view_text(view, self.database_name),
-                view_expanded_text=schema.PRESTO_VIEW_EXPANDED_TEXT,
+                parameters=dict(lake_views.PRESTO_VIEW_PARAMETERS),
+                view_original_text=lake_views.presto_view_text(view, self.database_name),
+                view_expanded_text=lake_views.PRESTO_VIEW_EXPANDED_TEXT,
                 storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
                     columns=_columns(view.hive_columns()),
                     serde_info=glue.CfnTable.SerdeInfoProperty(),
