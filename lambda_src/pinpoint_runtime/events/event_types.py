@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 LIBRARY_SDK_NAME = "pinpoint-constructs"
 """``application.sdk.name`` that marks the library's own delivery events (source ``library``)."""
 
@@ -11,8 +13,30 @@ EVENT_VERSION = "3.1"
 UNKNOWN_EVENT_TYPE = "_unknown"
 """``event_type`` of records whose shape is not recognised (kind ``unknown``)."""
 
-SOURCES: tuple[str, ...] = ("sms", "ses", "app", "library", "unknown")
+
+class Source(StrEnum):
+    """Where a record came from: the ``source`` partition key (detected by the record's shape)."""
+
+    SMS = "sms"
+    """End User Messaging SMS v2 event records."""
+    SES = "ses"
+    """SES event-publishing records."""
+    APP = "app"
+    """Pinpoint-shaped records of applications and partners (``put_events``)."""
+    LIBRARY = "library"
+    """The library's own delivery events (``application.sdk.name == LIBRARY_SDK_NAME``)."""
+    UNKNOWN = "unknown"
+    """Records of an unrecognised shape, kept with the raw record."""
+
+
+SOURCES: tuple[str, ...] = tuple(source.value for source in Source)
 """Values of the ``source`` partition key."""
+
+CUSTOM_KIND = "custom"
+"""``kind`` of Pinpoint-shaped records whose event type is not registered in :data:`EVENT_KINDS`."""
+
+UNKNOWN_KIND = "unknown"
+"""``kind`` of records of source ``unknown``."""
 
 EVENT_KINDS: dict[str, str] = {
     "_email.send": "email_send",
@@ -42,12 +66,12 @@ EVENT_KINDS: dict[str, str] = {
 }
 """Registered Pinpoint event types and their ``kind`` partition value (an S3 path segment, ``^[a-z0-9_]+$``)."""
 
-KIND_VALUES: tuple[str, ...] = (*tuple(sorted(set(EVENT_KINDS.values()))), "custom", "unknown")
+KIND_VALUES: tuple[str, ...] = (*tuple(sorted(set(EVENT_KINDS.values()))), CUSTOM_KIND, UNKNOWN_KIND)
 """Every value of the ``kind`` partition key (the Glue partition-projection enum)."""
 
 
 def kind_for(event_type: str) -> str:
     """Return the registered kind of a Pinpoint event type, else ``"custom"``; never raises."""
     if not isinstance(event_type, str):
-        return "custom"
-    return EVENT_KINDS.get(event_type, "custom")
+        return CUSTOM_KIND
+    return EVENT_KINDS.get(event_type, CUSTOM_KIND)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pinpoint_runtime.events.event_types import EVENT_VERSION, LIBRARY_SDK_NAME
+from pinpoint_runtime.events.event_types import EVENT_VERSION, LIBRARY_SDK_NAME, Source
 from pinpoint_runtime.events.record_values import RecordContext, float_metrics, is_name, string_map, take_dict
 
 _STRUCT_FIELDS = ("application", "client", "device", "session", "client_context", "facets")
 
 
-def from_pinpoint(data: dict[str, Any], context: RecordContext) -> tuple[str, dict[str, Any]]:
+def from_pinpoint(data: dict[str, Any], context: RecordContext) -> tuple[Source, dict[str, Any]]:
     """Pass a Pinpoint-shaped record through, filling gaps and coercing maps to the Glue types."""
     record = data  # already a private copy made by _parse
     invalid: dict[str, str] = {}
@@ -29,7 +29,7 @@ def from_pinpoint(data: dict[str, Any], context: RecordContext) -> tuple[str, di
     _fill_missing(record, "arrival_timestamp", context.arrival_timestamp_ms)
     _fill_missing(record, "event_version", EVENT_VERSION)
     _fill_missing(record, "awsAccountId", context.account_id)
-    source = "library" if application["sdk"].get("name") == LIBRARY_SDK_NAME else "app"
+    source = Source.LIBRARY if application["sdk"].get("name") == LIBRARY_SDK_NAME else Source.APP
     return source, record
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pinpoint_runtime.events.event_time import to_epoch_ms
@@ -105,7 +105,12 @@ def event_problem(event: object) -> str | None:
     """
     if not isinstance(event, Mapping):
         return "Event must be an object"
-    checks = (_event_type_problem, _timestamp_problem, _string_fields_problem, _attributes_problem)
+    checks: tuple[Callable[[Mapping[str, Any]], str | None], ...] = (
+        _event_type_problem,
+        _timestamp_problem,
+        _string_fields_problem,
+        _attributes_problem,
+    )
     checks += (_metrics_problem, _key_count_problem, _session_problem)
     return next((problem for problem in (check(event) for check in checks) if problem is not None), None)
 

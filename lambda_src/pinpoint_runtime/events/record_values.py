@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from pinpoint_runtime.events.event_types import EVENT_VERSION, UNKNOWN_EVENT_TYPE
 
@@ -25,11 +25,13 @@ class RecordContext(NamedTuple):
     account_id: str
 
 
-def is_name(value: object) -> bool:
+def is_name(value: object) -> TypeGuard[str]:
+    """A non-blank string."""
     return isinstance(value, str) and value.strip() != ""
 
 
 def first_name(*values: object) -> str | None:
+    """The first of ``values`` that is a non-blank string, else None."""
     return next((value for value in values if is_name(value)), None)
 
 

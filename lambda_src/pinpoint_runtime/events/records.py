@@ -27,12 +27,13 @@ floats, and the JSON has no NaN or Infinity.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from pinpoint_runtime.core import strict_json
 from pinpoint_runtime.events.event_time import partition_date, to_epoch_ms
-from pinpoint_runtime.events.event_types import EVENT_VERSION, kind_for
+from pinpoint_runtime.events.event_types import EVENT_VERSION, UNKNOWN_KIND, Source, kind_for
 from pinpoint_runtime.events.pinpoint_records import from_pinpoint
 from pinpoint_runtime.events.record_values import RecordContext, first_name, is_name, unknown_record
 from pinpoint_runtime.events.ses_records import from_ses
@@ -73,14 +74,14 @@ class NormalizedEvent:
     """One Pinpoint event-stream record plus its Firehose dynamic-partitioning keys."""
 
     record: dict[str, Any]
-    source: str
+    source: Source
     kind: str
     dt: str
 
     @property
     def partition_keys(self) -> dict[str, str]:
         """The ``partitionKeys`` metadata a Firehose transformation returns for this record."""
-        return {"source": self.source, "kind": self.kind, "dt": self.dt}
+        return {"source": str(self.source), "kind": self.kind, "dt": self.dt}
 
 
 def normalize_record(
@@ -101,7 +102,7 @@ def normalize_record(
     data, raw_text = _parse(raw)
     context = RecordContext(arrival_timestamp_ms, application_id, account_id)
     source, record = _convert(data, raw_text, context)
-    kind = "unknown" if source == "unknown" else kind_for(record["event_type"])
+    kind = UNKNOWN_KIND if source == Source.UNKNOWN else kind_for(record["event_type"])
     dt = partition_date(record.get("event_timestamp"), arrival_timestamp_ms)
     return NormalizedEvent(record=record, source=source, kind=kind, dt=dt)
 
@@ -159,6 +160,7 @@ def _depth(value: object) -> int:
     """Nesting depth of a parsed JSON value, computed without recursion."""
     deepest = 0
     stack = [(value, 1)]
+    children: Iterable[object]
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
@@ -175,24 +177,24 @@ def _depth(value: object) -> int:
 # --------------------------------------------------------------------------------------------- dispatch
 
 
-def _convert(data: dict[str, Any], raw_text: str, context: RecordContext) -> tuple[str, dict[str, Any]]:
+def _convert(data: dict[str, Any], raw_text: str, context: RecordContext) -> tuple[Source, dict[str, Any]]:
     """Detect the source by shape and build the Pinpoint-shaped record."""
     if "event_type" in data:
         if not is_name(data["event_type"]):
-            return "unknown", unknown_record(raw_text, REASON_MISSING_EVENT_TYPE, context)
+            return Source.UNKNOWN, unknown_record(raw_text, REASON_MISSING_EVENT_TYPE, context)
         return from_pinpoint(data, context)
     ses_type = first_name(data.get("eventType"), data.get("notificationType"))
     if _is_ses_shape(data):
         if ses_type is None:
-            return "unknown", unknown_record(raw_text, REASON_MISSING_EVENT_TYPE, context)
-        return "ses", from_ses(data, ses_type, context)
+            return Source.UNKNOWN, unknown_record(raw_text, REASON_MISSING_EVENT_TYPE, context)
+        return Source.SES, from_ses(data, ses_type, context)
     if _is_sms_shape(data):
         if not is_name(data["eventType"]):
-            return "unknown", unknown_record(raw_text, REASON_MISSING_EVENT_TYPE, context)
-        return "sms", from_sms(data, context)
+            return Source.UNKNOWN, unknown_record(raw_text, REASON_MISSING_EVENT_TYPE, context)
+        return Source.SMS, from_sms(data, context)
     has_type_key = any(key in data for key in ("eventType", "notificationType"))
     reason = REASON_UNRECOGNISED_SOURCE if has_type_key else REASON_MISSING_EVENT_TYPE
-    return "unknown", unknown_record(raw_text, reason, context)
+    return Source.UNKNOWN, unknown_record(raw_text, reason, context)
 
 
 def _is_ses_shape(data: dict[str, Any]) -> bool:

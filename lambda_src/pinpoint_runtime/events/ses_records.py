@@ -79,7 +79,7 @@ def from_ses(data: dict[str, Any], ses_type: str, context: RecordContext) -> dic
 def _ses_bodies(data: dict[str, Any], mapping: _SesMapping | None) -> dict[str, dict[str, Any]]:
     """The event body keyed by its facet name; unlisted types keep every object-valued extra key."""
     if mapping is not None:
-        found = next((data[key] for key in mapping.body_keys if isinstance(data.get(key), dict)), {})
+        found: dict[str, Any] = next((data[key] for key in mapping.body_keys if isinstance(data.get(key), dict)), {})
         return {mapping.facet: found}
     return {
         snake_case(key): value

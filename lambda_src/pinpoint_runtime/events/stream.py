@@ -147,8 +147,12 @@ class EventStreamWriter:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.delivery_stream_name = name
-        self.application_id = application_id if application_id is not None else (settings and settings.application_id)
-        self.account_id = account_id if account_id is not None else ((settings and settings.account_id) or "")
+        if application_id is None and settings is not None:
+            application_id = settings.application_id
+        self.application_id = application_id
+        if account_id is None:
+            account_id = (settings.account_id if settings is not None else None) or ""
+        self.account_id = account_id
         self.max_attempts = max_attempts
         self._client = firehose_client
         self._sleep = sleep

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pinpoint_runtime.events.event_types import EVENT_KINDS, KIND_VALUES, kind_for
+from pinpoint_runtime.events.event_types import EVENT_KINDS, KIND_VALUES, SOURCES, Source, kind_for
 from tests.runtime.events.record_samples import (
     KIND_RE,
 )
@@ -67,3 +67,9 @@ def test_kind_for_never_raises_on_non_strings() -> None:
     assert kind_for(None) == "custom"  # type: ignore[arg-type]
     assert kind_for(["_email.send"]) == "custom"  # type: ignore[arg-type]
     assert set(EVENT_KINDS.values()) <= set(KIND_VALUES)
+
+
+def test_sources_are_the_source_enum_values() -> None:
+    assert SOURCES == ("sms", "ses", "app", "library", "unknown")
+    assert tuple(Source) == SOURCES
+    assert Source.LIBRARY == "library" and f"{Source.SES}/x" == "ses/x"
