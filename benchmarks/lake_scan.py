@@ -65,8 +65,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlglot
 
-from pinpoint_constructs import event_lake_schema as lake
-from pinpoint_runtime.events import records as event_records
+from pinpoint_constructs import event_lake_queries as lake_queries
+from pinpoint_constructs import event_lake_schema as lake_schema
+from pinpoint_constructs import event_lake_views as lake_views
+from pinpoint_runtime.events import event_time, event_types
+from pinpoint_runtime.events.records import normalize_record
 
 APP_ID = "0123456789abcdef0123456789abcdef"
 ACCOUNT = "111122223333"
@@ -74,7 +77,7 @@ CONFIGURATION_SET = "marketing-events"
 SENDER_NAME = "Example Shop"
 SENDER = "news@shop.example.com"
 ORIGINATION = "+12065550100"
-REPORT = next(q for q in lake.NAMED_QUERIES if q.name == "campaign_report_30_days")
+REPORT = next(q for q in lake_queries.NAMED_QUERIES if q.name == "campaign_report_30_days")
 REPORT_DAYS = 30
 DAY_MS = 86_400_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -143,8 +146,8 @@ class Generator:
 
     @staticmethod
     def _event(record: dict, source: str, arrival_ms: int, raw: dict | None) -> Event:
-        kind = event_records.kind_for(record["event_type"])
-        dt = event_records.partition_date(record["event_timestamp"], arrival_ms)
+        kind = event_types.kind_for(record["event_type"])
+        dt = event_time.partition_date(record["event_timestamp"], arrival_ms)
         return Event(record, source, kind, dt, raw, arrival_ms)
 
     # -- SES email -------------------------------------------------------------------------------------------
@@ -371,7 +374,7 @@ class Generator:
             "event_timestamp": event_ms,
             "arrival_timestamp": event_ms + self.rng.randrange(500, 5_000),
             "event_version": "3.1",
-            "application": {"app_id": APP_ID, "sdk": {"name": event_records.LIBRARY_SDK_NAME, "version": "1.0.0"}},
+            "application": {"app_id": APP_ID, "sdk": {"name": event_types.LIBRARY_SDK_NAME, "version": "1.0.0"}},
             "client": {"client_id": endpoint},
             "device": {"platform": {}},
             "session": {},
@@ -644,7 +647,7 @@ def verify(events: list[Event]) -> int:
     for event in events:
         if event.raw is None:
             continue
-        normalized = event_records.normalize_record(
+        normalized = normalize_record(
             event.raw, arrival_timestamp_ms=event.arrival_ms, application_id=APP_ID, account_id=ACCOUNT
         )
         got = (normalized.record, normalized.source, normalized.kind, normalized.dt)
@@ -684,7 +687,9 @@ def arrow_type(hive: tuple) -> pa.DataType:
     }[name]
 
 
-ARROW_SCHEMA = pa.schema([(name, arrow_type(lake.parse_hive_type(hive))) for name, hive in lake.EVENT_COLUMNS])
+ARROW_SCHEMA = pa.schema(
+    [(name, arrow_type(lake_schema.parse_hive_type(hive))) for name, hive in lake_schema.EVENT_COLUMNS]
+)
 DUCKDB_TYPES = {
     "string": "VARCHAR",
     "bigint": "BIGINT",
@@ -757,10 +762,10 @@ class Writer:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def report_views() -> list[lake.EventView]:
+def report_views() -> list[lake_views.EventView]:
     tree = sqlglot.parse_one(REPORT.sql, read="trino")
     names = {t.name for t in tree.find_all(sqlglot.exp.Table)}
-    return [lake.VIEWS_BY_NAME[n] for n in sorted(names) if n in lake.VIEWS_BY_NAME]
+    return [lake_views.VIEWS_BY_NAME[n] for n in sorted(names) if n in lake_views.VIEWS_BY_NAME]
 
 
 # Leaf columns (Parquet path_in_schema) the report needs: the views' WHERE reads event_type; the report reads
@@ -840,7 +845,7 @@ def connect(events_sql: str, threads: int) -> duckdb.DuckDBPyConnection:
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET threads = {threads}")
     con.execute(f"CREATE VIEW events AS {events_sql}")
-    for view in lake.VIEWS:
+    for view in lake_views.VIEWS:
         con.execute(f"CREATE VIEW {view.name} AS {to_duckdb(view.sql)}")
     return con
 
@@ -862,10 +867,10 @@ def report_on_parquet(root: Path, threads: int) -> tuple[list[tuple], float]:
 
 def report_on_json(root: Path, threads: int) -> tuple[list[tuple], float]:
     columns = {
-        ("awsAccountId" if name == "awsaccountid" else name): duckdb_type(lake.parse_hive_type(hive))
-        for name, hive in lake.EVENT_COLUMNS
+        ("awsAccountId" if name == "awsaccountid" else name): duckdb_type(lake_schema.parse_hive_type(hive))
+        for name, hive in lake_schema.EVENT_COLUMNS
     }
-    kinds = " ".join(f"WHEN '{t}' THEN '{k}'" for t, k in event_records.EVENT_KINDS.items())
+    kinds = " ".join(f"WHEN '{t}' THEN '{k}'" for t, k in event_types.EVENT_KINDS.items())
     glob = (root / "B_json" / "events" / "**" / "*.json").as_posix()
     # A naive lake has no partition keys: derive kind and dt from every record (and read every file).
     sql = (

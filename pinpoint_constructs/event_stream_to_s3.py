@@ -16,16 +16,20 @@ Sources (each method does all the wiring and IAM, with ``aws:SourceAccount``/``a
 Nothing is lost: records that are not JSON objects land under ``errors/processing-failed/``; records of an
 unknown shape or without an event type land in the ``source=unknown/kind=unknown`` partition with the raw
 record kept.
+
+The construct class is this module's one concern, at about 500 lines (its props validation, storage, stream and the
+source methods); the Glue catalogue and Athena resources are built by :mod:`~pinpoint_constructs.event_lake_catalog`
+and the destination on an existing SMS configuration set by :mod:`~pinpoint_constructs.event_lake_sms_destination`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
@@ -38,35 +42,39 @@ from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from pinpoint_runtime.events.records import KIND_VALUES, SOURCES
+from pinpoint_runtime.events.firehose_transformation import NormalizerSettings
 from pinpoint_runtime.events.stream import EventStreamSettings
 
-from . import event_lake_schema as schema
+from . import event_lake_catalog as catalog
+from . import event_lake_views as lake_views
 from .core import PropsValidation, PythonFunction, SecureBucket, acknowledge, add_settings
 from .core.acknowledgments import acknowledge_invoke_grant, nag_arn
 from .core.secure_bucket import check_secure_bucket_props
+from .event_lake_catalog import EVENTS_PREFIX, TABLE_NAME
+from .event_lake_sms_destination import existing_sms_event_destination
 
-EVENTS_PREFIX = "events/"
 ERRORS_PREFIX = "errors/"
-TABLE_NAME = "events"
-#: First day the ``dt`` partition projection covers (the normaliser never writes an earlier ``dt``).
-PARTITION_START_DATE = "2015-01-01"
 
 DEFAULT_SMS_EVENT_TYPES = ("ALL",)
-DEFAULT_SES_EVENT_TYPES = (
-    "send",
-    "reject",
-    "bounce",
-    "complaint",
-    "delivery",
-    "open",
-    "click",
-    "renderingFailure",
-    "deliveryDelay",
-    "subscription",
-)
-_JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
-_PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+class SesEventType(StrEnum):
+    """SES event types a configuration-set event destination can match (``MatchingEventTypes``)."""
+
+    SEND = "send"
+    REJECT = "reject"
+    BOUNCE = "bounce"
+    COMPLAINT = "complaint"
+    DELIVERY = "delivery"
+    OPEN = "open"
+    CLICK = "click"
+    RENDERING_FAILURE = "renderingFailure"
+    DELIVERY_DELAY = "deliveryDelay"
+    SUBSCRIPTION = "subscription"
+
+
+DEFAULT_SES_EVENT_TYPES: tuple[SesEventType, ...] = tuple(SesEventType)
+"""Every SES event type (the default of :meth:`EventStreamToS3.add_ses_configuration_set`)."""
 
 
 class EventStreamToS3(Construct):
@@ -180,7 +188,7 @@ class EventStreamToS3(Construct):
         self.athena_results_bucket = results.bucket
 
         # --- catalogue (before the stream: Parquet conversion reads the table) -------------------------------
-        self.database_name = _glue_name(cdk.Names.unique_id(self))
+        self.database_name = catalog.glue_name(cdk.Names.unique_id(self))
         self.table_name = TABLE_NAME
         self.glue_database = glue.CfnDatabase(
             self,
@@ -191,8 +199,17 @@ class EventStreamToS3(Construct):
                 description="pinpoint-constructs event lake (Pinpoint event-stream record shape)",
             ),
         )
-        self.events_table = self._events_table()
-        self.views = {view.name: self._view(view) for view in schema.VIEWS}
+        self.events_table = catalog.events_table(
+            self,
+            bucket=self.s3_bucket_interface,
+            database=self.glue_database,
+            database_name=self.database_name,
+            parquet=parquet,
+        )
+        self.views = {
+            view.name: catalog.view_table(self, view, database_name=self.database_name, events_table=self.events_table)
+            for view in lake_views.VIEWS
+        }
 
         # --- normaliser + stream -----------------------------------------------------------------------------
         self.normalizer = PythonFunction(
@@ -201,7 +218,7 @@ class EventStreamToS3(Construct):
             function_folder="event_stream_normalizer",
             service_name="event-stream-normalizer",
             description="Normalises event records into the Pinpoint event-stream shape for the event lake",
-            environment={"APPLICATION_ID": self.application_id},
+            settings=[NormalizerSettings(application_id=self.application_id)],
             timeout=cdk.Duration.minutes(2),
             function_props=normalizer_function_props,
         )
@@ -209,42 +226,16 @@ class EventStreamToS3(Construct):
 
         # --- Athena ------------------------------------------------------------------------------------------
         self.workgroup_name = cdk.Names.unique_resource_name(self, max_length=128, separator="-")
-        self.athena_workgroup = athena.CfnWorkGroup(
+        self.athena_workgroup = catalog.athena_workgroup(
             self,
-            "WorkGroup",
             name=self.workgroup_name,
-            description="Queries over the pinpoint-constructs event lake",
-            recursive_delete_option=True,
-            state="ENABLED",
-            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
-                enforce_work_group_configuration=True,
-                publish_cloud_watch_metrics_enabled=True,
-                bytes_scanned_cutoff_per_query=athena_bytes_scanned_cutoff,
-                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
-                    selected_engine_version="Athena engine version 3"
-                ),
-                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=self.athena_results_bucket.s3_url_for_object("athena/"),
-                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
-                        encryption_option="SSE_KMS" if encryption_key is not None else "SSE_S3",
-                        kms_key=encryption_key.key_arn if encryption_key is not None else None,
-                    ),
-                ),
-            ),
+            results_bucket=self.athena_results_bucket,
+            bytes_scanned_cutoff=athena_bytes_scanned_cutoff,
+            encryption_key=encryption_key,
         )
-        self.named_queries: dict[str, athena.CfnNamedQuery] = {}
-        for query in schema.NAMED_QUERIES:
-            named = athena.CfnNamedQuery(
-                self,
-                f"Query-{query.name}",
-                name=query.name,
-                description=query.description,
-                database=self.database_name,
-                query_string=query.sql,
-                work_group=self.workgroup_name,
-            )
-            named.node.add_dependency(self.athena_workgroup, self.glue_database)
-            self.named_queries[query.name] = named
+        self.named_queries = catalog.named_queries(
+            self, database=self.glue_database, database_name=self.database_name, workgroup=self.athena_workgroup
+        )
 
         cdk.CfnOutput(self, "DataBucketName", value=self.s3_bucket_interface.bucket_name)
         cdk.CfnOutput(self, "DeliveryStreamName", value=self.delivery_stream.delivery_stream_name)
@@ -302,7 +293,7 @@ class EventStreamToS3(Construct):
             )
             created.node.add_dependency(role)
         else:
-            created = _existing_sms_event_destination(scope, name, configuration_set_arn, destination, role)
+            created = existing_sms_event_destination(scope, name, configuration_set_arn, destination, role)
         self.sms_configuration_sets.append(created)
         return created
 
@@ -311,7 +302,7 @@ class EventStreamToS3(Construct):
         construct_id: str,
         *,
         existing_configuration_set_name: str | None = None,
-        matching_event_types: Sequence[str] = DEFAULT_SES_EVENT_TYPES,
+        matching_event_types: Sequence[SesEventType | str] = DEFAULT_SES_EVENT_TYPES,
         event_destination_name: str = "event-lake",
     ) -> ses.CfnConfigurationSetEventDestination:
         """Send SES events of a configuration set (new, or existing by name) into the lake.
@@ -344,7 +335,7 @@ class EventStreamToS3(Construct):
             event_destination=ses.CfnConfigurationSetEventDestination.EventDestinationProperty(
                 name=event_destination_name,
                 enabled=True,
-                matching_event_types=list(matching_event_types),
+                matching_event_types=[str(event_type) for event_type in matching_event_types],
                 kinesis_firehose_destination=ses.CfnConfigurationSetEventDestination.KinesisFirehoseDestinationProperty(
                     delivery_stream_arn=self.delivery_stream.delivery_stream_arn,
                     iam_role_arn=role.role_arn,
@@ -503,84 +494,6 @@ class EventStreamToS3(Construct):
                 applies_to="Resource::*",
             )
 
-    def _events_table(self) -> glue.CfnTable:
-        location = self.s3_bucket_interface.s3_url_for_object(EVENTS_PREFIX)
-        template = self.s3_bucket_interface.s3_url_for_object(
-            f"{EVENTS_PREFIX}source=${{source}}/kind=${{kind}}/dt=${{dt}}/"
-        )
-        if self.parquet:
-            storage = glue.CfnTable.StorageDescriptorProperty(
-                columns=_columns(schema.EVENT_COLUMNS),
-                location=location,
-                input_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                output_format="org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                serde_info=glue.CfnTable.SerdeInfoProperty(
-                    serialization_library=_PARQUET_SERDE, parameters={"serialization.format": "1"}
-                ),
-            )
-        else:
-            storage = glue.CfnTable.StorageDescriptorProperty(
-                columns=_columns(schema.EVENT_COLUMNS),
-                location=location,
-                input_format="org.apache.hadoop.mapred.TextInputFormat",
-                output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                serde_info=glue.CfnTable.SerdeInfoProperty(
-                    serialization_library=_JSON_SERDE,
-                    parameters={"ignore.malformed.json": "true", "case.insensitive": "true"},
-                ),
-            )
-        table = glue.CfnTable(
-            self,
-            "EventsTable",
-            catalog_id=cdk.Stack.of(self).account,
-            database_name=self.database_name,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=TABLE_NAME,
-                description="Every event of the lake in the Pinpoint event-stream record shape",
-                table_type="EXTERNAL_TABLE",
-                partition_keys=_columns(schema.PARTITION_KEYS),
-                parameters={
-                    "classification": "parquet" if self.parquet else "json",
-                    "projection.enabled": "true",
-                    "projection.source.type": "enum",
-                    "projection.source.values": ",".join(SOURCES),
-                    "projection.kind.type": "enum",
-                    "projection.kind.values": ",".join(KIND_VALUES),
-                    "projection.dt.type": "date",
-                    "projection.dt.format": "yyyy-MM-dd",
-                    "projection.dt.range": f"{PARTITION_START_DATE},NOW",
-                    "projection.dt.interval": "1",
-                    "projection.dt.interval.unit": "DAYS",
-                    "storage.location.template": template,
-                },
-                storage_descriptor=storage,
-            ),
-        )
-        table.node.add_dependency(self.glue_database)
-        return table
-
-    def _view(self, view: schema.EventView) -> glue.CfnTable:
-        table = glue.CfnTable(
-            self,
-            f"View-{view.name}",
-            catalog_id=cdk.Stack.of(self).account,
-            database_name=self.database_name,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=view.name,
-                description=view.description,
-                table_type="VIRTUAL_VIEW",
-                parameters=dict(schema.PRESTO_VIEW_PARAMETERS),
-                view_original_text=schema.presto_view_text(view, self.database_name),
-                view_expanded_text=schema.PRESTO_VIEW_EXPANDED_TEXT,
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    columns=_columns(view.hive_columns()),
-                    serde_info=glue.CfnTable.SerdeInfoProperty(),
-                ),
-            ),
-        )
-        table.node.add_dependency(self.events_table)
-        return table
-
     def _source_role(self, scope: Construct, service: str, source_arn: str) -> iam.Role:
         role = iam.Role(
             scope,
@@ -596,90 +509,3 @@ class EventStreamToS3(Construct):
         )
         self.delivery_stream.grant_put_records(role)
         return role
-
-
-def _existing_sms_event_destination(
-    scope: Construct, name: str, configuration_set_arn: str, destination: dict[str, Any], role: iam.Role
-) -> cr.AwsCustomResource:
-    parameters = {"ConfigurationSetName": name, **destination}
-    update = {
-        "ConfigurationSetName": name,
-        "EventDestinationName": destination["EventDestinationName"],
-        "MatchingEventTypes": destination["MatchingEventTypes"],
-        "KinesisFirehoseDestination": destination["KinesisFirehoseDestination"],
-        "Enabled": True,
-    }
-    physical_id = cr.PhysicalResourceId.of(f"{name}/{destination['EventDestinationName']}")
-    resource = cr.AwsCustomResource(
-        scope,
-        "EventDestination",
-        on_create=cr.AwsSdkCall(
-            service="PinpointSMSVoiceV2",
-            action="createEventDestination",
-            parameters=parameters,
-            physical_resource_id=physical_id,
-        ),
-        on_update=cr.AwsSdkCall(
-            service="PinpointSMSVoiceV2",
-            action="updateEventDestination",
-            parameters=update,
-            physical_resource_id=physical_id,
-        ),
-        on_delete=cr.AwsSdkCall(
-            service="PinpointSMSVoiceV2",
-            action="deleteEventDestination",
-            parameters={"ConfigurationSetName": name, "EventDestinationName": destination["EventDestinationName"]},
-            ignore_error_codes_matching="ResourceNotFoundException",
-        ),
-        policy=cr.AwsCustomResourcePolicy.from_statements(
-            [
-                iam.PolicyStatement(
-                    actions=[
-                        "sms-voice:CreateEventDestination",
-                        "sms-voice:UpdateEventDestination",
-                        "sms-voice:DeleteEventDestination",
-                    ],
-                    resources=[configuration_set_arn],
-                ),
-                iam.PolicyStatement(actions=["iam:PassRole"], resources=[role.role_arn]),
-            ]
-        ),
-        install_latest_aws_sdk=False,
-        log_group=logs.LogGroup(
-            scope,
-            "EventDestinationLogs",
-            retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        ),
-    )
-    resource.node.add_dependency(role)
-    _acknowledge_custom_resource_provider(scope)
-    return resource
-
-
-def _acknowledge_custom_resource_provider(scope: Construct) -> None:
-    """The AwsCustomResource provider function is a stack-level singleton owned by aws-cdk-lib."""
-    stack = cdk.Stack.of(scope)
-    provider = stack.node.try_find_child("AWS679f53fac002430cb0da5b7982bd2287")
-    if provider is None:
-        return
-    acknowledge(
-        provider,
-        "AwsSolutions-IAM4",
-        "aws-cdk-lib's AwsCustomResource provider uses AWSLambdaBasicExecutionRole for its own logs.",
-        applies_to="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-    )
-    acknowledge(
-        provider,
-        "AwsSolutions-L1",
-        "aws-cdk-lib pins the AwsCustomResource provider's Node.js runtime; it is updated with aws-cdk-lib.",
-    )
-
-
-def _columns(columns: Sequence[tuple[str, str]]) -> list[glue.CfnTable.ColumnProperty]:
-    return [glue.CfnTable.ColumnProperty(name=name, type=type_) for name, type_ in columns]
-
-
-def _glue_name(unique_id: str) -> str:
-    """Glue database names: lower case letters, digits and underscores."""
-    return re.sub(r"[^a-z0-9_]", "_", unique_id.lower())[:255]

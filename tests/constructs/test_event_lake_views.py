@@ -21,9 +21,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from pinpoint_constructs import event_lake_schema as lake
-from pinpoint_runtime.events import records as event_records
-from pinpoint_runtime.events.records import normalize_record
+from pinpoint_constructs import event_lake_queries as lake_queries
+from pinpoint_constructs import event_lake_schema as lake_schema
+from pinpoint_constructs import event_lake_views as lake_views
+from pinpoint_runtime.events import event_types
+from pinpoint_runtime.events.records import NormalizedEvent, normalize_record
 from tests.conftest import SAMPLE_EVENTS_DIR
 
 APP_ID = "lakeapp00000000000000000000000001"
@@ -64,7 +66,7 @@ _PRESTO_TO_DUCKDB = {
 
 
 def hive_to_duckdb(hive: tuple) -> str:
-    """Translate a parsed Hive type (``lake.parse_hive_type``) into a DuckDB type."""
+    """Translate a parsed Hive type (``lake_schema.parse_hive_type``) into a DuckDB type."""
     name = hive[0]
     if name == "array":
         return f"{hive_to_duckdb(hive[1])}[]"
@@ -114,13 +116,15 @@ def conform(value: Any, hive: tuple, path: str) -> Any:
     raise AssertionError(f"{path}: no conformance rule for Hive type {hive!r}")
 
 
-TABLE_COLUMNS = lake.EVENT_COLUMNS + lake.PARTITION_KEYS
-PARSED_COLUMNS = [(name, lake.parse_hive_type(hive)) for name, hive in TABLE_COLUMNS]
+TABLE_COLUMNS = lake_schema.EVENT_COLUMNS + lake_schema.PARTITION_KEYS
+PARSED_COLUMNS = [(name, lake_schema.parse_hive_type(hive)) for name, hive in TABLE_COLUMNS]
 
 
 def conform_record(record: dict) -> dict:
     lowered = {key.lower(): value for key, value in record.items()}
-    return {name: conform(lowered.get(name), hive, name) for name, hive in PARSED_COLUMNS[: len(lake.EVENT_COLUMNS)]}
+    return {
+        name: conform(lowered.get(name), hive, name) for name, hive in PARSED_COLUMNS[: len(lake_schema.EVENT_COLUMNS)]
+    }
 
 
 def to_duckdb(sql: str) -> str:
@@ -137,12 +141,12 @@ class Row:
     dt: str
 
 
-def from_normalized(event: event_records.NormalizedEvent, *, kind: str | None = None) -> Row:
+def from_normalized(event: NormalizedEvent, *, kind: str | None = None) -> Row:
     return Row(event.record, event.source, kind or event.kind, event.dt)
 
 
 def build_db(rows: list[Row], tmp_path: Path, name: str = "events") -> duckdb.DuckDBPyConnection:
-    """DuckDB with table ``events`` (Glue schema) holding ``rows`` and every view of ``lake.VIEWS``."""
+    """DuckDB with table ``events`` (Glue schema) holding ``rows`` and every view of ``lake_views.VIEWS``."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     types = {col: hive_to_duckdb(hive) for col, hive in PARSED_COLUMNS}
@@ -159,7 +163,7 @@ def build_db(rows: list[Row], tmp_path: Path, name: str = "events") -> duckdb.Du
             f"INSERT INTO events SELECT {column_list} FROM read_json(?, format = 'newline_delimited', columns = ?)",
             [str(path), types],
         )
-    for view in lake.VIEWS:
+    for view in lake_views.VIEWS:
         con.execute(f"CREATE VIEW {view.name} AS {to_duckdb(view.sql)}")
     return con
 
@@ -191,7 +195,7 @@ def assert_same_rows(actual: list[dict], expected: list[dict]) -> None:
     assert sorted(map(canonical, actual)) == sorted(map(canonical, expected))
 
 
-def message_tags(record: dict, view: lake.EventView) -> dict:
+def message_tags(record: dict, view: lake_views.EventView) -> dict:
     """Expected ``message_tags`` of a view row built from ``record``."""
     attributes = record.get("attributes") or {}
     if view.name.startswith("email_"):
@@ -421,7 +425,7 @@ class Case:
     event_ms: int
     expected: dict[str, list[dict]] = field(default_factory=dict)
     kind_override: str | None = None
-    normalized: event_records.NormalizedEvent | None = None
+    normalized: NormalizedEvent | None = None
 
     @property
     def arrival_ms(self) -> int:
@@ -664,9 +668,9 @@ def sms(
     if price is not None:
         raw["totalMessagePrice"] = price
         raw["totalCarrierFee"] = 0.003
-    event_type = event_records.normalize_record(
-        raw, arrival_timestamp_ms=event_ms, application_id=APP_ID, account_id=ACCOUNT
-    ).record["event_type"]
+    event_type = normalize_record(raw, arrival_timestamp_ms=event_ms, application_id=APP_ID, account_id=ACCOUNT).record[
+        "event_type"
+    ]
     view = {"_SMS.BUFFERED": "sms_buffered", "_SMS.SUCCESS": "sms_success", "_SMS.FAILURE": "sms_failure"}[event_type]
     case = Case(raw, event_ms)
     case.expected[view] = [
@@ -698,7 +702,7 @@ def sms(
 
 
 def pinpoint_event(event_type: str, event_ms: int, endpoint: str, attributes: dict, *, library: bool = False) -> dict:
-    sdk = {"name": event_records.LIBRARY_SDK_NAME, "version": "1.0.0"} if library else {}
+    sdk = {"name": event_types.LIBRARY_SDK_NAME, "version": "1.0.0"} if library else {}
     return {
         "event_type": event_type,
         "event_timestamp": event_ms,
@@ -1012,7 +1016,7 @@ EXPECTED_VIEWS = {
 
 
 def test_glue_columns_match_the_record_contract():
-    names = [name for name, _ in lake.EVENT_COLUMNS]
+    names = [name for name, _ in lake_schema.EVENT_COLUMNS]
     assert names == [
         "event_type",
         "event_timestamp",
@@ -1028,12 +1032,12 @@ def test_glue_columns_match_the_record_contract():
         "awsaccountid",
         "facets",
     ]
-    types = dict(lake.EVENT_COLUMNS)
+    types = dict(lake_schema.EVENT_COLUMNS)
     assert types["attributes"] == "map<string,string>"
     assert types["metrics"] == "map<string,double>"
     assert types["session"] == "struct<session_id:string,start_timestamp:bigint,stop_timestamp:bigint>"
-    assert lake.PARTITION_KEYS == [("source", "string"), ("kind", "string"), ("dt", "string")]
-    mail_event = dict(dict(dict(lake.parse_hive_type(types["facets"])[1])["email_channel"][1])["mail_event"][1])
+    assert lake_schema.PARTITION_KEYS == [("source", "string"), ("kind", "string"), ("dt", "string")]
+    mail_event = dict(dict(dict(lake_schema.parse_hive_type(types["facets"])[1])["email_channel"][1])["mail_event"][1])
     assert list(mail_event) == [
         "mail",
         "send",
@@ -1051,32 +1055,32 @@ def test_glue_columns_match_the_record_contract():
         "struct",
         (("from", ("string",)), ("to", ("array", ("string",))), ("subject", ("string",))),
     )
-    assert all("`" not in hive for _, hive in lake.EVENT_COLUMNS)
+    assert all("`" not in hive for _, hive in lake_schema.EVENT_COLUMNS)
 
 
 def test_parse_hive_type():
-    assert lake.parse_hive_type("map<string,array<string>>") == ("map", ("string",), ("array", ("string",)))
-    assert lake.parse_hive_type("struct<a:bigint, b:decimal(10,2)>") == (
+    assert lake_schema.parse_hive_type("map<string,array<string>>") == ("map", ("string",), ("array", ("string",)))
+    assert lake_schema.parse_hive_type("struct<a:bigint, b:decimal(10,2)>") == (
         "struct",
         (("a", ("bigint",)), ("b", ("decimal", 10, 2))),
     )
     for bad in ("struct<a:string", "map<string>", "strin", "array<string>>"):
         with pytest.raises(ValueError):
-            lake.parse_hive_type(bad)
+            lake_schema.parse_hive_type(bad)
 
 
 def test_the_views_are_the_events_db_views():
-    assert {view.name: view.event_type for view in lake.VIEWS} == EXPECTED_VIEWS
-    assert list(lake.VIEWS_BY_NAME) == [view.name for view in lake.VIEWS]
+    assert {view.name: view.event_type for view in lake_views.VIEWS} == EXPECTED_VIEWS
+    assert list(lake_views.VIEWS_BY_NAME) == [view.name for view in lake_views.VIEWS]
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_view_kind_is_the_normalizers_kind(view):
-    assert event_records.kind_for(view.event_type) == view.kind
-    assert view.kind in event_records.KIND_VALUES
+    assert event_types.kind_for(view.event_type) == view.kind
+    assert view.kind in event_types.KIND_VALUES
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_view_columns_mirror_the_events_db(view):
     names = view.column_names
     assert len(names) == len(set(names))
@@ -1093,7 +1097,7 @@ def test_view_columns_mirror_the_events_db(view):
     assert "all_events" not in view.sql and "ingest_timestamp" not in view.sql
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_every_view_column_is_cast_to_its_declared_type(view):
     select = sqlglot.parse_one(view.sql, read="trino")
     assert isinstance(select, exp.Select)
@@ -1116,7 +1120,7 @@ def _reads_events(select: exp.Select) -> bool:
     return from_ is not None and isinstance(from_.this, exp.Table) and from_.this.name == "events"
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_every_view_filters_on_the_kind_partition_and_the_event_type(view):
     tree = sqlglot.parse_one(view.sql, read="trino")
     tables = [t.name for t in tree.find_all(exp.Table)]
@@ -1133,9 +1137,9 @@ def test_every_view_filters_on_the_kind_partition_and_the_event_type(view):
     assert not list(where.find_all(exp.Or))
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_presto_view_text_round_trips(view):
-    text = lake.presto_view_text(view, "pinpoint_events")
+    text = lake_views.presto_view_text(view, "pinpoint_events")
     assert text.startswith("/* Presto View: ") and text.endswith(" */")
     payload = json.loads(base64.b64decode(text[len("/* Presto View: ") : -len(" */")]))
     assert payload == {
@@ -1144,36 +1148,36 @@ def test_presto_view_text_round_trips(view):
         "schema": "pinpoint_events",
         "columns": [{"name": n, "type": t} for n, t in view.columns],
     }
-    other = json.loads(base64.b64decode(lake.presto_view_text(view, "db2", catalog="cat")[16:-3]))
+    other = json.loads(base64.b64decode(lake_views.presto_view_text(view, "db2", catalog="cat")[16:-3]))
     assert (other["catalog"], other["schema"]) == ("cat", "db2")
     with pytest.raises(ValueError):
-        lake.presto_view_text(view, "${Token[TOKEN.123]}")
-    assert lake.PRESTO_VIEW_EXPANDED_TEXT == "/* Presto View */"
-    assert lake.PRESTO_VIEW_PARAMETERS == {"presto_view": "true", "comment": "Presto View"}
+        lake_views.presto_view_text(view, "${Token[TOKEN.123]}")
+    assert lake_views.PRESTO_VIEW_EXPANDED_TEXT == "/* Presto View */"
+    assert lake_views.PRESTO_VIEW_PARAMETERS == {"presto_view": "true", "comment": "Presto View"}
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_every_declared_presto_type_maps_to_a_hive_type(view):
     for (name, hive), (_, presto) in zip(view.hive_columns(), view.columns, strict=False):
-        lake.parse_hive_type(hive)  # a valid Hive type string
-        assert hive == lake.hive_type(presto)
+        lake_schema.parse_hive_type(hive)  # a valid Hive type string
+        assert hive == lake_schema.hive_type(presto)
         assert name
 
 
 def test_hive_type_mapping():
-    assert lake.hive_type("varchar") == "string"
-    assert lake.hive_type("bigint") == "bigint"
-    assert lake.hive_type("double") == "double"
-    assert lake.hive_type("boolean") == "boolean"
-    assert lake.hive_type("timestamp(3)") == "timestamp"
-    assert lake.hive_type("array(varchar)") == "array<string>"
-    assert lake.hive_type("map(varchar,varchar)") == "map<string,string>"
-    assert lake.hive_type("map(varchar, array(bigint))") == "map<string,array<bigint>>"
-    assert lake.hive_type("row(a varchar, b map(varchar,double))") == "struct<a:string,b:map<string,double>>"
-    assert lake.hive_type("integer") == "int"
-    assert lake.hive_type("decimal(10,2)") == "decimal(10,2)"
+    assert lake_schema.hive_type("varchar") == "string"
+    assert lake_schema.hive_type("bigint") == "bigint"
+    assert lake_schema.hive_type("double") == "double"
+    assert lake_schema.hive_type("boolean") == "boolean"
+    assert lake_schema.hive_type("timestamp(3)") == "timestamp"
+    assert lake_schema.hive_type("array(varchar)") == "array<string>"
+    assert lake_schema.hive_type("map(varchar,varchar)") == "map<string,string>"
+    assert lake_schema.hive_type("map(varchar, array(bigint))") == "map<string,array<bigint>>"
+    assert lake_schema.hive_type("row(a varchar, b map(varchar,double))") == "struct<a:string,b:map<string,double>>"
+    assert lake_schema.hive_type("integer") == "int"
+    assert lake_schema.hive_type("decimal(10,2)") == "decimal(10,2)"
     with pytest.raises(ValueError):
-        lake.hive_type("hyperloglog")
+        lake_schema.hive_type("hyperloglog")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1188,7 +1192,7 @@ def test_normalized_records_fit_the_glue_schema(samples, cases):
         assert conformed["event_type"] == row.record["event_type"]
         assert conformed["awsaccountid"] == row.record["awsAccountId"]
     kinds = Counter(row.kind for row in rows)
-    assert {view.kind for view in lake.VIEWS} <= set(kinds)  # every view has data
+    assert {view.kind for view in lake_views.VIEWS} <= set(kinds)  # every view has data
 
 
 def test_conform_rejects_values_of_the_wrong_type():
@@ -1204,13 +1208,13 @@ def test_conform_rejects_values_of_the_wrong_type():
 # --------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_transpiled_view_has_the_declared_columns_and_types(view, sample_db):
     described = sample_db.execute(f"DESCRIBE {view.name}").fetchall()
     assert [(row[0], row[1]) for row in described] == [(n, _PRESTO_TO_DUCKDB[t]) for n, t in view.columns]
 
 
-def _expected_with_tags(view: lake.EventView, expected: list[dict], records: list[dict]) -> list[dict]:
+def _expected_with_tags(view: lake_views.EventView, expected: list[dict], records: list[dict]) -> list[dict]:
     """Complete expected rows with ``message_tags`` from the record with the same event_timestamp."""
     rows = []
     for row in expected:
@@ -1221,7 +1225,7 @@ def _expected_with_tags(view: lake.EventView, expected: list[dict], records: lis
     return rows
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_view_rows_for_the_aws_samples(view, sample_db, samples):
     actual = query(sample_db, f"SELECT * FROM {view.name}")
     records = [row.record for row in samples if row.record["event_type"] == view.event_type]
@@ -1237,7 +1241,7 @@ def test_sample_message_tags_hold_the_contract_attributes(sample_db):
     assert "endpoint" not in campaign and campaign["campaign_send_status"] == "SUCCESS"
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_view_rows_for_generated_events(view, generated_db, cases):
     actual = query(generated_db, f"SELECT * FROM {view.name}")
     expected: list[dict] = []
@@ -1265,7 +1269,7 @@ def test_generated_rows_spot_checks(generated_db):
     assert [row["p"] for row in prices] == [645.0, 645.0]
 
 
-@pytest.mark.parametrize("view", lake.VIEWS, ids=lambda v: v.name)
+@pytest.mark.parametrize("view", lake_views.VIEWS, ids=lambda v: v.name)
 def test_view_returns_only_its_event_type(view, samples, cases, tmp_path):
     rows = samples + [case.row() for case in cases]
     # every other event type, written into this view's partition: the event_type filter must drop them all
@@ -1296,18 +1300,18 @@ def test_record_in_the_wrong_kind_partition_is_not_returned(generated_db):
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _named(name: str) -> lake.NamedQuery:
-    return next(q for q in lake.NAMED_QUERIES if q.name == name)
+def _named(name: str) -> lake_queries.NamedQuery:
+    return next(q for q in lake_queries.NAMED_QUERIES if q.name == name)
 
 
 def test_named_queries_are_defined():
-    assert [q.name for q in lake.NAMED_QUERIES] == ["campaign_report_30_days", "emails_received_by_address"]
-    for named in lake.NAMED_QUERIES:
+    assert [q.name for q in lake_queries.NAMED_QUERIES] == ["campaign_report_30_days", "emails_received_by_address"]
+    for named in lake_queries.NAMED_QUERIES:
         name, description, sql = named  # a (name, description, sql) tuple
         assert name == named.name == named[0] and description and sql == named.sql
 
 
-@pytest.mark.parametrize("named", lake.NAMED_QUERIES, ids=lambda q: q.name)
+@pytest.mark.parametrize("named", lake_queries.NAMED_QUERIES, ids=lambda q: q.name)
 def test_named_queries_prune_partitions(named):
     tree = sqlglot.parse_one(named.sql, read="trino")
     ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
@@ -1318,7 +1322,7 @@ def test_named_queries_prune_partitions(named):
         if from_ is None or not isinstance(from_.this, exp.Table) or from_.this.name in ctes:
             continue
         readers += 1
-        assert from_.this.name in lake.VIEWS_BY_NAME  # reads a view (which filters kind=...)
+        assert from_.this.name in lake_views.VIEWS_BY_NAME  # reads a view (which filters kind=...)
         where = select.args["where"].sql("trino")
         assert f"dt >= DATE_FORMAT(CURRENT_DATE - INTERVAL '{days}' DAY, '%Y-%m-%d')" in where
     assert readers >= 2

@@ -15,9 +15,11 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import EventStreamToS3, PropsConflictError
-from pinpoint_constructs import event_lake_schema as schema
+from pinpoint_constructs import event_lake_queries as lake_queries
+from pinpoint_constructs import event_lake_schema as lake_schema
+from pinpoint_constructs import event_lake_views as lake_views
 from pinpoint_constructs.core import PythonFunction
-from pinpoint_runtime.events.records import KIND_VALUES, SOURCES
+from pinpoint_runtime.events.event_types import KIND_VALUES, SOURCES
 from tests.conftest import ENV, new_app, only
 
 ACCOUNT, REGION = ENV.account, ENV.region
@@ -27,9 +29,15 @@ def _default(stack: cdk.Stack) -> EventStreamToS3:
     lake = EventStreamToS3(stack, "Lake")
     lake.add_sms_configuration_set("Sms")
     lake.add_ses_configuration_set("Ses")
-    # any Lambda function stands in for the partner's producer; the library's own function type is the handiest
+    # a partner's producer: its own code on the library's function type (a library function folder would be checked
+    # against that function's settings contract)
     producer = PythonFunction(
-        stack, "Producer", function_folder="event_stream_normalizer", service_name="producer", description="producer"
+        stack,
+        "Producer",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        handler="index.handler",
+        service_name="producer",
+        description="producer",
     ).lambda_function
     lake.add_producer(producer)
     return lake
@@ -149,15 +157,15 @@ def test_glue_table_uses_partition_projection_with_the_runtime_enums(built) -> N
     }
     storage = table_input["StorageDescriptor"]
     assert storage["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
-    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(schema.EVENT_COLUMNS)
+    assert [(c["Name"], c["Type"]) for c in storage["Columns"]] == list(lake_schema.EVENT_COLUMNS)
 
 
 def test_one_glue_view_per_event_type_with_decodable_presto_text(built) -> None:
     stack, lake, template = built["Default"]
     tables = template.find_resources("AWS::Glue::Table")
-    assert set(lake.views) == {view.name for view in schema.VIEWS}
+    assert set(lake.views) == {view.name for view in lake_views.VIEWS}
     assert len(lake.views) >= 15
-    for view in schema.VIEWS:
+    for view in lake_views.VIEWS:
         table_input = tables[stack.get_logical_id(lake.views[view.name])]["Properties"]["TableInput"]
         assert table_input["TableType"] == "VIRTUAL_VIEW"
         assert table_input["Parameters"] == {"presto_view": "true", "comment": "Presto View"}
@@ -184,7 +192,9 @@ def test_athena_workgroup_is_enforced_encrypted_and_results_expire(built) -> Non
     results_bucket = template.find_resources("AWS::S3::Bucket")[results_id]["Properties"]
     assert results_bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 30
     queries = template.find_resources("AWS::Athena::NamedQuery")
-    assert sorted(q["Properties"]["Name"] for q in queries.values()) == sorted(q.name for q in schema.NAMED_QUERIES)
+    assert sorted(q["Properties"]["Name"] for q in queries.values()) == sorted(
+        q.name for q in lake_queries.NAMED_QUERIES
+    )
     for query in queries.values():
         assert query["Properties"]["WorkGroup"] == workgroup["Name"]
         assert query["Properties"]["Database"] == lake.database_name

@@ -195,12 +195,6 @@ def test_logs_and_metrics_hold_counts_but_no_record_contents(capsys: pytest.Capt
     assert emf_metrics(stdout) == {"RecordsNormalized": [12.0], "RecordsFailed": [2.0], "UnknownRecords": [1.0]}
 
 
-def test_account_id_from_arn() -> None:
-    assert normalizer.account_id_from_arn("arn:aws:lambda:eu-west-1:123456789012:function:f") == "123456789012"
-    assert normalizer.account_id_from_arn("") == ""
-    assert normalizer.account_id_from_arn(None) == ""
-
-
 firehose_payloads = st.lists(
     st.binary(max_size=120)
     | st.recursive(

@@ -11,7 +11,8 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from pinpoint_runtime.events.records import LIBRARY_SDK_NAME, normalize_record
+from pinpoint_runtime.events.event_types import LIBRARY_SDK_NAME
+from pinpoint_runtime.events.records import normalize_record
 from pinpoint_runtime.events.stream import (
     BACKOFF_CAP_SECONDS,
     MAX_BATCH_BYTES,
