@@ -25,7 +25,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
-from pinpoint_runtime.bridge.service import header_value
+from pinpoint_runtime.bridge.contract import header_value
 
 SERVICE_NAME = "adobe-bridge-authorizer"
 ENV_HEADER = "API_KEY_HEADER"

@@ -7,7 +7,7 @@ message parts per second per origination identity through
 all copies together stay at or under the configured rate. The limiter lives as long as the container, so pacing
 carries over from batch to batch.
 
-Per record (:class:`pinpoint_runtime.bridge.service.BridgeConsumer`): claim the request's idempotency record
+Per record (:class:`pinpoint_runtime.bridge.consumer.BridgeConsumer`): claim the request's idempotency record
 (``SENDING``; a record already ``SENT`` means SQS delivered the job twice: skipped), ask the opt-out registry
 (when bound), send with the request's ``Context``, record ``SENT`` / ``OPTED_OUT`` / ``FAILED``.
 
@@ -29,7 +29,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pinpoint_runtime.bridge.service import BridgeConsumer, ConfigurationSetSenders, IdempotencyStore
+from pinpoint_runtime.bridge.consumer import BridgeConsumer
+from pinpoint_runtime.bridge.idempotency import IdempotencyStore
+from pinpoint_runtime.bridge.senders import ConfigurationSetSenders
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender
 
 SERVICE_NAME = "adobe-bridge-consumer"

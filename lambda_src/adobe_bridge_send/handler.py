@@ -3,7 +3,8 @@
 Behind the API key authorizer. Validates the request (400 naming the field), normalises the destination to
 E.164, claims the idempotency key, checks the opt-out registry (409), then either queues the send for the
 rate-limited consumer (``BRIDGE_DELIVERY_MODE=QUEUE``, the default) or sends at once (``INLINE``) and answers 202
-with the request id. See :mod:`pinpoint_runtime.bridge.service` for the status codes and idempotency.
+with the request id. See :mod:`pinpoint_runtime.bridge.responses` for the status codes and
+:mod:`pinpoint_runtime.bridge.idempotency`.
 
 Logs and metrics: one line per request (:class:`pinpoint_runtime.core.request_log.RequestLog`: Powertools Logger's keys
 and, in the same JSON object, the embedded-metric directive Powertools Metrics would print) with the outcome, the
@@ -14,7 +15,7 @@ is not logged). Metrics (namespace ``PinpointConstructs``, dimension ``service``
 through the Powertools
 Logger. Not Powertools' decorators on this path: they cost ~0.3 ms of a ~0.5 ms request (benchmarks/bridge.py).
 
-Environment: see :meth:`pinpoint_runtime.bridge.service.BridgeSettings.from_environment`, plus
+Environment: see :meth:`pinpoint_runtime.bridge.settings.BridgeSettings.from_environment`, plus
 ``BRIDGE_IDEMPOTENCY_TABLE``, ``SMS_ORIGINATION_IDENTITY``, ``SMS_CONFIGURATION_SET`` and, when an opt-out registry
 is bound, ``OPT_OUT_REGISTRY_TABLE``.
 """
@@ -28,14 +29,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.bridge.service import (
-    MODE_INLINE,
-    BridgeService,
-    BridgeSettings,
-    ConfigurationSetSenders,
-    IdempotencyStore,
-    error_response,
-)
+from pinpoint_runtime.bridge.idempotency import IdempotencyStore
+from pinpoint_runtime.bridge.responses import error_response
+from pinpoint_runtime.bridge.send import BridgeService
+from pinpoint_runtime.bridge.senders import ConfigurationSetSenders
+from pinpoint_runtime.bridge.settings import MODE_INLINE, BridgeSettings
 from pinpoint_runtime.core.request_log import RequestLog
 from pinpoint_runtime.phone import mask_phone_number
 

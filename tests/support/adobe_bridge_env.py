@@ -12,14 +12,11 @@ from typing import Any
 import boto3
 
 from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
-from pinpoint_runtime.bridge.service import (
-    MODE_QUEUE,
-    BridgeConsumer,
-    BridgeService,
-    BridgeSettings,
-    ConfigurationSetSenders,
-    IdempotencyStore,
-)
+from pinpoint_runtime.bridge.consumer import BridgeConsumer
+from pinpoint_runtime.bridge.idempotency import IdempotencyStore
+from pinpoint_runtime.bridge.send import BridgeService
+from pinpoint_runtime.bridge.senders import ConfigurationSetSenders
+from pinpoint_runtime.bridge.settings import MODE_QUEUE, BridgeSettings
 from pinpoint_runtime.sms.opt_out import OptOutRegistry
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender
 from pinpoint_runtime.sms.sender import SmsSender
@@ -30,6 +27,40 @@ API_KEY = "k3yFromSecretsManager0123456789abcdefABCDEF0123"
 CONFIGURATION_SET = "bridge-events"
 OTHER_CONFIGURATION_SET = "bridge-other-events"
 CUSTOMER = "+14255550182"
+BODY = "Your order 1234 has shipped. Track it at example.com/t/1234"
+
+
+def payload(**overrides: Any) -> dict[str, Any]:
+    """A valid custom-action payload (a ``None`` override leaves the field out)."""
+    data = {
+        "destinationNumber": "(425) 555-0182",
+        "messageBody": BODY,
+        "journeyId": "2f8a1b4c-journey",
+        "actionId": "node-7",
+        "profileId": "profile-42",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def call(service: Any, data: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], dict]:
+    """``service.accept`` of ``data`` (JSON-encoded unless a string): status, body and headers."""
+    body = data if isinstance(data, str) else json.dumps(data)
+    outcome = service.accept(body, headers or {})
+    return outcome.response.status, outcome.response.body, outcome.response.headers
+
+
+def stored_items(env: BridgeEnv) -> list[dict[str, Any]]:
+    """Every idempotency record (raw DynamoDB items)."""
+    return env.dynamodb.scan(TableName=env.table_name)["Items"]
+
+
+def accept_and_receive(env: BridgeEnv, data: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:
+    """Accept ``data`` (default :func:`payload`) in queue mode and receive its one queued message."""
+    status, _, _ = call(env.service(), data or payload(), headers)
+    assert status == 202
+    (message,) = env.queued()
+    return message
 
 
 @dataclass
