@@ -43,6 +43,13 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from pinpoint_runtime.bridge.authorizer import AuthorizerSettings
+from pinpoint_runtime.bridge.consumer import BridgeConsumerSettings
+from pinpoint_runtime.bridge.contract import MessageType
+from pinpoint_runtime.bridge.idempotency import IdempotencyStoreSettings
+from pinpoint_runtime.bridge.send import BridgeSendSettings, DeliveryMode
+from pinpoint_runtime.bridge.senders import BridgeSenderSettings
+
 from .core import PropsValidation, PythonFunction, QueueWithDeadLetterQueue, TableData, acknowledge, secure_table
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
@@ -328,42 +335,41 @@ class AdobeSmsBridge(Construct):
             function_folder="adobe_bridge_authorizer",
             service_name="adobe-bridge-authorizer",
             description="API key authorizer of the Adobe Journey Optimizer SMS bridge (key in Secrets Manager)",
-            environment={
-                "API_KEY_SECRET_ID": self.api_key_secret.secret_arn,
-                "API_KEY_HEADER": api_key_header,
-                "API_KEY_CACHE_TTL_SECONDS": str(int(secret_cache_ttl.to_seconds())),
-                "API_KEY_GRACE_PERIOD_SECONDS": str(int(rotation_grace_period.to_seconds())),
-                "API_KEY_JSON_FIELD": api_key_json_field,
-            },
+            settings=[
+                AuthorizerSettings(
+                    secret_id=self.api_key_secret.secret_arn,
+                    header=api_key_header,
+                    cache_ttl_seconds=int(secret_cache_ttl.to_seconds()),
+                    grace_period_seconds=int(rotation_grace_period.to_seconds()),
+                    json_field=api_key_json_field,
+                )
+            ],
             timeout=_API_FUNCTION_TIMEOUT,
         )
         self.api_key_secret.grant_read(self.authorizer_function.lambda_function)
 
-        common_env = {
-            "SMS_ORIGINATION_IDENTITY": self.origination_identity,
-            "BRIDGE_IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
-            "BRIDGE_IDEMPOTENCY_TTL_SECONDS": str(int(idempotency_ttl.to_seconds())),
-        }
-        if self.configuration_set_name:
-            common_env["SMS_CONFIGURATION_SET"] = self.configuration_set_name
-        send_env = {
-            **common_env,
-            "BRIDGE_DELIVERY_MODE": "INLINE" if send_inline else "QUEUE",
-            "BRIDGE_DEFAULT_COUNTRY": default_country,
-            "BRIDGE_DEFAULT_MESSAGE_TYPE": default_message_type,
-            "BRIDGE_IDEMPOTENCY_HEADER": idempotency_header,
-            "BRIDGE_ALLOWED_ORIGINATION_IDENTITIES": stack.to_json_string(allowed_identities),
-            "BRIDGE_ALLOWED_CONFIGURATION_SETS": stack.to_json_string(allowed_sets),
-        }
-        if self.send_queue is not None:
-            send_env["BRIDGE_SEND_QUEUE_URL"] = self.send_queue.queue_url
+        store_settings = IdempotencyStoreSettings(
+            table_name=self.idempotency_table.table_name, ttl_seconds=int(idempotency_ttl.to_seconds())
+        )
+        sender_settings = BridgeSenderSettings(
+            origination_identity=self.origination_identity, configuration_set_name=self.configuration_set_name or None
+        )
+        send_settings = BridgeSendSettings(
+            delivery_mode=DeliveryMode.INLINE if send_inline else DeliveryMode.QUEUE,
+            default_country=default_country,
+            default_message_type=MessageType(default_message_type),
+            idempotency_header=idempotency_header,
+            allowed_origination_identities=tuple(allowed_identities),
+            allowed_configuration_sets=tuple(allowed_sets),
+            queue_url=self.send_queue.queue_url if self.send_queue is not None else None,
+        )
         self.send_function = PythonFunction(
             self,
             "SendHandler",
             function_folder="adobe_bridge_send",
             service_name="adobe-bridge-send",
             description="Adobe Journey Optimizer custom action: validate, dedupe, opt-out check, queue or send SMS",
-            environment=send_env,
+            settings=[send_settings, store_settings, sender_settings],
             memory_size=512,
             timeout=_API_FUNCTION_TIMEOUT,
         )
@@ -383,12 +389,15 @@ class AdobeSmsBridge(Construct):
                 function_folder="adobe_bridge_consumer",
                 service_name="adobe-bridge-consumer",
                 description="Sends the Adobe bridge's queued SMS at the configured message parts per second",
-                environment={
-                    **common_env,
-                    "BRIDGE_MESSAGE_PARTS_PER_SECOND": _number(message_parts_per_second),
-                    "BRIDGE_CONSUMER_CONCURRENCY": str(consumer_concurrency),
-                    "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
-                },
+                settings=[
+                    BridgeConsumerSettings(
+                        message_parts_per_second=message_parts_per_second,
+                        consumer_concurrency=consumer_concurrency,
+                        dead_letter_queue_url=self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
+                    ),
+                    store_settings,
+                    sender_settings,
+                ],
                 timeout=_CONSUMER_TIMEOUT,
             )
             consumer = self.consumer_function.lambda_function
@@ -591,10 +600,6 @@ _ACCESS_LOG_FIELDS = {
     "errorMessage": "$context.error.message",
     "wafStatus": "$context.waf.status",
 }
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _identity_arn(stack: cdk.Stack, identity: str) -> str:

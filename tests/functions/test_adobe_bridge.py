@@ -1,5 +1,5 @@
-"""The Adobe bridge's Lambda handlers: the consumer's batch (dead-lettering, its share of the rate) and the send
-handler from its environment (logs and metrics, faults). DynamoDB, SQS and Secrets Manager are moto; the SMS API is
+"""The Adobe bridge's Lambda handlers from their environment: the send handler (logs and metrics, faults), the
+authorizer and the consumer. DynamoDB, SQS and Secrets Manager are moto; the SMS API is
 tests/support/sms_voice_fake.py."""
 
 from __future__ import annotations
@@ -12,64 +12,20 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
+from adobe_bridge_authorizer import handler as authorizer_module
 from adobe_bridge_consumer import handler as consumer_module
 from adobe_bridge_send import handler as send_module
-from tests.support.adobe_bridge_env import CONFIGURATION_SET, BridgeEnv, accept_and_receive, make_env, payload
+from pinpoint_runtime.bridge.api_keys import ApiKeySecretError
+from tests.support.adobe_bridge_env import API_KEY, CONFIGURATION_SET, BridgeEnv, accept_and_receive, make_env, payload
 from tests.support.adobe_http_adapter import LambdaContext
+
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:api1/v1/POST/messages"
 
 
 @pytest.fixture
 def env(fake_aws_credentials: None) -> Iterator[BridgeEnv]:
     with mock_aws():
         yield make_env()
-
-
-# --------------------------------------------------------------------------------------------- the consumer's batch
-
-
-def test_the_consumer_batch_dead_letters_what_can_never_be_sent(env: BridgeEnv) -> None:
-    good = accept_and_receive(env)
-    refused = accept_and_receive(env, payload(profileId="p-refused"))
-    throttled = accept_and_receive(env, payload(profileId="p-throttled"))
-    malformed = {"MessageId": "m-bad", "Body": '{"version": 1}'}
-    consumer = env.consumer(max_attempts=1)
-
-    real_send = env.sms.send_text_message
-    outcomes = iter(["ok", "ValidationException", "ThrottlingException"])
-
-    def scripted(**params: Any) -> Any:
-        step = next(outcomes)
-        if step != "ok":
-            env.sms.fail_next("send_text_message", step)
-        return real_send(**params)
-
-    env.sms.send_text_message = scripted  # type: ignore[method-assign]
-    event = {"Records": [env.record(m) for m in (good, refused, throttled, malformed)]}
-    result = consumer_module.process_batch(
-        event, consumer, deadline=None, dead_letter_queue_url=env.dead_letter_queue_url, sqs=env.sqs
-    )
-    assert result == {"batchItemFailures": [{"itemIdentifier": throttled["MessageId"]}]}
-    dead = env.queued(env.dead_letter_queue_url)
-    reasons = {
-        m["MessageAttributes"]["source_message_id"]["StringValue"]: m["MessageAttributes"]["reason"]["StringValue"]
-        for m in dead
-    }
-    assert reasons == {refused["MessageId"]: "ValidationException", "m-bad": "job has no request_id"}
-    assert len(env.sms.sent) == 1
-
-
-def test_the_consumer_keeps_records_it_cannot_dead_letter(env: BridgeEnv) -> None:
-    malformed = {"MessageId": "m-bad", "Body": "not json"}
-    result = consumer_module.process_batch(
-        {"Records": [env.record(malformed)]}, env.consumer(), deadline=None, dead_letter_queue_url=None, sqs=env.sqs
-    )
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
-
-
-def test_each_consumer_copy_gets_its_share_of_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BRIDGE_MESSAGE_PARTS_PER_SECOND", "3")
-    monkeypatch.setenv("BRIDGE_CONSUMER_CONCURRENCY", "2")
-    assert consumer_module.per_process_rate() == 1.5
 
 
 # --------------------------------------------------------------------------------------------- the Lambda handler
@@ -132,3 +88,64 @@ def test_an_unexpected_fault_is_a_json_500(monkeypatch: pytest.MonkeyPatch, caps
     assert response["statusCode"] == 500 and json.loads(response["body"])["error"] == "internal_error"
     record = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"custom action request"' in line]
     assert record[-1]["result"] == "fault" and record[-1]["Faults"] == 1
+
+
+# --------------------------------------------------------------------------------------------- the authorizer
+
+
+def test_authorizer_handler_reads_the_secret_named_in_its_environment(
+    env: BridgeEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arn = env.secret_id
+    monkeypatch.setenv("API_KEY_SECRET_ID", arn)
+    monkeypatch.setenv("API_KEY_HEADER", "x-adobe-key")
+    monkeypatch.setenv("API_KEY_CACHE_TTL_SECONDS", "30")
+    monkeypatch.setattr(authorizer_module, "_authorizer", None)
+    event = {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"X-Adobe-Key": API_KEY}}
+    answer = authorizer_module.handler(event, LambdaContext("adobe-bridge-authorizer"))
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert (
+        authorizer_module.authorizer().verifier.cache_ttl == 30
+        and authorizer_module.authorizer().verifier.secret_id == arn
+    )
+    assert authorizer_module.authorizer().header_name == "x-adobe-key"
+
+
+def test_an_unreadable_secret_is_a_fault_not_a_denial(
+    fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with mock_aws():
+        monkeypatch.setenv("API_KEY_SECRET_ID", "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-abcdef")
+        monkeypatch.setattr(authorizer_module, "_authorizer", None)
+        with pytest.raises(ApiKeySecretError):  # API Gateway answers 500 (AJO retries), not 403
+            authorizer_module.handler(
+                {"methodArn": METHOD_ARN, "headers": {"x-api-key": API_KEY}}, LambdaContext("adobe-bridge-authorizer")
+            )
+
+
+# --------------------------------------------------------------------------------------------- the consumer
+
+
+def test_the_consumer_handler_sends_from_its_environment(env: BridgeEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    message = accept_and_receive(env)
+    for name, value in {
+        "BRIDGE_IDEMPOTENCY_TABLE": env.table_name,
+        "SMS_ORIGINATION_IDENTITY": env.identity,
+        "SMS_CONFIGURATION_SET": CONFIGURATION_SET,
+        "BRIDGE_MESSAGE_PARTS_PER_SECOND": "100",
+        "BRIDGE_CONSUMER_CONCURRENCY": "2",
+        "DEAD_LETTER_QUEUE_URL": env.dead_letter_queue_url,
+        "OPT_OUT_REGISTRY_TABLE": env.registry_table,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(consumer_module, "_runtime", None)
+    consumer, _ = consumer_module.runtime()
+    assert consumer.sender.parts_per_second == 50  # this copy's share
+    consumer.sender.sender.default._client = env.sms  # the faked SMS API
+    malformed = {"MessageId": "m-bad", "Body": "not json"}
+    event = {"Records": [env.record(message), env.record(malformed)]}
+    assert consumer_module.handler(event, LambdaContext("adobe-bridge-consumer")) == {"batchItemFailures": []}
+    (sent,) = env.sms.sent
+    assert sent["OriginationIdentity"] == env.identity and sent["ConfigurationSetName"] == CONFIGURATION_SET
+    (dead,) = env.queued(env.dead_letter_queue_url)
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == "job is not JSON"

@@ -14,9 +14,8 @@ import boto3
 from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
 from pinpoint_runtime.bridge.consumer import BridgeConsumer
 from pinpoint_runtime.bridge.idempotency import IdempotencyStore
-from pinpoint_runtime.bridge.send import BridgeService
+from pinpoint_runtime.bridge.send import BridgeSendSettings, BridgeService, DeliveryMode
 from pinpoint_runtime.bridge.senders import ConfigurationSetSenders
-from pinpoint_runtime.bridge.settings import MODE_QUEUE, BridgeSettings
 from pinpoint_runtime.sms.opt_out import OptOutRegistry
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender
 from pinpoint_runtime.sms.sender import SmsSender
@@ -81,15 +80,15 @@ class BridgeEnv:
     def __post_init__(self) -> None:
         self.registry = OptOutRegistry(self.registry_table, client=self.dynamodb)
 
-    def settings(self, mode: str = MODE_QUEUE, **overrides: Any) -> BridgeSettings:
+    def settings(self, mode: DeliveryMode = DeliveryMode.QUEUE, **overrides: Any) -> BridgeSendSettings:
         values: dict[str, Any] = {
             "allowed_origination_identities": (self.identity, self.other_identity),
             "allowed_configuration_sets": (CONFIGURATION_SET, OTHER_CONFIGURATION_SET),
-            "mode": mode,
-            "queue_url": self.queue_url if mode == MODE_QUEUE else None,
+            "delivery_mode": mode,
+            "queue_url": self.queue_url if mode == DeliveryMode.QUEUE else None,
         }
         values.update(overrides)
-        return BridgeSettings(**values)
+        return BridgeSendSettings(**values)
 
     def store(self, **kwargs: Any) -> IdempotencyStore:
         return IdempotencyStore(self.table_name, client=self.dynamodb, **kwargs)
@@ -104,7 +103,9 @@ class BridgeEnv:
             )
         )
 
-    def service(self, mode: str = MODE_QUEUE, *, policy: bool = True, **settings: Any) -> BridgeService:
+    def service(
+        self, mode: DeliveryMode = DeliveryMode.QUEUE, *, policy: bool = True, **settings: Any
+    ) -> BridgeService:
         return BridgeService(
             settings=self.settings(mode, **settings),
             store=self.store(),

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pinpoint_runtime.bridge.errors import BridgeRequestError
@@ -24,9 +25,18 @@ from pinpoint_runtime.core import strict_json
 from pinpoint_runtime.phone import PhoneNumberError, is_e164, mask_phone_number, normalise_phone
 
 if TYPE_CHECKING:
-    from pinpoint_runtime.bridge.settings import BridgeSettings
+    from pinpoint_runtime.bridge.send import BridgeSendSettings
 
-MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
+
+class MessageType(StrEnum):
+    """The SMS message types a request may ask for (``messageType``)."""
+
+    TRANSACTIONAL = "TRANSACTIONAL"
+    PROMOTIONAL = "PROMOTIONAL"
+
+
+MESSAGE_TYPES = tuple(member.value for member in MessageType)
+DEFAULT_IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_REQUEST_BYTES = 64 * 1024
 
 # --- the request contract (mirrors the OpenAPI document; tests/runtime/bridge/test_contract.py keeps them equal)
@@ -111,7 +121,7 @@ def load_request_json(body: str | bytes | None) -> Any:
         raise BridgeRequestError("body", "is not valid JSON") from None
 
 
-def parse_send_request(payload: Any, settings: BridgeSettings) -> SendRequest:
+def parse_send_request(payload: Any, settings: BridgeSendSettings) -> SendRequest:
     """Validate a decoded request against the contract; the first problem raises :class:`BridgeRequestError`."""
     if not isinstance(payload, dict):
         raise BridgeRequestError("body", "must be a JSON object")
@@ -133,7 +143,7 @@ def parse_send_request(payload: Any, settings: BridgeSettings) -> SendRequest:
     return SendRequest(
         destination=destination,
         body=values["messageBody"],
-        message_type=values.get("messageType", settings.default_message_type),
+        message_type=values.get("messageType", settings.default_message_type.value),
         origination_identity=identity,
         configuration_set=configuration_set,
         journey_id=values.get("journeyId"),
@@ -194,12 +204,14 @@ def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
 
 __all__ = [
     "CONTEXT_FIELDS",
+    "DEFAULT_IDEMPOTENCY_HEADER",
     "FIELD_RULES",
     "IDEMPOTENCY_KEY_RULES",
     "MAX_REQUEST_BYTES",
     "MESSAGE_TYPES",
     "REQUIRED_FIELDS",
     "BridgeRequestError",
+    "MessageType",
     "SendRequest",
     "check_idempotency_key",
     "header_value",

@@ -13,20 +13,34 @@ twice by SQS is sent once.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from pinpoint_runtime.bridge.errors import BridgeDependencyError
-from pinpoint_runtime.bridge.settings import DEFAULT_IDEMPOTENCY_TTL_SECONDS, ENV_IDEMPOTENCY_TABLE
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE, plain_item
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 
 LOCK_SECONDS = 15
 """How long an ``IN_PROGRESS`` / ``SENDING`` claim blocks others (longer than the functions' timeouts)."""
+DEFAULT_IDEMPOTENCY_TTL_SECONDS = 3600
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdempotencyStoreSettings(FunctionSettings):
+    """The idempotency table of the send function and the consumer (``AdobeSmsBridge`` writes it)."""
+
+    construct: ClassVar[str] = "AdobeSmsBridge"
+    table_name: str = variable("BRIDGE_IDEMPOTENCY_TABLE", doc="the idempotency table (partition key ``id``)")
+    ttl_seconds: int = variable(
+        "BRIDGE_IDEMPOTENCY_TTL_SECONDS",
+        default=DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+        doc="how long a request is remembered (its record's TTL)",
+    )
+
 
 STATUS_IN_PROGRESS = "IN_PROGRESS"
 STATUS_ACCEPTED = "ACCEPTED"
@@ -56,21 +70,25 @@ class IdempotencyStore:
 
     def __init__(
         self,
-        table_name: str | None = None,
+        table_name: str,
         *,
         client: Any = None,
         ttl_seconds: int = DEFAULT_IDEMPOTENCY_TTL_SECONDS,
         lock_seconds: int = LOCK_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        name = table_name or os.environ.get(ENV_IDEMPOTENCY_TABLE)
-        if not name:
-            raise ValueError(f"no idempotency table: pass table_name or set {ENV_IDEMPOTENCY_TABLE}")
-        self.table_name = name
+        if not table_name:
+            raise ValueError("no idempotency table: pass table_name")
+        self.table_name = table_name
         self.ttl_seconds = ttl_seconds
         self.lock_seconds = lock_seconds
         self._client = client
         self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: IdempotencyStoreSettings, **kwargs: Any) -> IdempotencyStore:
+        """The store of a function's :class:`IdempotencyStoreSettings` (``kwargs``: client, lock, clock)."""
+        return cls(settings.table_name, ttl_seconds=settings.ttl_seconds, **kwargs)
 
     client = LazyClient("dynamodb")
 
@@ -232,6 +250,7 @@ def request_id_for(key: str) -> str:
 
 
 __all__ = [
+    "DEFAULT_IDEMPOTENCY_TTL_SECONDS",
     "FINAL_STATUSES",
     "LOCK_SECONDS",
     "STATUS_ACCEPTED",
@@ -242,5 +261,6 @@ __all__ = [
     "STATUS_SENT",
     "Claim",
     "IdempotencyStore",
+    "IdempotencyStoreSettings",
     "request_id_for",
 ]

@@ -2,18 +2,23 @@
 
 The request contract is :mod:`pinpoint_runtime.bridge.contract`, the answers :mod:`pinpoint_runtime.bridge.responses`,
 the idempotency records :mod:`pinpoint_runtime.bridge.idempotency`. Phone numbers are logged masked, bodies and keys
-never.
+never. :class:`BridgeSendSettings` are the send function's settings (``AdobeSmsBridge`` writes them).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pinpoint_runtime.bridge.contract import (
+    DEFAULT_IDEMPOTENCY_HEADER,
+    MESSAGE_TYPES,
+    MessageType,
     SendRequest,
     check_idempotency_key,
     header_value,
@@ -21,7 +26,13 @@ from pinpoint_runtime.bridge.contract import (
     parse_send_request,
 )
 from pinpoint_runtime.bridge.errors import BridgeDependencyError, BridgeRequestError
-from pinpoint_runtime.bridge.idempotency import STATUS_ACCEPTED, STATUS_SENT, IdempotencyStore, request_id_for
+from pinpoint_runtime.bridge.idempotency import (
+    STATUS_ACCEPTED,
+    STATUS_SENT,
+    IdempotencyStore,
+    IdempotencyStoreSettings,
+    request_id_for,
+)
 from pinpoint_runtime.bridge.jobs import build_job
 from pinpoint_runtime.bridge.responses import (
     HttpResponse,
@@ -32,10 +43,82 @@ from pinpoint_runtime.bridge.responses import (
     send_failure_response,
     unavailable_response,
 )
-from pinpoint_runtime.bridge.settings import MODE_INLINE, MODE_QUEUE, BridgeSettings
+from pinpoint_runtime.bridge.senders import BridgeSenderSettings, configuration_set_senders, opt_out_policy
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
+from pinpoint_runtime.core.environment import Codec, FunctionSettings, variable
+
+if TYPE_CHECKING:
+    from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def _decode_names(text: str) -> tuple[str, ...]:
+    value = json.loads(text)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("must be a JSON list of strings")
+    return tuple(value)
+
+
+COMPACT_NAME_LIST = Codec(encode=lambda names: json.dumps(list(names), separators=(",", ":")), decode=_decode_names)
+"""A JSON list of names without spaces (``["a","b"]``, what ``Stack.to_json_string`` writes)."""
+
+
+class DeliveryMode(StrEnum):
+    """How an accepted request is sent: queued for the rate-limited consumer, or at once by the API."""
+
+    QUEUE = "QUEUE"
+    INLINE = "INLINE"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BridgeSendSettings(FunctionSettings):
+    """The send function's settings (``AdobeSmsBridge`` writes them). The sender's identity and configuration set
+    (:class:`~pinpoint_runtime.bridge.senders.BridgeSenderSettings`) are always allowed in a request as well: see
+    :meth:`allowing`."""
+
+    construct: ClassVar[str] = "AdobeSmsBridge"
+    delivery_mode: DeliveryMode = variable("BRIDGE_DELIVERY_MODE", default=DeliveryMode.QUEUE, doc="QUEUE or INLINE")
+    default_country: str = variable("BRIDGE_DEFAULT_COUNTRY", default="US", doc="ISO country of national numbers")
+    default_message_type: MessageType = variable(
+        "BRIDGE_DEFAULT_MESSAGE_TYPE", default=MessageType.TRANSACTIONAL, doc="when a request names none"
+    )
+    idempotency_header: str = variable(
+        "BRIDGE_IDEMPOTENCY_HEADER", default=DEFAULT_IDEMPOTENCY_HEADER, doc="the caller's idempotency key header"
+    )
+    allowed_origination_identities: tuple[str, ...] = variable(
+        "BRIDGE_ALLOWED_ORIGINATION_IDENTITIES",
+        default=(),
+        codec=COMPACT_NAME_LIST,
+        doc="identities a request may pick (JSON list)",
+    )
+    allowed_configuration_sets: tuple[str, ...] = variable(
+        "BRIDGE_ALLOWED_CONFIGURATION_SETS",
+        default=(),
+        codec=COMPACT_NAME_LIST,
+        doc="configuration sets a request may pick (JSON list)",
+    )
+    queue_url: str | None = variable("BRIDGE_SEND_QUEUE_URL", default=None, doc="the send queue (queue mode)")
+
+    def __post_init__(self) -> None:
+        if self.delivery_mode not in tuple(DeliveryMode):
+            raise ValueError(f"delivery_mode must be {DeliveryMode.QUEUE} or {DeliveryMode.INLINE}")
+        if self.default_message_type not in MESSAGE_TYPES:
+            raise ValueError(f"default_message_type must be one of {', '.join(MESSAGE_TYPES)}")
+        # plain strings are accepted for the choices: keep the members
+        object.__setattr__(self, "delivery_mode", DeliveryMode(self.delivery_mode))
+        object.__setattr__(self, "default_message_type", MessageType(self.default_message_type))
+        if self.delivery_mode == DeliveryMode.QUEUE and not self.queue_url:
+            raise ValueError("queue mode needs queue_url")
+
+    def allowing(self, sender: BridgeSenderSettings) -> BridgeSendSettings:
+        """These settings with the sender's own identity and configuration set allowed too (first, if missing)."""
+        identities = list(self.allowed_origination_identities)
+        sets = list(self.allowed_configuration_sets)
+        for value, target in ((sender.origination_identity, identities), (sender.configuration_set_name, sets)):
+            if value and value not in target:
+                target.insert(0, value)
+        return replace(self, allowed_origination_identities=tuple(identities), allowed_configuration_sets=tuple(sets))
 
 
 @dataclass
@@ -59,13 +142,13 @@ class BridgeService:
     def __init__(
         self,
         *,
-        settings: BridgeSettings,
+        settings: BridgeSendSettings,
         store: IdempotencyStore,
         sqs_client: Any = None,
         sender: Any = None,
         may_send: Callable[[str, str], bool] | None = None,
     ) -> None:
-        if settings.mode == MODE_INLINE and sender is None:
+        if settings.delivery_mode == DeliveryMode.INLINE and sender is None:
             raise ValueError("inline mode needs a sender")
         self.settings = settings
         self.store = store
@@ -126,7 +209,7 @@ class BridgeService:
             code = getattr(error, "code", type(error).__name__)
             failure = BridgeDependencyError(str(error), code=code)
             return AcceptOutcome(unavailable_response(failure), "dependency_failed", request)
-        if self.settings.mode == MODE_QUEUE:
+        if self.settings.delivery_mode == DeliveryMode.QUEUE:
             try:
                 self.sqs_client.send_message(
                     QueueUrl=self.settings.queue_url,
@@ -173,4 +256,22 @@ class BridgeService:
             _LOGGER.warning("releasing an idempotency claim failed (%s)", error.code)
 
 
-__all__ = ["AcceptOutcome", "BridgeService"]
+def build_send_service(
+    settings: BridgeSendSettings,
+    store: IdempotencyStoreSettings,
+    sender: BridgeSenderSettings,
+    opt_out: OptOutRegistrySettings | None = None,
+) -> BridgeService:
+    """The send function's service from its settings: the sender's identity and set allowed in requests, the
+    opt-out registry (when bound) checked before accepting and again before sending, a sender in inline mode."""
+    may_send = opt_out_policy(opt_out)
+    inline = settings.delivery_mode == DeliveryMode.INLINE
+    return BridgeService(
+        settings=settings.allowing(sender),
+        store=IdempotencyStore.from_settings(store),
+        sender=configuration_set_senders(sender, may_send=may_send) if inline else None,
+        may_send=may_send,
+    )
+
+
+__all__ = ["AcceptOutcome", "BridgeSendSettings", "BridgeService", "DeliveryMode", "build_send_service"]

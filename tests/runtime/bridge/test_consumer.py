@@ -1,9 +1,15 @@
-"""The queue consumer (pinpoint_runtime.bridge.consumer): once per request, opt-outs, throttling, deadlines."""
+"""The queue consumer (pinpoint_runtime.bridge.consumer): once per request, opt-outs, throttling, deadlines, and
+its batches (dead-lettering, each copy's share of the rate)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
+
+from pinpoint_runtime.bridge.consumer import BridgeConsumerSettings, process_batch
+from pinpoint_runtime.core.sqs_batch import DeadLetterQueue
 from pinpoint_runtime.sms.opt_out import OptOutState
 from tests.support.adobe_bridge_env import (
     CONFIGURATION_SET,
@@ -86,3 +92,50 @@ def test_a_send_that_would_wait_past_the_deadline_is_left_for_the_next_delivery(
     outcome = consumer.process(second["Body"], deadline=101.0)  # the next slot is at 102 s
     assert outcome.result == "retry" and outcome.reason == "RateLimitDeadlineExceeded"
     assert len(env.sms.sent) == 1
+
+
+# --------------------------------------------------------------------------------------------- the batch
+
+
+def test_the_consumer_batch_dead_letters_what_can_never_be_sent(env: BridgeEnv) -> None:
+    good = accept_and_receive(env)
+    refused = accept_and_receive(env, payload(profileId="p-refused"))
+    throttled = accept_and_receive(env, payload(profileId="p-throttled"))
+    malformed = {"MessageId": "m-bad", "Body": '{"version": 1}'}
+    consumer = env.consumer(max_attempts=1)
+
+    real_send = env.sms.send_text_message
+    outcomes = iter(["ok", "ValidationException", "ThrottlingException"])
+
+    def scripted(**params: Any) -> Any:
+        step = next(outcomes)
+        if step != "ok":
+            env.sms.fail_next("send_text_message", step)
+        return real_send(**params)
+
+    env.sms.send_text_message = scripted  # type: ignore[method-assign]
+    event = {"Records": [env.record(m) for m in (good, refused, throttled, malformed)]}
+    dead_letter_queue = DeadLetterQueue(env.dead_letter_queue_url, sqs_client=env.sqs)
+    result = process_batch(event, consumer, deadline=None, dead_letter_queue=dead_letter_queue)
+    assert result == {"batchItemFailures": [{"itemIdentifier": throttled["MessageId"]}]}
+    dead = env.queued(env.dead_letter_queue_url)
+    reasons = {
+        m["MessageAttributes"]["source_message_id"]["StringValue"]: m["MessageAttributes"]["reason"]["StringValue"]
+        for m in dead
+    }
+    assert reasons == {refused["MessageId"]: "ValidationException", "m-bad": "job has no request_id"}
+    assert len(env.sms.sent) == 1
+
+
+def test_the_consumer_keeps_records_it_cannot_dead_letter(env: BridgeEnv) -> None:
+    malformed = {"MessageId": "m-bad", "Body": "not json"}
+    result = process_batch(
+        {"Records": [env.record(malformed)]}, env.consumer(), deadline=None, dead_letter_queue=DeadLetterQueue(None)
+    )
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
+
+
+def test_each_consumer_copy_gets_its_share_of_the_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_MESSAGE_PARTS_PER_SECOND", "3")
+    monkeypatch.setenv("BRIDGE_CONSUMER_CONCURRENCY", "2")
+    assert BridgeConsumerSettings.from_environment().per_process_rate == 1.5

@@ -16,7 +16,7 @@ from pinpoint_runtime.bridge.contract import (
     BridgeRequestError,
     parse_send_request,
 )
-from pinpoint_runtime.bridge.settings import BridgeSettings
+from pinpoint_runtime.bridge.send import BridgeSendSettings
 
 # --------------------------------------------------------------------------------------------- contract
 
@@ -91,7 +91,7 @@ def test_every_gateway_response_body_is_json_in_the_documented_error_shape() -> 
     )
 )
 def test_any_payload_is_accepted_or_refused_naming_a_field(data: Any) -> None:
-    settings_ = BridgeSettings(queue_url="https://sqs.example/q", allowed_origination_identities=("pool-1",))
+    settings_ = BridgeSendSettings(queue_url="https://sqs.example/q", allowed_origination_identities=("pool-1",))
     try:
         request = parse_send_request(data, settings_)
     except BridgeRequestError as error:

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from pinpoint_runtime.bridge.contract import parse_send_request
+from pinpoint_runtime.bridge.contract import MessageType, parse_send_request
 from pinpoint_runtime.bridge.idempotency import request_id_for
-from pinpoint_runtime.bridge.settings import MODE_INLINE
+from pinpoint_runtime.bridge.send import BridgeSendSettings, DeliveryMode
+from pinpoint_runtime.bridge.senders import BridgeSenderSettings
+from pinpoint_runtime.core.environment import SettingsError
 from pinpoint_runtime.sms.opt_out import OptOutState
 from tests.support.adobe_bridge_env import (
     BODY,
@@ -192,7 +194,7 @@ def test_an_idempotency_table_failure_is_503(env: BridgeEnv) -> None:
 
 
 def test_inline_mode_sends_at_once_with_identity_set_and_context(env: BridgeEnv) -> None:
-    status, body, _ = call(env.service(MODE_INLINE), payload(messageType="PROMOTIONAL"))
+    status, body, _ = call(env.service(DeliveryMode.INLINE), payload(messageType="PROMOTIONAL"))
     assert status == 202 and body["status"] == "SENT"
     (sent,) = env.sms.sent
     assert body["messageId"] == sent["MessageId"]
@@ -205,27 +207,27 @@ def test_inline_mode_sends_at_once_with_identity_set_and_context(env: BridgeEnv)
         "action_id": "node-7",
         "profile_id": "profile-42",
     }
-    repeat = call(env.service(MODE_INLINE), payload(messageType="PROMOTIONAL"))
+    repeat = call(env.service(DeliveryMode.INLINE), payload(messageType="PROMOTIONAL"))
     assert repeat[0] == 202 and repeat[1]["messageId"] == sent["MessageId"] and repeat[1]["duplicate"] is True
     assert len(env.sms.sent) == 1
     assert env.queued() == []
 
 
 def test_inline_mode_honours_the_requests_configuration_set(env: BridgeEnv) -> None:
-    status, _, _ = call(env.service(MODE_INLINE), payload(configurationSetName=OTHER_CONFIGURATION_SET))
+    status, _, _ = call(env.service(DeliveryMode.INLINE), payload(configurationSetName=OTHER_CONFIGURATION_SET))
     assert status == 202 and env.sms.sent[0]["ConfigurationSetName"] == OTHER_CONFIGURATION_SET
 
 
 def test_inline_opted_out_at_the_service_is_409(env: BridgeEnv) -> None:
     env.sms.put_opted_out_number(OptOutListName="Default", OptedOutNumber=CUSTOMER)
-    status, body, _ = call(env.service(MODE_INLINE, policy=False), payload())
+    status, body, _ = call(env.service(DeliveryMode.INLINE, policy=False), payload())
     assert status == 409 and body["error"] == "opted_out"
     assert env.sms.sent == [] and stored_items(env) == []
 
 
 def test_inline_throttling_is_429_and_the_retry_sends_exactly_once(env: BridgeEnv) -> None:
     env.sms.fail_next("send_text_message", "ThrottlingException")
-    service = env.service(MODE_INLINE)
+    service = env.service(DeliveryMode.INLINE)
     status, body, headers = call(service, payload())
     assert status == 429 and body["error"] == "throttled" and headers["Retry-After"] == "1"
     status, body, _ = call(service, payload())
@@ -245,7 +247,38 @@ def test_inline_service_errors_map_to_actionable_statuses(
     env: BridgeEnv, code: str, reason: str | None, status: int
 ) -> None:
     env.sms.fail_next("send_text_message", code, reason=reason)
-    answer, body, _ = call(env.service(MODE_INLINE), payload())
+    answer, body, _ = call(env.service(DeliveryMode.INLINE), payload())
     assert answer == status
     assert code in body["message"]
     assert stored_items(env) == []  # released: AJO's retry is tried again
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+
+def test_the_send_settings_round_trip_and_allow_the_senders_own_identity_and_set() -> None:
+    settings = BridgeSendSettings(
+        delivery_mode="QUEUE",
+        default_message_type="PROMOTIONAL",
+        allowed_origination_identities=("pool-a", "pool-b"),
+        queue_url="https://sqs.example/q",
+    )
+    environment = settings.to_environment()
+    assert environment["BRIDGE_ALLOWED_ORIGINATION_IDENTITIES"] == '["pool-a","pool-b"]'
+    assert (
+        environment["BRIDGE_DELIVERY_MODE"] == "QUEUE" and environment["BRIDGE_DEFAULT_MESSAGE_TYPE"] == "PROMOTIONAL"
+    )
+    again = BridgeSendSettings.from_environment(environment)
+    assert again == settings and again.default_message_type is MessageType.PROMOTIONAL
+    allowed = settings.allowing(BridgeSenderSettings(origination_identity="pool-own", configuration_set_name="set"))
+    assert allowed.allowed_origination_identities == ("pool-own", "pool-a", "pool-b")
+    assert allowed.allowed_configuration_sets == ("set",)
+    assert settings.allowing(BridgeSenderSettings(origination_identity="pool-b")) == settings
+    with pytest.raises(ValueError, match="queue mode needs queue_url"):
+        BridgeSendSettings()
+    with pytest.raises(ValueError, match="default_message_type"):
+        BridgeSendSettings(delivery_mode=DeliveryMode.INLINE, default_message_type="URGENT")
+    with pytest.raises(SettingsError, match="BRIDGE_ALLOWED_CONFIGURATION_SETS"):
+        BridgeSendSettings.from_environment(
+            {"BRIDGE_DELIVERY_MODE": "INLINE", "BRIDGE_ALLOWED_CONFIGURATION_SETS": "[1]"}
+        )
