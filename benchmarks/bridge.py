@@ -38,12 +38,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "lambda_src")]
@@ -159,7 +160,7 @@ def main() -> None:
     with mock_aws():
         env = make_env()
         for logger in (send_module.logger, authorizer_module.logger):  # write the log lines, to nowhere
-            logger.registered_handler.stream = open(os.devnull, "w")  # noqa: SIM115
+            cast(logging.StreamHandler, logger.registered_handler).stream = open(os.devnull, "w")  # noqa: SIM115
         memory_service = env.service()
         memory_service.store._client = MemoryDynamoDB()
         memory_service._sqs_client = MemorySqs()

@@ -30,7 +30,7 @@ import json
 from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
@@ -358,7 +358,9 @@ class AdobeSmsBridge(Construct):
         account_setting: apigateway.CfnAccount | None = None
         if api.deploy_api_gateway_cloudwatch_role:
             account_setting = _api_gateway_account(stack)
-            self.cloudwatch_role = account_setting.node.scope.node.find_child("Role")  # type: ignore[union-attr]
+            holder = account_setting.node.scope
+            assert holder is not None  # the account setting lives in its holder construct
+            self.cloudwatch_role = cast(iam.Role, holder.node.find_child("Role"))
         self.api = apigateway.SpecRestApi(
             self,
             "Api",

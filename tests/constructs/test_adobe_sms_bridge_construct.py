@@ -93,7 +93,7 @@ def _statements(template: Template, stack: cdk.Stack, function: Any) -> list[dic
 
 
 def _body(template: Template) -> dict[str, Any]:
-    return only(template.find_resources("AWS::ApiGateway::RestApi"))["Properties"]["Body"]
+    return only(dict(template.find_resources("AWS::ApiGateway::RestApi")))["Properties"]["Body"]
 
 
 def test_the_api_is_the_openapi_document_with_the_authorizer_and_proxy_integration(built) -> None:
@@ -356,4 +356,4 @@ def test_option_objects_default_accept_mappings_and_refuse_other_types() -> None
     with pytest.raises(TypeError, match="BridgeApiOptions"):
         options(BridgeApiOptions, BridgeQueueOptions())
     with pytest.raises(TypeError):
-        BridgeApiOptions(500)  # type: ignore[misc]  # keyword-only
+        BridgeApiOptions(500)  # type: ignore[call-arg]  # keyword-only, on purpose

@@ -125,7 +125,7 @@ class BridgeEnv:
 
     def queued(self, url: str | None = None) -> list[dict[str, Any]]:
         """Receive (and delete) every message waiting in the send queue (or ``url``)."""
-        messages = []
+        messages: list[dict[str, Any]] = []
         while True:
             batch = self.sqs.receive_message(
                 QueueUrl=url or self.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]

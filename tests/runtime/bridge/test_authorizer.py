@@ -29,7 +29,7 @@ def test_authorizer_answers_allow_deny_and_unauthorized(env: BridgeEnv, caplog: 
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorizer.authorize({**base, "headers": headers})
     (rejected,) = [r for r in caplog.records if r.getMessage() == "API key rejected"]
-    assert rejected.source_ip == "192.0.2.7"
+    assert rejected.__dict__["source_ip"] == "192.0.2.7"  # the logger's extra
     logged = "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records)
     assert KEY not in logged and "wrong-key-value" not in logged
 

@@ -258,8 +258,8 @@ def test_inline_service_errors_map_to_actionable_statuses(
 
 def test_the_send_settings_round_trip_and_allow_the_senders_own_identity_and_set() -> None:
     settings = BridgeSendSettings(
-        delivery_mode="QUEUE",
-        default_message_type="PROMOTIONAL",
+        delivery_mode="QUEUE",  # type: ignore[arg-type]  # plain strings are accepted for the choices
+        default_message_type="PROMOTIONAL",  # type: ignore[arg-type]  # (and kept as the members)
         allowed_origination_identities=("pool-a", "pool-b"),
         queue_url="https://sqs.example/q",
     )
@@ -277,7 +277,7 @@ def test_the_send_settings_round_trip_and_allow_the_senders_own_identity_and_set
     with pytest.raises(ValueError, match="queue mode needs queue_url"):
         BridgeSendSettings()
     with pytest.raises(ValueError, match="default_message_type"):
-        BridgeSendSettings(delivery_mode=DeliveryMode.INLINE, default_message_type="URGENT")
+        BridgeSendSettings(delivery_mode=DeliveryMode.INLINE, default_message_type="URGENT")  # type: ignore[arg-type]  # invalid on purpose
     with pytest.raises(SettingsError, match="BRIDGE_ALLOWED_CONFIGURATION_SETS"):
         BridgeSendSettings.from_environment(
             {"BRIDGE_DELIVERY_MODE": "INLINE", "BRIDGE_ALLOWED_CONFIGURATION_SETS": "[1]"}
