@@ -21,15 +21,18 @@ validation and drives the tests) with one ``POST /messages`` for the custom acti
   logs without request data, execution logs at ERROR level, X-Ray, an optional WAF web ACL; sends carry a
   configuration set, so delivery events (with ``request_id``, ``journey_id``, ``action_id``, ``profile_id`` in
   their context) reach EventStreamToS3.
+
+The option objects are :mod:`pinpoint_constructs.adobe_sms_bridge_options`, the OpenAPI document, access log format
+and the account's API Gateway role :mod:`pinpoint_constructs.adobe_sms_bridge_api`. This module is over 400 lines
+because the construct's ``__init__`` wires one resource graph (secret, table, queues, three functions, the API, its
+stage and WAF) whose steps share the resolved options and each other's resources; split further, the steps would only
+pass those around.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping, Sequence
-from functools import cache
-from pathlib import Path
 from typing import Any, cast
 
 import aws_cdk as cdk
@@ -49,6 +52,13 @@ from pinpoint_runtime.bridge.idempotency import IdempotencyStoreSettings
 from pinpoint_runtime.bridge.send import BridgeSendSettings
 from pinpoint_runtime.bridge.senders import BridgeSenderSettings
 
+from .adobe_sms_bridge_api import (
+    ACCESS_LOG_FIELDS,
+    RESOURCE_PATH,
+    api_gateway_account,
+    load_openapi_document,
+    openapi_document,
+)
 from .adobe_sms_bridge_options import (
     BridgeApiKeyOptions,
     BridgeApiOptions,
@@ -66,23 +76,10 @@ from .event_stream_to_s3 import EventStreamToS3
 from .self_managed_opt_out import SelfManagedOptOut
 from .two_way_sms import TwoWaySms
 
-OPENAPI_DOCUMENT = Path(__file__).resolve().parent / "openapi" / "adobe_sms_bridge.json"
-RESOURCE_PATH = "/messages"
 ADOBE_MIN_THROTTLE_RPS = 200
 """AJO's throttling API cannot be set below 200 calls per second: the endpoint must take at least that."""
 _CONSUMER_TIMEOUT = cdk.Duration.minutes(2)
 _API_FUNCTION_TIMEOUT = cdk.Duration.seconds(10)
-_CLOUDWATCH_ROLE_ID = "PinpointConstructsApiGatewayCloudWatchRole"
-
-
-@cache
-def _document_text() -> str:
-    return OPENAPI_DOCUMENT.read_text(encoding="utf-8")
-
-
-def load_openapi_document() -> dict[str, Any]:
-    """A fresh copy of the bridge's OpenAPI document (as shipped; the construct adds the AWS integrations)."""
-    return json.loads(_document_text())
 
 
 class AdobeSmsBridge(Construct):
@@ -340,10 +337,14 @@ class AdobeSmsBridge(Construct):
                 opt_out.bind_may_send(function.lambda_function)
 
         # --- API ------------------------------------------------------------------------------------------
-        self.openapi_document = self._document(
+        self.openapi_document = openapi_document(
+            stack,
+            authorizer_function_arn=self.authorizer_function.lambda_function.function_arn,
+            send_function_arn=self.send_function.lambda_function.function_arn,
             api_key_header=api_key.header,
             idempotency_header=idempotency.header,
             authorizer_ttl=int(api_key.authorizer_cache_ttl.to_seconds()),
+            integration_timeout=_API_FUNCTION_TIMEOUT,
         )
         self.access_log_group = logs.LogGroup(
             self,
@@ -357,7 +358,7 @@ class AdobeSmsBridge(Construct):
         self.cloudwatch_role: iam.Role | None = None
         account_setting: apigateway.CfnAccount | None = None
         if api.deploy_api_gateway_cloudwatch_role:
-            account_setting = _api_gateway_account(stack)
+            account_setting = api_gateway_account(stack)
             holder = account_setting.node.scope
             assert holder is not None  # the account setting lives in its holder construct
             self.cloudwatch_role = cast(iam.Role, holder.node.find_child("Role"))
@@ -376,7 +377,7 @@ class AdobeSmsBridge(Construct):
                         throttling_rate_limit=api.throttling_rate_limit,
                         throttling_burst_limit=api.throttling_burst_limit,
                         access_log_destination=apigateway.LogGroupLogDestination(self.access_log_group),
-                        access_log_format=apigateway.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS)),
+                        access_log_format=apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
                         logging_level=apigateway.MethodLoggingLevel.ERROR,
                         data_trace_enabled=False,
                         metrics_enabled=True,
@@ -466,63 +467,6 @@ class AdobeSmsBridge(Construct):
             iam.PolicyStatement(actions=["sms-voice:SendTextMessage"], resources=resources)
         )
 
-    def _document(self, *, api_key_header: str, idempotency_header: str, authorizer_ttl: int) -> dict[str, Any]:
-        stack = cdk.Stack.of(self)
-        document = copy.deepcopy(load_openapi_document())
-
-        def invocation_uri(function_arn: str) -> str:
-            return (
-                f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
-                f"{function_arn}/invocations"
-            )
-
-        scheme = document["components"]["securitySchemes"]["AdobeApiKey"]
-        scheme["name"] = api_key_header
-        scheme["x-amazon-apigateway-authtype"] = "custom"
-        scheme["x-amazon-apigateway-authorizer"] = {
-            "type": "request",
-            "identitySource": f"method.request.header.{api_key_header}",
-            "authorizerUri": invocation_uri(self.authorizer_function.lambda_function.function_arn),
-            "authorizerResultTtlInSeconds": authorizer_ttl,
-        }
-        operation = document["paths"][RESOURCE_PATH]["post"]
-        for parameter in operation["parameters"]:
-            if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key":
-                parameter["name"] = idempotency_header
-        operation["x-amazon-apigateway-integration"] = {
-            "type": "aws_proxy",
-            "httpMethod": "POST",
-            "uri": invocation_uri(self.send_function.lambda_function.function_arn),
-            "passthroughBehavior": "when_no_match",
-            "timeoutInMillis": int(_API_FUNCTION_TIMEOUT.to_milliseconds()),
-        }
-        return document
-
-
-# Access log: who called what and how it went, no request data (no headers: the API key; no validation error
-# strings: they can quote a phone number).
-_ACCESS_LOG_FIELDS = {
-    "requestId": "$context.requestId",
-    "extendedRequestId": "$context.extendedRequestId",
-    "ip": "$context.identity.sourceIp",
-    "userAgent": "$context.identity.userAgent",
-    "requestTime": "$context.requestTime",
-    "httpMethod": "$context.httpMethod",
-    "resourcePath": "$context.resourcePath",
-    "status": "$context.status",
-    "protocol": "$context.protocol",
-    "responseLength": "$context.responseLength",
-    "responseLatency": "$context.responseLatency",
-    "integrationLatency": "$context.integrationLatency",
-    "integrationStatus": "$context.integrationStatus",
-    "authorizerStatus": "$context.authorizer.status",
-    "authorizerLatency": "$context.authorizer.latency",
-    "principalId": "$context.authorizer.principalId",
-    "errorType": "$context.error.responseType",
-    "errorMessage": "$context.error.message",
-    "wafStatus": "$context.waf.status",
-}
-
 
 def _identity_arn(stack: cdk.Stack, identity: str) -> str:
     """The IAM resource ARN of an origination identity given as an ARN, a pool id or a phone number id."""
@@ -533,58 +477,6 @@ def _identity_arn(stack: cdk.Stack, identity: str) -> str:
     if identity.startswith("phone-"):
         return stack.format_arn(service="sms-voice", resource="phone-number", resource_name=identity)
     return stack.format_arn(service="sms-voice", resource="sender-id", resource_name=f"{identity}/*")
-
-
-def _nag(value: str, pseudo: str) -> str:
-    """How cdk-nag writes a pseudo parameter in a finding: the value when the stack's environment fixes it."""
-    return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
-
-
-def _api_gateway_account(stack: cdk.Stack) -> apigateway.CfnAccount:
-    """The stack's one API Gateway account setting with a CloudWatch Logs role (inline policy, no managed one)."""
-    holder = stack.node.try_find_child(_CLOUDWATCH_ROLE_ID)
-    if holder is not None:
-        return holder.node.find_child("Account")  # type: ignore[return-value]
-    holder = Construct(stack, _CLOUDWATCH_ROLE_ID)
-    role = iam.Role(
-        holder,
-        "Role",
-        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        description="API Gateway's CloudWatch Logs role for this account and region (access and execution logs)",
-        inline_policies={
-            "CloudWatchLogs": iam.PolicyDocument(
-                statements=[
-                    iam.PolicyStatement(
-                        actions=[
-                            "logs:CreateLogGroup",
-                            "logs:CreateLogStream",
-                            "logs:DescribeLogGroups",
-                            "logs:DescribeLogStreams",
-                            "logs:PutLogEvents",
-                            "logs:GetLogEvents",
-                            "logs:FilterLogEvents",
-                        ],
-                        resources=[
-                            stack.format_arn(service="logs", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
-                        ],
-                    )
-                ]
-            )
-        },
-    )
-    role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    acknowledge(
-        role,
-        "AwsSolutions-IAM5",
-        "API Gateway writes execution and access logs of every API in the account and region through this one "
-        "role, into log groups it names itself (API-Gateway-Execution-Logs_*): the resource is this account's "
-        "and region's logs.",
-        applies_to=f"Resource::arn:{_nag(stack.partition, 'Partition')}:logs:{_nag(stack.region, 'Region')}:"
-        f"{_nag(stack.account, 'AccountId')}:*",
-    )
-    account = apigateway.CfnAccount(holder, "Account", cloud_watch_role_arn=role.role_arn)
-    account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    return account
 
 
 __all__: Sequence[str] = [

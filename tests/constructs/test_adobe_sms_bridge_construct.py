@@ -22,8 +22,8 @@ from pinpoint_constructs.adobe_sms_bridge import (
     BridgeSendingOptions,
     DeliveryMode,
     MessageType,
-    load_openapi_document,
 )
+from pinpoint_constructs.adobe_sms_bridge_api import load_openapi_document
 from pinpoint_constructs.adobe_sms_bridge_options import options
 from tests.conftest import ENV, new_app, only
 

@@ -18,7 +18,7 @@ from schemathesis.checks import positive_data_acceptance, unsupported_method
 
 from adobe_bridge_authorizer import handler as authorizer_module
 from adobe_bridge_send import handler as send_module
-from pinpoint_constructs.adobe_sms_bridge import OPENAPI_DOCUMENT
+from pinpoint_constructs.adobe_sms_bridge_api import OPENAPI_DOCUMENT
 from pinpoint_runtime.bridge.authorizer import ApiKeyAuthorizer
 from pinpoint_runtime.sms.opt_out import OptOutState
 from tests.support.adobe_bridge_env import API_KEY, CUSTOMER, BridgeEnv, make_env

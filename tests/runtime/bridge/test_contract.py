@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pinpoint_constructs.adobe_sms_bridge import load_openapi_document
+from pinpoint_constructs.adobe_sms_bridge_api import load_openapi_document
 from pinpoint_runtime.bridge.contract import (
     FIELD_RULES,
     IDEMPOTENCY_KEY_RULES,
