@@ -28,6 +28,7 @@ from constructs import Construct
 from pinpoint_constructs import (
     AdobeSmsBridge,
     AttributeLookupOptions,
+    BridgeSendingOptions,
     BuiltInChannel,
     BuiltInHook,
     CampaignHookAttributes,
@@ -109,7 +110,8 @@ class AdobeBridgeSampleStack(cdk.Stack):
             "AdobeSmsBridge",
             two_way=sms.two_way,
             opt_out=sms.opt_out,
-            configuration_set_name=events.sms_configuration_set.ref,  # delivery events feed the lake
+            # delivery events feed the lake
+            sending=BridgeSendingOptions(configuration_set_name=events.sms_configuration_set.ref),
         )
         cdk.CfnOutput(self, "CustomActionUrl", value=self.bridge.custom_action_url)
         cdk.CfnOutput(self, "ApiKeySecretArn", value=self.bridge.api_key_secret.secret_arn)

@@ -38,12 +38,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "lambda_src")]
@@ -52,7 +53,6 @@ for _name, _value in {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
-    "API_KEY_HEADER": "x-api-key",
 }.items():
     os.environ.setdefault(_name, _value)
 
@@ -61,6 +61,7 @@ from moto import mock_aws
 
 from adobe_bridge_authorizer import handler as authorizer_module
 from adobe_bridge_send import handler as send_module
+from pinpoint_runtime.bridge.authorizer import ApiKeyAuthorizer
 from tests.support.adobe_bridge_env import API_KEY, make_env
 from tests.support.adobe_http_adapter import LocalApiGateway
 
@@ -159,14 +160,17 @@ def main() -> None:
     with mock_aws():
         env = make_env()
         for logger in (send_module.logger, authorizer_module.logger):  # write the log lines, to nowhere
-            logger.registered_handler.stream = open(os.devnull, "w")  # noqa: SIM115
+            cast(logging.StreamHandler, logger.registered_handler).stream = open(os.devnull, "w")  # noqa: SIM115
         memory_service = env.service()
         memory_service.store._client = MemoryDynamoDB()
         memory_service._sqs_client = MemorySqs()
         opted_out: dict[str, str] = {}  # the registry's GetItem, in memory: nobody opted out
         memory_service.may_send = lambda number, message_type: opted_out.get(number) is None
         moto_service = env.service()
-        verifiers = {"warm cache": env.verifier(cache_ttl=60), "no cache": env.verifier(cache_ttl=0)}
+        verifiers = {
+            name: ApiKeyAuthorizer(env.verifier(cache_ttl=ttl), "x-api-key", logger=authorizer_module.logger)
+            for name, ttl in (("warm cache", 60), ("no cache", 0))
+        }
         gateway = LocalApiGateway(authorizer=authorizer_module.handler, handler=send_module.handler)
         variants = {
             "warm cache": (verifiers["warm cache"], memory_service, args.requests, False),
@@ -178,12 +182,12 @@ def main() -> None:
         results: dict[str, list[tuple[float, list[float]]]] = {name: [] for name in variants}
         offset = 0
         for verifier, service, _, adapter in variants.values():  # warm-up: imports, first secret read
-            authorizer_module._verifier, send_module._service = verifier, service
+            authorizer_module._authorizer, send_module._service = verifier, service
             run(gateway, 50, offset, through_adapter=adapter)
             offset += 50
         for _ in range(args.rounds):
             for name, (verifier, service, count, adapter) in variants.items():
-                authorizer_module._verifier, send_module._service = verifier, service
+                authorizer_module._authorizer, send_module._service = verifier, service
                 results[name].append(run(gateway, count, offset, through_adapter=adapter))
                 offset += count
 

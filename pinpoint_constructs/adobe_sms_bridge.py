@@ -11,29 +11,32 @@ validation and drives the tests) with one ``POST /messages`` for the custom acti
 * the send handler (``lambda_src/adobe_bridge_send``) validates the payload (400 naming the field), normalises the
   number to E.164, makes the request idempotent (``Idempotency-Key`` header or a hash of journey, action, profile
   and payload, in DynamoDB), checks the opt-out registry (409) and queues the send into SQS (with a dead-letter
-  queue), answering 202 with a request id well under AJO's 0.75 s slow-lane threshold. With ``send_inline=True``
-  it sends at once instead (202 with the service's message id; 429 when the SMS service throttles);
-* the consumer (``lambda_src/adobe_bridge_consumer``) sends queued messages at ``message_parts_per_second`` (shared
-  by its at most ``consumer_concurrency`` copies) through the library's rate-limited sender, once per request;
+  queue), answering 202 with a request id well under AJO's 0.75 s slow-lane threshold. With
+  ``sending.delivery=DeliveryMode.INLINE`` it sends at once instead (202 with the service's message id; 429
+  when the SMS service throttles);
+* the consumer (``lambda_src/adobe_bridge_consumer``) sends queued messages at ``queue.message_parts_per_second``
+  (shared by its at most ``queue.consumer_concurrency`` copies) through the library's rate-limited sender, once
+  per request;
 * the stage has throttling (rate and burst props; AJO's throttled floor is 200 requests per second), JSON access
   logs without request data, execution logs at ERROR level, X-Ray, an optional WAF web ACL; sends carry a
   configuration set, so delivery events (with ``request_id``, ``journey_id``, ``action_id``, ``profile_id`` in
   their context) reach EventStreamToS3.
+
+The option objects are :mod:`pinpoint_constructs.adobe_sms_bridge_options`, the OpenAPI document, access log format
+and the account's API Gateway role :mod:`pinpoint_constructs.adobe_sms_bridge_api`. This module is over 400 lines
+because the construct's ``__init__`` wires one resource graph (secret, table, queues, three functions, the API, its
+stage and WAF) whose steps share the resolved options and each other's resources; split further, the steps would only
+pass those around.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import re
-from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -43,31 +46,40 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from pinpoint_runtime.bridge.authorizer import AuthorizerSettings
+from pinpoint_runtime.bridge.consumer import BridgeConsumerSettings
+from pinpoint_runtime.bridge.idempotency import IdempotencyStoreSettings
+from pinpoint_runtime.bridge.send import BridgeSendSettings
+from pinpoint_runtime.bridge.senders import BridgeSenderSettings
+
+from .adobe_sms_bridge_api import (
+    ACCESS_LOG_FIELDS,
+    RESOURCE_PATH,
+    api_gateway_account,
+    load_openapi_document,
+    openapi_document,
+)
+from .adobe_sms_bridge_options import (
+    BridgeApiKeyOptions,
+    BridgeApiOptions,
+    BridgeIdempotencyOptions,
+    BridgeQueueOptions,
+    BridgeSendingOptions,
+    DeliveryMode,
+    MessageType,
+    options,
+    valid_identity,
+)
 from .core import PropsValidation, PythonFunction, QueueWithDeadLetterQueue, TableData, acknowledge, secure_table
 from .core.props import consolidate_props
 from .event_stream_to_s3 import EventStreamToS3
 from .self_managed_opt_out import SelfManagedOptOut
 from .two_way_sms import TwoWaySms
 
-OPENAPI_DOCUMENT = Path(__file__).resolve().parent / "openapi" / "adobe_sms_bridge.json"
-RESOURCE_PATH = "/messages"
 ADOBE_MIN_THROTTLE_RPS = 200
 """AJO's throttling API cannot be set below 200 calls per second: the endpoint must take at least that."""
-MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
-_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 _CONSUMER_TIMEOUT = cdk.Duration.minutes(2)
 _API_FUNCTION_TIMEOUT = cdk.Duration.seconds(10)
-_CLOUDWATCH_ROLE_ID = "PinpointConstructsApiGatewayCloudWatchRole"
-
-
-@cache
-def _document_text() -> str:
-    return OPENAPI_DOCUMENT.read_text(encoding="utf-8")
-
-
-def load_openapi_document() -> dict[str, Any]:
-    """A fresh copy of the bridge's OpenAPI document (as shipped; the construct adds the AWS integrations)."""
-    return json.loads(_document_text())
 
 
 class AdobeSmsBridge(Construct):
@@ -76,41 +88,21 @@ class AdobeSmsBridge(Construct):
     Keyword-only props (one of ``two_way`` / ``origination_identity`` is required):
       two_way: a :class:`TwoWaySms` whose origination identity (and opt-out list) sends the messages.
       origination_identity: instead, a phone number / pool / sender id (id or ARN) to send from.
-      additional_origination_identities: identities a request may pick with ``originationIdentity``.
       opt_out: a :class:`SelfManagedOptOut`: its ``may_send`` registry is checked before accepting (409) and
         again before sending.
       event_stream: an :class:`EventStreamToS3`: a configuration set feeding it is created for the sends.
-        Conflicts with ``configuration_set_name``.
-      configuration_set_name: send with this configuration set (e.g. one the lake already has).
-      additional_configuration_sets: configuration sets a request may pick with ``configurationSetName``.
-      send_inline: send from the API handler instead of queueing. @default False (queue + rate-limited consumer).
-      message_parts_per_second: the consumer's send rate per origination identity, in message parts (MPS).
-        @default 1 (US 10DLC's default; toll-free is 3, short codes 100).
-      consumer_concurrency: most concurrent consumer copies (SQS maximum concurrency, 2-1000); each sends at
-        ``message_parts_per_second / consumer_concurrency``. @default 2.
-      batch_size: queued messages per consumer invocation (1-10). @default 10.
-      default_country: ISO country for national numbers. @default ``"US"``.
-      default_message_type: TRANSACTIONAL or PROMOTIONAL when a request does not say. @default TRANSACTIONAL.
-      api_key_header: the header carrying the API key. @default ``"x-api-key"``.
-      api_key_secret_props: partial ``secretsmanager.SecretProps`` of the created secret. Conflicts with
-        ``existing_api_key_secret_obj``.
-      existing_api_key_secret_obj: use this secret (plain key, or JSON with ``api_key_json_field``); grant the
-        authorizer its KMS key yourself if it has a customer-managed one.
-      api_key_json_field: the JSON member holding the key. @default ``"apiKey"``; ``""`` = the whole string.
-      secret_cache_ttl: how long the authorizer caches the secret. @default 60 seconds.
-      rotation_grace_period: how long the previous key stays valid after a rotation. @default 24 hours.
-      authorizer_cache_ttl: API Gateway's cache of authorizer answers per key value (0-3600 s). @default 300 s.
-      idempotency_header: header with the caller's idempotency key. @default ``"Idempotency-Key"``.
-      idempotency_ttl: how long a request is remembered. @default 1 hour (AJO retries within at most 30 s).
-      throttling_rate_limit / throttling_burst_limit: stage throttling. @default 500 requests/s, burst 1000.
-      web_acl_arn: a regional WAFv2 web ACL to associate with the stage. @default none.
-      stage_name: @default ``"v1"``.
-      deploy_api_gateway_cloudwatch_role: set this region's API Gateway CloudWatch Logs role (needed once per
-        account and region for access and execution logs; one per stack, retained). @default True.
-      access_log_group_props: partial ``logs.LogGroupProps`` of the access logs (one year, retained).
-      queue_props / dead_letter_queue_props / max_receive_count: the send queue (queue mode only).
-      idempotency_table_props: partial ``dynamodb.TableProps`` of the idempotency table.
-      rest_api_props: partial ``apigateway.SpecRestApiProps`` merged over the defaults.
+        Conflicts with ``sending.configuration_set_name``.
+      sending: :class:`BridgeSendingOptions`: identities and configuration sets a request may pick, the default
+        country and message type, queue or inline delivery.
+      queue: :class:`BridgeQueueOptions`: the consumer's rate, concurrency and batch size, the send queue and its
+        dead-letter queue (queue delivery only).
+      api_key: :class:`BridgeApiKeyOptions`: the key header, the secret (created, or yours), caching and the
+        rotation grace period.
+      idempotency: :class:`BridgeIdempotencyOptions`: the idempotency header, how long requests are remembered,
+        the table.
+      api: :class:`BridgeApiOptions`: stage throttling, WAF, stage name, the API Gateway CloudWatch role, access
+        logs, the REST API props.
+    Each option object defaults to its defaults; a mapping of its fields is accepted too.
 
     Attributes: ``api`` (``SpecRestApi``), ``stage``, ``custom_action_url`` (what AJO calls),
     ``openapi_document`` (the deployed document), ``access_log_group``, ``api_key_secret``,
@@ -127,129 +119,61 @@ class AdobeSmsBridge(Construct):
         *,
         two_way: TwoWaySms | None = None,
         origination_identity: str | None = None,
-        additional_origination_identities: Sequence[str] = (),
         opt_out: SelfManagedOptOut | None = None,
         event_stream: EventStreamToS3 | None = None,
-        configuration_set_name: str | None = None,
-        additional_configuration_sets: Sequence[str] = (),
-        send_inline: bool = False,
-        message_parts_per_second: float = 1.0,
-        consumer_concurrency: int = 2,
-        batch_size: int = 10,
-        default_country: str = "US",
-        default_message_type: str = "TRANSACTIONAL",
-        api_key_header: str = "x-api-key",
-        api_key_secret_props: secretsmanager.SecretProps | dict[str, Any] | None = None,
-        existing_api_key_secret_obj: secretsmanager.ISecret | None = None,
-        api_key_json_field: str = "apiKey",
-        secret_cache_ttl: cdk.Duration | None = None,
-        rotation_grace_period: cdk.Duration | None = None,
-        authorizer_cache_ttl: cdk.Duration | None = None,
-        idempotency_header: str = "Idempotency-Key",
-        idempotency_ttl: cdk.Duration | None = None,
-        throttling_rate_limit: float = 500,
-        throttling_burst_limit: int = 1000,
-        web_acl_arn: str | None = None,
-        stage_name: str = "v1",
-        deploy_api_gateway_cloudwatch_role: bool = True,
-        access_log_group_props: logs.LogGroupProps | dict[str, Any] | None = None,
-        queue_props: sqs.QueueProps | dict[str, Any] | None = None,
-        dead_letter_queue_props: sqs.QueueProps | dict[str, Any] | None = None,
-        max_receive_count: int = 5,
-        idempotency_table_props: dynamodb.TableProps | dict[str, Any] | None = None,
-        rest_api_props: apigateway.SpecRestApiProps | dict[str, Any] | None = None,
+        sending: BridgeSendingOptions | Mapping[str, Any] | None = None,
+        queue: BridgeQueueOptions | Mapping[str, Any] | None = None,
+        api_key: BridgeApiKeyOptions | Mapping[str, Any] | None = None,
+        idempotency: BridgeIdempotencyOptions | Mapping[str, Any] | None = None,
+        api: BridgeApiOptions | Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        secret_cache_ttl = secret_cache_ttl or cdk.Duration.seconds(60)
-        rotation_grace_period = rotation_grace_period or cdk.Duration.hours(24)
-        authorizer_cache_ttl = authorizer_cache_ttl if authorizer_cache_ttl is not None else cdk.Duration.seconds(300)
-        idempotency_ttl = idempotency_ttl or cdk.Duration.hours(1)
+        sending = options(BridgeSendingOptions, sending)
+        queue = options(BridgeQueueOptions, queue)
+        api_key = options(BridgeApiKeyOptions, api_key)
+        idempotency = options(BridgeIdempotencyOptions, idempotency)
+        api = options(BridgeApiOptions, api)
 
         validation = PropsValidation(type(self).__name__)
         validation.require(
             (two_way is None) != (origination_identity is None),
             "Provide exactly one of two_way or origination_identity (the identity messages are sent from).",
         )
-        for identity in (origination_identity, *additional_origination_identities):
-            validation.require(
-                identity is None
-                or cdk.Token.is_unresolved(identity)
-                or re.fullmatch(r"[A-Za-z0-9_:/-]{1,256}", identity) is not None,
-                "origination identities must be phone number ids, pool ids, sender ids or their ARNs (not E.164 "
-                "numbers: IAM grants need the id).",
-            )
+        validation.require(
+            all(valid_identity(i) for i in (origination_identity, *sending.additional_origination_identities)),
+            "origination identities must be phone number ids, pool ids, sender ids or their ARNs (not E.164 "
+            "numbers: IAM grants need the id).",
+        )
         validation.exclusive(
-            "api_key_secret_props", api_key_secret_props, "existing_api_key_secret_obj", existing_api_key_secret_obj
+            "event_stream", event_stream, "sending.configuration_set_name", sending.configuration_set_name
         )
-        validation.exclusive("event_stream", event_stream, "configuration_set_name", configuration_set_name)
-        validation.require(
-            not send_inline or (queue_props is None and dead_letter_queue_props is None),
-            "queue_props and dead_letter_queue_props apply to the send queue, which send_inline=True does not have.",
-        )
-        validation.require(
-            isinstance(message_parts_per_second, (int, float)) and message_parts_per_second > 0,
-            "message_parts_per_second must be a positive number.",
-        )
-        validation.require(2 <= consumer_concurrency <= 1000, "consumer_concurrency must be between 2 and 1000.")
-        validation.require(1 <= batch_size <= 10, "batch_size must be between 1 and 10.")
-        validation.require(
-            default_message_type in MESSAGE_TYPES, "default_message_type must be TRANSACTIONAL or PROMOTIONAL."
-        )
-        validation.require(
-            re.fullmatch(r"[A-Z]{2}", default_country) is not None,
-            "default_country must be an ISO 3166-1 alpha-2 code such as US.",
-        )
-        for name, header in (("api_key_header", api_key_header), ("idempotency_header", idempotency_header)):
-            validation.require(
-                _HEADER_NAME.fullmatch(header) is not None, f"{name} must be 1-64 letters, digits or '-'."
-            )
-        validation.require(
-            api_key_header.lower() != idempotency_header.lower(), "api_key_header and idempotency_header must differ."
-        )
-        validation.require(
-            re.fullmatch(r"[A-Za-z0-9_]*", api_key_json_field) is not None,
-            "api_key_json_field must be letters, digits or '_' (or '' for a plain-string secret).",
-        )
-        validation.require(
-            0 <= authorizer_cache_ttl.to_seconds() <= 3600, "authorizer_cache_ttl must be between 0 and 3600 seconds."
-        )
-        validation.require(
-            secret_cache_ttl.to_seconds() < rotation_grace_period.to_seconds(),
-            "secret_cache_ttl must be shorter than rotation_grace_period.",
-        )
-        validation.require(
-            throttling_rate_limit > 0 and throttling_burst_limit > 0,
-            "throttling_rate_limit and throttling_burst_limit must be positive.",
-        )
-        validation.require(
-            web_acl_arn is None
-            or cdk.Token.is_unresolved(web_acl_arn)
-            or re.fullmatch(r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/.+", web_acl_arn) is not None,
-            "web_acl_arn must be the ARN of a regional WAFv2 web ACL.",
-        )
-        validation.require(re.fullmatch(r"[A-Za-z0-9_]{1,128}", stage_name) is not None, "stage_name is invalid.")
+        sending.validate(validation)
+        queue.validate(validation, inline=sending.inline)
+        api_key.validate(validation)
+        idempotency.validate(validation, api_key_header=api_key.header)
+        api.validate(validation)
         validation.raise_if_any()
-        if throttling_rate_limit < ADOBE_MIN_THROTTLE_RPS:
+        if api.throttling_rate_limit < ADOBE_MIN_THROTTLE_RPS:
             cdk.Annotations.of(self).add_warning_v2(
                 "pinpoint-constructs:adobe-throttle-floor",
-                f"throttling_rate_limit {throttling_rate_limit} is under {ADOBE_MIN_THROTTLE_RPS}/s, the lowest rate "
-                "Adobe Journey Optimizer's throttling can be set to: expect 429s at AJO's floor.",
+                f"api.throttling_rate_limit {api.throttling_rate_limit} is under {ADOBE_MIN_THROTTLE_RPS}/s, the "
+                "lowest rate Adobe Journey Optimizer's throttling can be set to: expect 429s at AJO's floor.",
             )
         stack = cdk.Stack.of(self)
 
         # --- origination identity and configuration set -------------------------------------------------------
         self.two_way = two_way
         self.origination_identity: str = two_way.origination_identity if two_way else origination_identity  # type: ignore[assignment]
-        self.configuration_set_name: str | None = configuration_set_name
+        self.configuration_set_name: str | None = sending.configuration_set_name
         if event_stream is not None:
             self.configuration_set_name = event_stream.add_sms_configuration_set(f"{construct_id}SmsEvents").ref  # type: ignore[union-attr]
-        allowed_identities = [self.origination_identity, *additional_origination_identities]
-        allowed_sets = [s for s in (self.configuration_set_name, *additional_configuration_sets) if s]
+        allowed_identities = [self.origination_identity, *sending.additional_origination_identities]
+        allowed_sets = [s for s in (self.configuration_set_name, *sending.additional_configuration_sets) if s]
 
         # --- API key secret ---------------------------------------------------------------------------------
         self.api_key_secret_key: kms.IKey | None = None
-        if existing_api_key_secret_obj is not None:
-            self.api_key_secret: secretsmanager.ISecret = existing_api_key_secret_obj
+        if api_key.existing_secret_obj is not None:
+            self.api_key_secret: secretsmanager.ISecret = api_key.existing_secret_obj
         else:
             self.api_key_secret_key = kms.Key(
                 self,
@@ -261,11 +185,11 @@ class AdobeSmsBridge(Construct):
             generator = (
                 secretsmanager.SecretStringGenerator(
                     secret_string_template="{}",
-                    generate_string_key=api_key_json_field,
+                    generate_string_key=api_key.json_field,
                     exclude_punctuation=True,
                     password_length=48,
                 )
-                if api_key_json_field
+                if api_key.json_field
                 else secretsmanager.SecretStringGenerator(exclude_punctuation=True, password_length=48)
             )
             secret = secretsmanager.Secret(
@@ -279,7 +203,7 @@ class AdobeSmsBridge(Construct):
                         "generate_secret_string": generator,
                         "removal_policy": cdk.RemovalPolicy.RETAIN,
                     },
-                    api_key_secret_props,
+                    api_key.secret_props,
                     {"encryption_key": self.api_key_secret_key},
                 ),
             )
@@ -299,24 +223,24 @@ class AdobeSmsBridge(Construct):
             partition_key="id",
             data=TableData.DISPOSABLE,
             expires=True,
-            table_props=idempotency_table_props,
+            table_props=idempotency.table_props,
         )
 
         # --- send queue -----------------------------------------------------------------------------------
         self.send_queue: sqs.IQueue | None = None
         self.dead_letter_queue: sqs.Queue | None = None
         self.queues: QueueWithDeadLetterQueue | None = None
-        if not send_inline:
+        if not sending.inline:
             self.queues = QueueWithDeadLetterQueue(
                 self,
                 "SendQueue",
                 queue_props=consolidate_props(
                     self,
                     {"visibility_timeout": cdk.Duration.seconds(_CONSUMER_TIMEOUT.to_seconds() * 6)},
-                    queue_props,
+                    queue.queue_props,
                 ),
-                dead_letter_queue_props=dead_letter_queue_props,
-                max_receive_count=max_receive_count,
+                dead_letter_queue_props=queue.dead_letter_queue_props,
+                max_receive_count=queue.max_receive_count,
             )
             self.send_queue = self.queues.queue
             self.dead_letter_queue = self.queues.dead_letter_queue
@@ -328,48 +252,47 @@ class AdobeSmsBridge(Construct):
             function_folder="adobe_bridge_authorizer",
             service_name="adobe-bridge-authorizer",
             description="API key authorizer of the Adobe Journey Optimizer SMS bridge (key in Secrets Manager)",
-            environment={
-                "API_KEY_SECRET_ID": self.api_key_secret.secret_arn,
-                "API_KEY_HEADER": api_key_header,
-                "API_KEY_CACHE_TTL_SECONDS": str(int(secret_cache_ttl.to_seconds())),
-                "API_KEY_GRACE_PERIOD_SECONDS": str(int(rotation_grace_period.to_seconds())),
-                "API_KEY_JSON_FIELD": api_key_json_field,
-            },
+            settings=[
+                AuthorizerSettings(
+                    secret_id=self.api_key_secret.secret_arn,
+                    header=api_key.header,
+                    cache_ttl_seconds=int(api_key.secret_cache_ttl.to_seconds()),
+                    grace_period_seconds=int(api_key.rotation_grace_period.to_seconds()),
+                    json_field=api_key.json_field,
+                )
+            ],
             timeout=_API_FUNCTION_TIMEOUT,
         )
         self.api_key_secret.grant_read(self.authorizer_function.lambda_function)
 
-        common_env = {
-            "SMS_ORIGINATION_IDENTITY": self.origination_identity,
-            "BRIDGE_IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
-            "BRIDGE_IDEMPOTENCY_TTL_SECONDS": str(int(idempotency_ttl.to_seconds())),
-        }
-        if self.configuration_set_name:
-            common_env["SMS_CONFIGURATION_SET"] = self.configuration_set_name
-        send_env = {
-            **common_env,
-            "BRIDGE_DELIVERY_MODE": "INLINE" if send_inline else "QUEUE",
-            "BRIDGE_DEFAULT_COUNTRY": default_country,
-            "BRIDGE_DEFAULT_MESSAGE_TYPE": default_message_type,
-            "BRIDGE_IDEMPOTENCY_HEADER": idempotency_header,
-            "BRIDGE_ALLOWED_ORIGINATION_IDENTITIES": stack.to_json_string(allowed_identities),
-            "BRIDGE_ALLOWED_CONFIGURATION_SETS": stack.to_json_string(allowed_sets),
-        }
-        if self.send_queue is not None:
-            send_env["BRIDGE_SEND_QUEUE_URL"] = self.send_queue.queue_url
+        store_settings = IdempotencyStoreSettings(
+            table_name=self.idempotency_table.table_name, ttl_seconds=int(idempotency.ttl.to_seconds())
+        )
+        sender_settings = BridgeSenderSettings(
+            origination_identity=self.origination_identity, configuration_set_name=self.configuration_set_name or None
+        )
+        send_settings = BridgeSendSettings(
+            delivery_mode=DeliveryMode.INLINE if sending.inline else DeliveryMode.QUEUE,
+            default_country=sending.default_country,
+            default_message_type=MessageType(sending.default_message_type),
+            idempotency_header=idempotency.header,
+            allowed_origination_identities=tuple(allowed_identities),
+            allowed_configuration_sets=tuple(allowed_sets),
+            queue_url=self.send_queue.queue_url if self.send_queue is not None else None,
+        )
         self.send_function = PythonFunction(
             self,
             "SendHandler",
             function_folder="adobe_bridge_send",
             service_name="adobe-bridge-send",
             description="Adobe Journey Optimizer custom action: validate, dedupe, opt-out check, queue or send SMS",
-            environment=send_env,
+            settings=[send_settings, store_settings, sender_settings],
             memory_size=512,
             timeout=_API_FUNCTION_TIMEOUT,
         )
         self.idempotency_table.grant_read_write_data(self.send_function.lambda_function)
         senders: list[PythonFunction] = []
-        if send_inline:
+        if sending.inline:
             senders.append(self.send_function)
         else:
             assert self.send_queue is not None
@@ -383,20 +306,23 @@ class AdobeSmsBridge(Construct):
                 function_folder="adobe_bridge_consumer",
                 service_name="adobe-bridge-consumer",
                 description="Sends the Adobe bridge's queued SMS at the configured message parts per second",
-                environment={
-                    **common_env,
-                    "BRIDGE_MESSAGE_PARTS_PER_SECOND": _number(message_parts_per_second),
-                    "BRIDGE_CONSUMER_CONCURRENCY": str(consumer_concurrency),
-                    "DEAD_LETTER_QUEUE_URL": self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
-                },
+                settings=[
+                    BridgeConsumerSettings(
+                        message_parts_per_second=queue.message_parts_per_second,
+                        consumer_concurrency=queue.consumer_concurrency,
+                        dead_letter_queue_url=self.dead_letter_queue.queue_url,  # type: ignore[union-attr]
+                    ),
+                    store_settings,
+                    sender_settings,
+                ],
                 timeout=_CONSUMER_TIMEOUT,
             )
             consumer = self.consumer_function.lambda_function
             consumer.add_event_source(
                 event_sources.SqsEventSource(
                     self.send_queue,
-                    batch_size=batch_size,
-                    max_concurrency=consumer_concurrency,
+                    batch_size=queue.batch_size,
+                    max_concurrency=queue.consumer_concurrency,
                     report_batch_item_failures=True,
                 )
             )
@@ -411,10 +337,14 @@ class AdobeSmsBridge(Construct):
                 opt_out.bind_may_send(function.lambda_function)
 
         # --- API ------------------------------------------------------------------------------------------
-        self.openapi_document = self._document(
-            api_key_header=api_key_header,
-            idempotency_header=idempotency_header,
-            authorizer_ttl=int(authorizer_cache_ttl.to_seconds()),
+        self.openapi_document = openapi_document(
+            stack,
+            authorizer_function_arn=self.authorizer_function.lambda_function.function_arn,
+            send_function_arn=self.send_function.lambda_function.function_arn,
+            api_key_header=api_key.header,
+            idempotency_header=idempotency.header,
+            authorizer_ttl=int(api_key.authorizer_cache_ttl.to_seconds()),
+            integration_timeout=_API_FUNCTION_TIMEOUT,
         )
         self.access_log_group = logs.LogGroup(
             self,
@@ -422,14 +352,16 @@ class AdobeSmsBridge(Construct):
             **consolidate_props(
                 self,
                 {"retention": logs.RetentionDays.ONE_YEAR, "removal_policy": cdk.RemovalPolicy.RETAIN},
-                access_log_group_props,
+                api.access_log_group_props,
             ),
         )
         self.cloudwatch_role: iam.Role | None = None
         account_setting: apigateway.CfnAccount | None = None
-        if deploy_api_gateway_cloudwatch_role:
-            account_setting = _api_gateway_account(stack)
-            self.cloudwatch_role = account_setting.node.scope.node.find_child("Role")  # type: ignore[union-attr]
+        if api.deploy_api_gateway_cloudwatch_role:
+            account_setting = api_gateway_account(stack)
+            holder = account_setting.node.scope
+            assert holder is not None  # the account setting lives in its holder construct
+            self.cloudwatch_role = cast(iam.Role, holder.node.find_child("Role"))
         self.api = apigateway.SpecRestApi(
             self,
             "Api",
@@ -441,18 +373,18 @@ class AdobeSmsBridge(Construct):
                     "cloud_watch_role": False,
                     "fail_on_warnings": True,
                     "deploy_options": apigateway.StageOptions(
-                        stage_name=stage_name,
-                        throttling_rate_limit=throttling_rate_limit,
-                        throttling_burst_limit=throttling_burst_limit,
+                        stage_name=api.stage_name,
+                        throttling_rate_limit=api.throttling_rate_limit,
+                        throttling_burst_limit=api.throttling_burst_limit,
                         access_log_destination=apigateway.LogGroupLogDestination(self.access_log_group),
-                        access_log_format=apigateway.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS)),
+                        access_log_format=apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
                         logging_level=apigateway.MethodLoggingLevel.ERROR,
                         data_trace_enabled=False,
                         metrics_enabled=True,
                         tracing_enabled=True,
                     ),
                 },
-                rest_api_props,
+                api.rest_api_props,
                 {"api_definition": apigateway.ApiDefinition.from_inline(self.openapi_document)},
             ),
         )
@@ -472,7 +404,7 @@ class AdobeSmsBridge(Construct):
         self.send_function.lambda_function.add_permission(
             "InvokeFromApiGateway",
             principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            source_arn=self.api.arn_for_execute_api("POST", RESOURCE_PATH, stage_name),
+            source_arn=self.api.arn_for_execute_api("POST", RESOURCE_PATH, api.stage_name),
         )
         acknowledge(
             self.api,
@@ -493,9 +425,9 @@ class AdobeSmsBridge(Construct):
         )
 
         self.web_acl_association: wafv2.CfnWebACLAssociation | None = None
-        if web_acl_arn is not None:
+        if api.web_acl_arn is not None:
             self.web_acl_association = wafv2.CfnWebACLAssociation(
-                self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=web_acl_arn
+                self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=api.web_acl_arn
             )
         else:
             acknowledge(
@@ -535,67 +467,6 @@ class AdobeSmsBridge(Construct):
             iam.PolicyStatement(actions=["sms-voice:SendTextMessage"], resources=resources)
         )
 
-    def _document(self, *, api_key_header: str, idempotency_header: str, authorizer_ttl: int) -> dict[str, Any]:
-        stack = cdk.Stack.of(self)
-        document = copy.deepcopy(load_openapi_document())
-
-        def invocation_uri(function_arn: str) -> str:
-            return (
-                f"arn:{stack.partition}:apigateway:{stack.region}:lambda:path/2015-03-31/functions/"
-                f"{function_arn}/invocations"
-            )
-
-        scheme = document["components"]["securitySchemes"]["AdobeApiKey"]
-        scheme["name"] = api_key_header
-        scheme["x-amazon-apigateway-authtype"] = "custom"
-        scheme["x-amazon-apigateway-authorizer"] = {
-            "type": "request",
-            "identitySource": f"method.request.header.{api_key_header}",
-            "authorizerUri": invocation_uri(self.authorizer_function.lambda_function.function_arn),
-            "authorizerResultTtlInSeconds": authorizer_ttl,
-        }
-        operation = document["paths"][RESOURCE_PATH]["post"]
-        for parameter in operation["parameters"]:
-            if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key":
-                parameter["name"] = idempotency_header
-        operation["x-amazon-apigateway-integration"] = {
-            "type": "aws_proxy",
-            "httpMethod": "POST",
-            "uri": invocation_uri(self.send_function.lambda_function.function_arn),
-            "passthroughBehavior": "when_no_match",
-            "timeoutInMillis": int(_API_FUNCTION_TIMEOUT.to_milliseconds()),
-        }
-        return document
-
-
-# Access log: who called what and how it went, no request data (no headers: the API key; no validation error
-# strings: they can quote a phone number).
-_ACCESS_LOG_FIELDS = {
-    "requestId": "$context.requestId",
-    "extendedRequestId": "$context.extendedRequestId",
-    "ip": "$context.identity.sourceIp",
-    "userAgent": "$context.identity.userAgent",
-    "requestTime": "$context.requestTime",
-    "httpMethod": "$context.httpMethod",
-    "resourcePath": "$context.resourcePath",
-    "status": "$context.status",
-    "protocol": "$context.protocol",
-    "responseLength": "$context.responseLength",
-    "responseLatency": "$context.responseLatency",
-    "integrationLatency": "$context.integrationLatency",
-    "integrationStatus": "$context.integrationStatus",
-    "authorizerStatus": "$context.authorizer.status",
-    "authorizerLatency": "$context.authorizer.latency",
-    "principalId": "$context.authorizer.principalId",
-    "errorType": "$context.error.responseType",
-    "errorMessage": "$context.error.message",
-    "wafStatus": "$context.waf.status",
-}
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
 
 def _identity_arn(stack: cdk.Stack, identity: str) -> str:
     """The IAM resource ARN of an origination identity given as an ARN, a pool id or a phone number id."""
@@ -608,56 +479,14 @@ def _identity_arn(stack: cdk.Stack, identity: str) -> str:
     return stack.format_arn(service="sms-voice", resource="sender-id", resource_name=f"{identity}/*")
 
 
-def _nag(value: str, pseudo: str) -> str:
-    """How cdk-nag writes a pseudo parameter in a finding: the value when the stack's environment fixes it."""
-    return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
-
-
-def _api_gateway_account(stack: cdk.Stack) -> apigateway.CfnAccount:
-    """The stack's one API Gateway account setting with a CloudWatch Logs role (inline policy, no managed one)."""
-    holder = stack.node.try_find_child(_CLOUDWATCH_ROLE_ID)
-    if holder is not None:
-        return holder.node.find_child("Account")  # type: ignore[return-value]
-    holder = Construct(stack, _CLOUDWATCH_ROLE_ID)
-    role = iam.Role(
-        holder,
-        "Role",
-        assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        description="API Gateway's CloudWatch Logs role for this account and region (access and execution logs)",
-        inline_policies={
-            "CloudWatchLogs": iam.PolicyDocument(
-                statements=[
-                    iam.PolicyStatement(
-                        actions=[
-                            "logs:CreateLogGroup",
-                            "logs:CreateLogStream",
-                            "logs:DescribeLogGroups",
-                            "logs:DescribeLogStreams",
-                            "logs:PutLogEvents",
-                            "logs:GetLogEvents",
-                            "logs:FilterLogEvents",
-                        ],
-                        resources=[
-                            stack.format_arn(service="logs", resource="*", arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
-                        ],
-                    )
-                ]
-            )
-        },
-    )
-    role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    acknowledge(
-        role,
-        "AwsSolutions-IAM5",
-        "API Gateway writes execution and access logs of every API in the account and region through this one "
-        "role, into log groups it names itself (API-Gateway-Execution-Logs_*): the resource is this account's "
-        "and region's logs.",
-        applies_to=f"Resource::arn:{_nag(stack.partition, 'Partition')}:logs:{_nag(stack.region, 'Region')}:"
-        f"{_nag(stack.account, 'AccountId')}:*",
-    )
-    account = apigateway.CfnAccount(holder, "Account", cloud_watch_role_arn=role.role_arn)
-    account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-    return account
-
-
-__all__: Sequence[str] = ["AdobeSmsBridge", "load_openapi_document"]
+__all__: Sequence[str] = [
+    "AdobeSmsBridge",
+    "BridgeApiKeyOptions",
+    "BridgeApiOptions",
+    "BridgeIdempotencyOptions",
+    "BridgeQueueOptions",
+    "BridgeSendingOptions",
+    "DeliveryMode",
+    "MessageType",
+    "load_openapi_document",
+]

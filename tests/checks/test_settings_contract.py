@@ -30,8 +30,7 @@ LAMBDA_SRC = REPO / "lambda_src"
 POWERTOOLS = frozenset({"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"})
 #: Function folders whose handlers do not declare SETTINGS yet (being moved to the contract; must end empty).
 PENDING: frozenset[str] = frozenset({
-    "adobe_bridge_authorizer", "adobe_bridge_consumer", "adobe_bridge_send", "campaign_batch_sender",
-    "campaign_planner", "campaign_reporter",
+    "campaign_batch_sender", "campaign_planner", "campaign_reporter",
 })  # fmt: skip
 #: Where reading the process environment is allowed.
 ENVIRONMENT_READERS = {"pinpoint_runtime/core/environment.py", "pinpoint_runtime/core/process_state.py"}
@@ -137,7 +136,7 @@ def test_only_the_settings_module_reads_the_environment() -> None:
 
 #: Runtime packages still reading the environment directly (moved to the contract with their functions); a module
 #: belongs to the package of its own folder (``campaigns`` is not ``campaigns/hooks``).
-PENDING_RUNTIME = frozenset({"campaigns", "bridge"})
+PENDING_RUNTIME = frozenset({"campaigns"})
 
 
 def _pending_runtime(path: Path) -> bool:

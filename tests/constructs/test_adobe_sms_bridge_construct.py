@@ -14,7 +14,17 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from pinpoint_constructs import AdobeSmsBridge, EventStreamToS3, PropsConflictError, SelfManagedOptOut, TwoWaySms
-from pinpoint_constructs.adobe_sms_bridge import load_openapi_document
+from pinpoint_constructs.adobe_sms_bridge import (
+    BridgeApiKeyOptions,
+    BridgeApiOptions,
+    BridgeIdempotencyOptions,
+    BridgeQueueOptions,
+    BridgeSendingOptions,
+    DeliveryMode,
+    MessageType,
+)
+from pinpoint_constructs.adobe_sms_bridge_api import load_openapi_document
+from pinpoint_constructs.adobe_sms_bridge_options import options
 from tests.conftest import ENV, new_app, only
 
 WEB_ACL = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/adobe/0123abcd"
@@ -34,16 +44,18 @@ def _inline_existing_secret_waf(stack: cdk.Stack) -> dict[str, Any]:
         stack,
         "Bridge",
         origination_identity="pool-0123456789abcdef",
-        additional_origination_identities=["phone-0123456789abcdef"],
-        configuration_set_name="partner-events",
-        send_inline=True,
-        existing_api_key_secret_obj=secret,
-        api_key_json_field="",
-        api_key_header="x-adobe-key",
-        web_acl_arn=WEB_ACL,
-        throttling_rate_limit=250,
-        throttling_burst_limit=400,
-        authorizer_cache_ttl=cdk.Duration.seconds(0),
+        sending=BridgeSendingOptions(
+            additional_origination_identities=["phone-0123456789abcdef"],
+            configuration_set_name="partner-events",
+            delivery=DeliveryMode.INLINE,
+        ),
+        api_key=BridgeApiKeyOptions(
+            existing_secret_obj=secret,
+            json_field="",
+            header="x-adobe-key",
+            authorizer_cache_ttl=cdk.Duration.seconds(0),
+        ),
+        api=BridgeApiOptions(web_acl_arn=WEB_ACL, throttling_rate_limit=250, throttling_burst_limit=400),
     )
     return {"bridge": bridge}
 
@@ -81,7 +93,7 @@ def _statements(template: Template, stack: cdk.Stack, function: Any) -> list[dic
 
 
 def _body(template: Template) -> dict[str, Any]:
-    return only(template.find_resources("AWS::ApiGateway::RestApi"))["Properties"]["Body"]
+    return only(dict(template.find_resources("AWS::ApiGateway::RestApi")))["Properties"]["Body"]
 
 
 def test_the_api_is_the_openapi_document_with_the_authorizer_and_proxy_integration(built) -> None:
@@ -272,7 +284,7 @@ def test_every_variant_has_zero_unacknowledged_nag_findings(built, variant: str)
 
 def test_a_low_throttle_warns_about_adobes_floor() -> None:
     stack = cdk.Stack(new_app(), "Low", env=ENV)
-    AdobeSmsBridge(stack, "Bridge", origination_identity="pool-1", throttling_rate_limit=50)
+    AdobeSmsBridge(stack, "Bridge", origination_identity="pool-1", api=BridgeApiOptions(throttling_rate_limit=50))
     warnings = [m for m in stack.node.find_child("Bridge").node.metadata if m.type == "aws:cdk:warning"]
     assert any("200" in json.dumps(m.data) for m in warnings)
 
@@ -286,33 +298,39 @@ def test_invalid_props_are_all_reported_in_one_error() -> None:
             "Bridge",
             two_way=sms,
             origination_identity="pool-1",
-            additional_origination_identities=["+12065550100"],
-            api_key_secret_props={"description": "x"},
-            existing_api_key_secret_obj=secretsmanager.Secret.from_secret_name_v2(stack, "S", "k"),
             event_stream=EventStreamToS3(stack, "Lake"),
-            configuration_set_name="set",
-            send_inline=True,
-            queue_props={"retention_period": cdk.Duration.days(1)},
-            message_parts_per_second=0,
-            consumer_concurrency=1,
-            batch_size=11,
-            default_message_type="URGENT",
-            default_country="usa",
-            api_key_header="x api key",
-            idempotency_header="X-API-KEY",
-            authorizer_cache_ttl=cdk.Duration.hours(2),
-            secret_cache_ttl=cdk.Duration.days(2),
-            web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1",
+            sending=BridgeSendingOptions(
+                additional_origination_identities=["+12065550100"],
+                configuration_set_name="set",
+                delivery=DeliveryMode.INLINE,
+                default_message_type="URGENT",  # type: ignore[arg-type]  # an invalid choice, on purpose
+                default_country="usa",
+            ),
+            queue={
+                "queue_props": {"retention_period": cdk.Duration.days(1)},
+                "message_parts_per_second": 0,
+                "consumer_concurrency": 1,
+                "batch_size": 11,
+            },  # a mapping of the fields works too
+            api_key=BridgeApiKeyOptions(
+                secret_props={"description": "x"},
+                existing_secret_obj=secretsmanager.Secret.from_secret_name_v2(stack, "S", "k"),
+                header="x api key",
+                authorizer_cache_ttl=cdk.Duration.hours(2),
+                secret_cache_ttl=cdk.Duration.days(2),
+            ),
+            idempotency=BridgeIdempotencyOptions(header="X-API-KEY"),
+            api=BridgeApiOptions(web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1"),
         )
     problems = caught.value.problems
     assert len(problems) == 14, problems
     assert "Provide exactly one of two_way or origination_identity (the identity messages are sent from)." in problems
-    assert "Either provide api_key_secret_props or existing_api_key_secret_obj, but not both." in problems
-    assert "Either provide event_stream or configuration_set_name, but not both." in problems
-    assert "web_acl_arn must be the ARN of a regional WAFv2 web ACL." in problems
-    assert "consumer_concurrency must be between 2 and 1000." in problems
+    assert "Either provide api_key.secret_props or api_key.existing_secret_obj, but not both." in problems
+    assert "Either provide event_stream or sending.configuration_set_name, but not both." in problems
+    assert "api.web_acl_arn must be the ARN of a regional WAFv2 web ACL." in problems
+    assert "queue.consumer_concurrency must be between 2 and 1000." in problems
     assert any(p.startswith("origination identities must be phone number ids") for p in problems)
-    assert "api_key_header and idempotency_header must differ." not in problems  # x api key is invalid anyway
+    assert "api_key.header and idempotency.header must differ." not in problems  # x api key is invalid anyway
 
 
 def test_grants(built) -> None:
@@ -326,3 +344,16 @@ def test_grants(built) -> None:
     assert "secretsmanager:PutSecretValue" in statements and "sqs:SendMessage" in statements
     with pytest.raises(ValueError, match="no send queue"):
         built["InlineWaf"][1]["bridge"].grant_enqueue(operator)
+
+
+def test_option_objects_default_accept_mappings_and_refuse_other_types() -> None:
+    assert options(BridgeQueueOptions, None) == BridgeQueueOptions()
+    assert options(BridgeQueueOptions, {"batch_size": 5}) == BridgeQueueOptions(batch_size=5)
+    assert BridgeApiKeyOptions().secret_cache_ttl.to_seconds() == 60
+    assert BridgeIdempotencyOptions().ttl.to_hours() == 1 and BridgeIdempotencyOptions().header == "Idempotency-Key"
+    sending = BridgeSendingOptions(delivery=DeliveryMode.INLINE, default_message_type=MessageType.PROMOTIONAL)
+    assert sending.inline and not BridgeSendingOptions().inline
+    with pytest.raises(TypeError, match="BridgeApiOptions"):
+        options(BridgeApiOptions, BridgeQueueOptions())
+    with pytest.raises(TypeError):
+        BridgeApiOptions(500)  # type: ignore[call-arg]  # keyword-only, on purpose

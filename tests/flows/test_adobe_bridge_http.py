@@ -18,7 +18,8 @@ from schemathesis.checks import positive_data_acceptance, unsupported_method
 
 from adobe_bridge_authorizer import handler as authorizer_module
 from adobe_bridge_send import handler as send_module
-from pinpoint_constructs.adobe_sms_bridge import OPENAPI_DOCUMENT
+from pinpoint_constructs.adobe_sms_bridge_api import OPENAPI_DOCUMENT
+from pinpoint_runtime.bridge.authorizer import ApiKeyAuthorizer
 from pinpoint_runtime.sms.opt_out import OptOutState
 from tests.support.adobe_bridge_env import API_KEY, CUSTOMER, BridgeEnv, make_env
 from tests.support.adobe_http_adapter import LocalApiGateway
@@ -55,13 +56,12 @@ def server() -> Iterator[Server]:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_SESSION_TOKEN": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "API_KEY_HEADER": "x-api-key",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }.items():
             patch.setenv(name, value)
         env = make_env()
         patch.setattr(send_module, "_service", env.service())
-        patch.setattr(authorizer_module, "_verifier", env.verifier())
+        patch.setattr(authorizer_module, "_authorizer", ApiKeyAuthorizer(env.verifier(), "x-api-key"))
         gateway = LocalApiGateway(authorizer=authorizer_module.handler, handler=send_module.handler)
         with gateway as base_url:
             yield Server(base_url, env, gateway)

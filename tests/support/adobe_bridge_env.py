@@ -12,14 +12,10 @@ from typing import Any
 import boto3
 
 from pinpoint_runtime.bridge.api_keys import ApiKeyVerifier
-from pinpoint_runtime.bridge.service import (
-    MODE_QUEUE,
-    BridgeConsumer,
-    BridgeService,
-    BridgeSettings,
-    ConfigurationSetSenders,
-    IdempotencyStore,
-)
+from pinpoint_runtime.bridge.consumer import BridgeConsumer
+from pinpoint_runtime.bridge.idempotency import IdempotencyStore
+from pinpoint_runtime.bridge.send import BridgeSendSettings, BridgeService, DeliveryMode
+from pinpoint_runtime.bridge.senders import ConfigurationSetSenders
 from pinpoint_runtime.sms.opt_out import OptOutRegistry
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender
 from pinpoint_runtime.sms.sender import SmsSender
@@ -30,6 +26,40 @@ API_KEY = "k3yFromSecretsManager0123456789abcdefABCDEF0123"
 CONFIGURATION_SET = "bridge-events"
 OTHER_CONFIGURATION_SET = "bridge-other-events"
 CUSTOMER = "+14255550182"
+BODY = "Your order 1234 has shipped. Track it at example.com/t/1234"
+
+
+def payload(**overrides: Any) -> dict[str, Any]:
+    """A valid custom-action payload (a ``None`` override leaves the field out)."""
+    data = {
+        "destinationNumber": "(425) 555-0182",
+        "messageBody": BODY,
+        "journeyId": "2f8a1b4c-journey",
+        "actionId": "node-7",
+        "profileId": "profile-42",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def call(service: Any, data: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any], dict]:
+    """``service.accept`` of ``data`` (JSON-encoded unless a string): status, body and headers."""
+    body = data if isinstance(data, str) else json.dumps(data)
+    outcome = service.accept(body, headers or {})
+    return outcome.response.status, outcome.response.body, outcome.response.headers
+
+
+def stored_items(env: BridgeEnv) -> list[dict[str, Any]]:
+    """Every idempotency record (raw DynamoDB items)."""
+    return env.dynamodb.scan(TableName=env.table_name)["Items"]
+
+
+def accept_and_receive(env: BridgeEnv, data: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:
+    """Accept ``data`` (default :func:`payload`) in queue mode and receive its one queued message."""
+    status, _, _ = call(env.service(), data or payload(), headers)
+    assert status == 202
+    (message,) = env.queued()
+    return message
 
 
 @dataclass
@@ -50,15 +80,15 @@ class BridgeEnv:
     def __post_init__(self) -> None:
         self.registry = OptOutRegistry(self.registry_table, client=self.dynamodb)
 
-    def settings(self, mode: str = MODE_QUEUE, **overrides: Any) -> BridgeSettings:
+    def settings(self, mode: DeliveryMode = DeliveryMode.QUEUE, **overrides: Any) -> BridgeSendSettings:
         values: dict[str, Any] = {
             "allowed_origination_identities": (self.identity, self.other_identity),
             "allowed_configuration_sets": (CONFIGURATION_SET, OTHER_CONFIGURATION_SET),
-            "mode": mode,
-            "queue_url": self.queue_url if mode == MODE_QUEUE else None,
+            "delivery_mode": mode,
+            "queue_url": self.queue_url if mode == DeliveryMode.QUEUE else None,
         }
         values.update(overrides)
-        return BridgeSettings(**values)
+        return BridgeSendSettings(**values)
 
     def store(self, **kwargs: Any) -> IdempotencyStore:
         return IdempotencyStore(self.table_name, client=self.dynamodb, **kwargs)
@@ -73,7 +103,9 @@ class BridgeEnv:
             )
         )
 
-    def service(self, mode: str = MODE_QUEUE, *, policy: bool = True, **settings: Any) -> BridgeService:
+    def service(
+        self, mode: DeliveryMode = DeliveryMode.QUEUE, *, policy: bool = True, **settings: Any
+    ) -> BridgeService:
         return BridgeService(
             settings=self.settings(mode, **settings),
             store=self.store(),
@@ -93,7 +125,7 @@ class BridgeEnv:
 
     def queued(self, url: str | None = None) -> list[dict[str, Any]]:
         """Receive (and delete) every message waiting in the send queue (or ``url``)."""
-        messages = []
+        messages: list[dict[str, Any]] = []
         while True:
             batch = self.sqs.receive_message(
                 QueueUrl=url or self.queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]

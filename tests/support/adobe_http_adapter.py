@@ -245,6 +245,7 @@ class LocalApiGateway:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         return f"http://{host}:{port}/{self.stage}"
 
     def stop(self) -> None:

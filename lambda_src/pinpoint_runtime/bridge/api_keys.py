@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import threading
 import time
@@ -33,11 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
-
-ENV_SECRET_ID = "API_KEY_SECRET_ID"
-ENV_CACHE_TTL_SECONDS = "API_KEY_CACHE_TTL_SECONDS"
-ENV_GRACE_PERIOD_SECONDS = "API_KEY_GRACE_PERIOD_SECONDS"
-ENV_JSON_FIELD = "API_KEY_JSON_FIELD"
 
 DEFAULT_CACHE_TTL_SECONDS = 60.0
 DEFAULT_GRACE_PERIOD_SECONDS = 24 * 60 * 60.0
@@ -94,21 +88,6 @@ class ApiKeyVerifier:
         self._lock = threading.Lock()
         self.secret_reads = 0
         """How many times the secret was read (both versions count as one read); for tests and metrics."""
-
-    @classmethod
-    def from_environment(cls, **kwargs: Any) -> ApiKeyVerifier:
-        """Configured from ``API_KEY_SECRET_ID``, ``API_KEY_CACHE_TTL_SECONDS``, ``API_KEY_GRACE_PERIOD_SECONDS``
-        and ``API_KEY_JSON_FIELD`` (an empty value: the whole secret string is the key)."""
-        secret_id = os.environ.get(ENV_SECRET_ID)
-        if not secret_id:
-            raise ApiKeySecretError(f"{ENV_SECRET_ID} is not set")
-        return cls(
-            secret_id,
-            cache_ttl=float(os.environ.get(ENV_CACHE_TTL_SECONDS, DEFAULT_CACHE_TTL_SECONDS)),
-            grace_period=float(os.environ.get(ENV_GRACE_PERIOD_SECONDS, DEFAULT_GRACE_PERIOD_SECONDS)),
-            json_field=os.environ.get(ENV_JSON_FIELD, DEFAULT_JSON_FIELD),
-            **kwargs,
-        )
 
     client = LazyClient("secretsmanager")
 

@@ -1,10 +1,9 @@
-"""API keys in Secrets Manager (pinpoint_runtime.bridge.api_keys) and the bridge's Lambda authorizer, against moto."""
+"""API keys in Secrets Manager (pinpoint_runtime.bridge.api_keys), against moto."""
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adobe_bridge_authorizer import handler as authorizer_module
 from pinpoint_runtime.bridge import api_keys
 from pinpoint_runtime.bridge.api_keys import ApiKeySecretError, ApiKeyVerifier
-from tests.support.adobe_http_adapter import LambdaContext
 
 REGION = "us-east-1"
 KEY = "Kx7pQ2mVn8RtY4wZ0aB3cD6eF9gH1jL5"
-METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:api1/v1/POST/messages"
 
 
 class Clock:
@@ -138,55 +134,6 @@ def test_no_comparison_uses_the_raw_key() -> None:
     source = Path(api_keys.__file__).read_text(encoding="utf-8")
     assert "compare_digest(digest, candidate.digest)" in source
     assert "== candidate" not in source and "presented ==" not in source
-
-
-# --------------------------------------------------------------------------------------------- the authorizer
-
-
-def test_authorizer_answers_allow_deny_and_unauthorized(secrets: Any, caplog: pytest.LogCaptureFixture) -> None:
-    check = verifier(secrets)
-    caplog.set_level(logging.INFO)
-    base = {"type": "REQUEST", "methodArn": METHOD_ARN, "requestContext": {"identity": {"sourceIp": "192.0.2.7"}}}
-    allow = authorizer_module.authorize({**base, "headers": {"X-Api-Key": KEY}}, check, "x-api-key")
-    assert allow["principalId"] == "adobe-journey-optimizer"
-    assert allow["policyDocument"]["Statement"] == [
-        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": METHOD_ARN}
-    ]
-    deny = authorizer_module.authorize({**base, "headers": {"x-api-key": "wrong-key-value"}}, check, "x-api-key")
-    assert deny["policyDocument"]["Statement"][0]["Effect"] == "Deny"
-    for headers in ({}, None, {"x-api-key": ""}, {"authorization": KEY}):
-        with pytest.raises(Exception, match=r"^Unauthorized$"):
-            authorizer_module.authorize({**base, "headers": headers}, check, "x-api-key")
-    (rejected,) = [r for r in caplog.records if r.getMessage() == "API key rejected"]
-    assert rejected.source_ip == "192.0.2.7"
-    logged = "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records)
-    assert KEY not in logged and "wrong-key-value" not in logged
-
-
-def test_authorizer_handler_reads_the_secret_named_in_its_environment(
-    secrets: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    arn = secrets.describe_secret(SecretId="adobe-key")["ARN"]
-    monkeypatch.setenv("API_KEY_SECRET_ID", arn)
-    monkeypatch.setenv("API_KEY_HEADER", "x-adobe-key")
-    monkeypatch.setenv("API_KEY_CACHE_TTL_SECONDS", "30")
-    monkeypatch.setattr(authorizer_module, "_verifier", None)
-    event = {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"X-Adobe-Key": KEY}}
-    answer = authorizer_module.handler(event, LambdaContext("adobe-bridge-authorizer"))
-    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert authorizer_module.verifier().cache_ttl == 30 and authorizer_module.verifier().secret_id == arn
-
-
-def test_an_unreadable_secret_is_a_fault_not_a_denial(
-    fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with mock_aws():
-        monkeypatch.setenv("API_KEY_SECRET_ID", "arn:aws:secretsmanager:us-east-1:123456789012:secret:gone-abcdef")
-        monkeypatch.setattr(authorizer_module, "_verifier", None)
-        with pytest.raises(ApiKeySecretError):  # API Gateway answers 500 (AJO retries), not 403
-            authorizer_module.handler(
-                {"methodArn": METHOD_ARN, "headers": {"x-api-key": KEY}}, LambdaContext("adobe-bridge-authorizer")
-            )
 
 
 def _created(secrets: Any, stage: str) -> float:
