@@ -1,5 +1,5 @@
 """One item of a campaign run's Distributed Map: a page of endpoints through the hooks, rendering, SMS/EMAIL
-delivery and custom channels, one outcome per endpoint (``pinpoint_runtime.campaigns.runner.page_step``)."""
+delivery and custom channels, one outcome per endpoint (``pinpoint_runtime.campaigns.steps.pages.page_step``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.runner import BatchSender, CampaignRequest, FunctionInvoker, RunnerSettings, page_step
+from pinpoint_runtime.campaigns.request import CampaignRequest
+from pinpoint_runtime.campaigns.steps.invoker import FunctionInvoker
+from pinpoint_runtime.campaigns.steps.pages import BatchSender, page_step
+from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-batch-sender"
@@ -18,7 +21,8 @@ logger = Logger(service=SERVICE_NAME)
 
 def sender_for(request: CampaignRequest, settings: RunnerSettings, lambda_context: Any = None) -> BatchSender:
     """The page sender of one run, configured from the environment the CampaignRunner construct sets."""
-    from pinpoint_runtime.campaigns.delivery import deadline_from_lambda_context, delivery_from_environment  # noqa: PLC0415
+    from pinpoint_runtime.campaigns.delivery import deadline_from_lambda_context  # noqa: PLC0415
+    from pinpoint_runtime.campaigns.delivery_settings import delivery_from_environment  # noqa: PLC0415
     from pinpoint_runtime.campaigns.templates import renderer_for_request  # noqa: PLC0415
 
     delivery = delivery_from_environment()

@@ -1,6 +1,6 @@
 """Steps "Summarize" and "Report failure" of a campaign run (``{"outcome": "succeeded" | "failed", ...}``):
 counts per status checked against the planned endpoints, or the failure reason; ``summary.json`` either way.
-See ``pinpoint_runtime.campaigns.runner.summary_step`` / ``failure_step``."""
+See ``pinpoint_runtime.campaigns.steps.summary.summary_step`` / ``failure_step``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.runner import RunnerSettings, failure_step, summary_step
+from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
+from pinpoint_runtime.campaigns.steps.summary import failure_step, summary_step
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-reporter"
