@@ -14,6 +14,7 @@ from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-planner"
+SETTINGS = (RunnerSettings, EndpointStoreSettings)
 logger = Logger(service=SERVICE_NAME)
 
 

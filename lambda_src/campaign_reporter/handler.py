@@ -13,6 +13,7 @@ from pinpoint_runtime.campaigns.steps.summary import failure_step, summary_step
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-reporter"
+SETTINGS = (RunnerSettings,)
 logger = Logger(service=SERVICE_NAME)
 
 

@@ -30,8 +30,8 @@ LAMBDA_SRC = REPO / "lambda_src"
 POWERTOOLS = frozenset({"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"})
 #: Function folders whose handlers do not declare SETTINGS yet (being moved to the contract; must end empty).
 PENDING: frozenset[str] = frozenset({
-    "adobe_bridge_authorizer", "adobe_bridge_consumer", "adobe_bridge_send", "campaign_batch_sender",
-    "campaign_planner", "campaign_reporter", "channel_cdp_writeback", "channel_connect_voice", "channel_inapp_inbox",
+    "adobe_bridge_authorizer", "adobe_bridge_consumer", "adobe_bridge_send",
+    "channel_cdp_writeback", "channel_connect_voice", "channel_inapp_inbox",
     "channel_webhook", "event_stream_normalizer", "hook_attribute_lookup", "hook_external_templates",
     "hook_frequency_cap", "import_chunk_writer", "import_planner", "import_reporter", "import_starter",
     "origination_two_way", "two_way_inbound",
@@ -140,9 +140,7 @@ def test_only_the_settings_module_reads_the_environment() -> None:
 
 #: Runtime packages still reading the environment directly (moved to the contract with their functions); a module
 #: belongs to the package of its own folder (``campaigns`` is not ``campaigns/hooks``).
-PENDING_RUNTIME = frozenset(
-    {"events", "sms", "audience", "campaigns", "campaigns/steps", "campaigns/hooks", "campaigns/channels", "bridge"}
-)
+PENDING_RUNTIME = frozenset({"events", "sms", "audience", "campaigns/hooks", "campaigns/channels", "bridge"})
 
 
 def _pending_runtime(path: Path) -> bool:

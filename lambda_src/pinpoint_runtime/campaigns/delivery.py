@@ -58,7 +58,6 @@ from pinpoint_runtime.campaigns.sms_delivery import SmsDelivery
 from pinpoint_runtime.core.timestamps import iso_utc
 from pinpoint_runtime.sms.rate_limiter import PartsRateLimiter, RateLimitedSmsSender
 
-DEFAULT_DELIVERY_WORKERS = 4
 MAX_EVENTS_PER_CALL = 100
 """Pinpoint ``put_events``: at most 100 events per request."""
 DEFAULT_MAX_ATTEMPTS = 5
@@ -280,4 +279,4 @@ def deadline_from_lambda_context(
     return clock() + max(0.0, remaining() / 1000.0 - margin_seconds)
 
 
-__all__ = ["DEFAULT_DELIVERY_WORKERS", "MAX_EVENTS_PER_CALL", "CampaignDelivery", "deadline_from_lambda_context"]
+__all__ = ["MAX_EVENTS_PER_CALL", "CampaignDelivery", "deadline_from_lambda_context"]

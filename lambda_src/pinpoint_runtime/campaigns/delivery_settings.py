@@ -1,9 +1,10 @@
-"""A :class:`~pinpoint_runtime.campaigns.delivery.CampaignDelivery` configured from the environment the
-``CampaignRunner`` construct sets on its page sender.
+"""The settings of campaign delivery (:class:`DeliverySettings`, written by the ``CampaignRunner`` construct on its
+page sender) and the :class:`~pinpoint_runtime.campaigns.delivery.CampaignDelivery` they configure, with the send
+ledger's :class:`~pinpoint_runtime.campaigns.ledger.LedgerSettings`, the opt-out registry's and the event lake's.
 
 ==========================================  ==============================================================
 ``CAMPAIGN_LEDGER_TABLE``                   ledger table name (required)
-``CAMPAIGN_LEDGER_TTL_DAYS``                days a ledger item is kept (default 30)
+``CAMPAIGN_LEDGER_TTL_DAYS``                days a ledger item is kept (default 30; ``ledger_retention``)
 ``CAMPAIGN_SMS_MPS``                        SMS message parts per second per origination identity, **for this
                                             process** (the identity's MPS divided by the concurrent workers;
                                             default 1)
@@ -25,32 +26,147 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from pinpoint_runtime.campaigns.delivery import DEFAULT_DELIVERY_WORKERS, CampaignDelivery
 from pinpoint_runtime.campaigns.delivery_checks import is_email_address
-from pinpoint_runtime.campaigns.ledger import (
-    DEFAULT_LEDGER_TTL_SECONDS,
-    ENV_LEDGER_TABLE,
-    ENV_LEDGER_TTL_DAYS,
-    SendLedger,
-)
-from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender
-from pinpoint_runtime.sms.sender import SmsSender
+from pinpoint_runtime.campaigns.ledger import LedgerSettings, SendLedger
+from pinpoint_runtime.core.environment import Codec, FunctionSettings, SettingsError, variable
+from pinpoint_runtime.events.stream import EventStreamSettings
+from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
 
-ENV_SMS_MPS = "CAMPAIGN_SMS_MPS"
-ENV_SMS_IDENTITY_RATES = "CAMPAIGN_SMS_IDENTITY_RATES"
-ENV_SMS_ORIGINATION_IDENTITY = "CAMPAIGN_SMS_ORIGINATION_IDENTITY"
-ENV_SMS_CONFIGURATION_SET = "CAMPAIGN_SMS_CONFIGURATION_SET"
-ENV_EMAIL_RATE = "CAMPAIGN_EMAIL_RATE"
-ENV_EMAIL_CONFIGURATION_SET = "CAMPAIGN_EMAIL_CONFIGURATION_SET"
-ENV_EMAIL_FROM_ADDRESS = "CAMPAIGN_EMAIL_FROM_ADDRESS"
-ENV_EMAIL_IDENTITY = "CAMPAIGN_EMAIL_IDENTITY"
-ENV_DELIVERY_WORKERS = "CAMPAIGN_DELIVERY_WORKERS"
+if TYPE_CHECKING:
+    from pinpoint_runtime.campaigns.delivery import CampaignDelivery
+
+DEFAULT_DELIVERY_WORKERS = 4
+
+RATE = Codec(encode=lambda value: f"{float(value):g}", decode=float)
+"""A rate as the construct has always written it (``%g``: ``0.5``, ``1``, ``0.333333``)."""
+_WORKERS = Codec(encode=lambda value: str(int(value)), decode=lambda text: int(float(text)))
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0 or math.isinf(value):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverySettings(FunctionSettings):
+    """How the page sender delivers SMS and email (see the module docstring)."""
+
+    construct: ClassVar[str] = "CampaignRunner"
+    sms_messages_per_second: float = variable(
+        "CAMPAIGN_SMS_MPS", default=1.0, codec=RATE, doc="SMS message parts per second of this page sender"
+    )
+    sms_identity_rates: dict[str, float] | None = variable(
+        "CAMPAIGN_SMS_IDENTITY_RATES", default=None, doc="JSON object origination identity -> parts per second"
+    )
+    sms_origination_identity: str | None = variable(
+        "CAMPAIGN_SMS_ORIGINATION_IDENTITY", default=None, doc="default SMS origination identity"
+    )
+    sms_configuration_set: str | None = variable(
+        "CAMPAIGN_SMS_CONFIGURATION_SET", default=None, doc="SMS configuration set"
+    )
+    email_messages_per_second: float = variable(
+        "CAMPAIGN_EMAIL_RATE", default=1.0, codec=RATE, doc="SES messages per second of this page sender"
+    )
+    email_configuration_set: str | None = variable(
+        "CAMPAIGN_EMAIL_CONFIGURATION_SET", default=None, doc="SES configuration set"
+    )
+    email_from_address: str | None = variable(
+        "CAMPAIGN_EMAIL_FROM_ADDRESS", default=None, doc="From address when the message sets none"
+    )
+    email_identity: str | None = variable("CAMPAIGN_EMAIL_IDENTITY", default=None, doc="the SES identity")
+    workers: int | None = variable(
+        "CAMPAIGN_DELIVERY_WORKERS",
+        default=None,
+        codec=_WORKERS,
+        doc=f"concurrent sends within one batch (unset: {DEFAULT_DELIVERY_WORKERS})",
+    )
+
+    def __post_init__(self) -> None:
+        _positive("CAMPAIGN_SMS_MPS", self.sms_messages_per_second)
+        _positive("CAMPAIGN_EMAIL_RATE", self.email_messages_per_second)
+        if self.workers is not None:
+            _positive("CAMPAIGN_DELIVERY_WORKERS", self.workers)
+        for identity, rate in (self.sms_identity_rates or {}).items():
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0 or math.isinf(rate):
+                raise ValueError(f"CAMPAIGN_SMS_IDENTITY_RATES[{identity!r}] must be a positive number")
+
+    @property
+    def default_from_address(self) -> str | None:
+        """``email_from_address``, else the SES identity when that identity is an address (a domain is not one)."""
+        if self.email_from_address:
+            return self.email_from_address
+        identity = self.email_identity
+        return identity if identity and is_email_address(identity) else None
+
+
+def delivery_from_settings(
+    settings: DeliverySettings,
+    ledger: LedgerSettings,
+    *,
+    opt_out: OptOutRegistrySettings | None = None,
+    event_stream: EventStreamSettings | None = None,
+    dynamodb_client: Any = None,
+    sms_client: Any = None,
+    ses_client: Any = None,
+    event_writer: Any = None,
+) -> CampaignDelivery:
+    """A :class:`CampaignDelivery` of these settings: the send ledger, SMS through ``SendTextMessage`` (the
+    origination identity and configuration set default to the SMS sender's own settings), the opt-out registry
+    when ``opt_out`` is given, SES v2 email, and ``_campaign.send`` events when ``event_stream`` is given.
+
+    Clients default to the shared boto3 clients (``sesv2``, ``pinpoint-sms-voice-v2``, ``dynamodb``); SMS and
+    email are always configured (a campaign without one simply has no such endpoints)."""
+    # imported here: the handler imports this module for its settings, the delivery code is needed per run
+    from pinpoint_runtime.campaigns.delivery import CampaignDelivery  # noqa: PLC0415
+    from pinpoint_runtime.core.aws_clients import client  # noqa: PLC0415
+    from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender  # noqa: PLC0415
+    from pinpoint_runtime.sms.sender import SmsSender  # noqa: PLC0415
+
+    if dynamodb_client is None:
+        dynamodb_client = client("dynamodb")
+    send_ledger = SendLedger.from_settings(ledger, client=dynamodb_client)
+
+    if sms_client is None:
+        sms_client = client("pinpoint-sms-voice-v2")
+    sender = SmsSender(
+        origination_identity=settings.sms_origination_identity,
+        configuration_set_name=settings.sms_configuration_set,
+        client=sms_client,
+    )
+    sms = RateLimitedSmsSender(
+        sender,
+        parts_per_second=settings.sms_messages_per_second,
+        identity_rates={str(k): float(v) for k, v in (settings.sms_identity_rates or {}).items()},
+    )
+
+    registry = None
+    if opt_out is not None:
+        from pinpoint_runtime.sms.opt_out import OptOutRegistry  # noqa: PLC0415
+
+        registry = OptOutRegistry(opt_out.table_name, client=dynamodb_client)
+
+    if ses_client is None:
+        ses_client = client("sesv2")
+    if event_writer is None and event_stream is not None:
+        from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
+
+        event_writer = EventStreamWriter(event_stream.delivery_stream_name, application_id=event_stream.application_id)
+    return CampaignDelivery(
+        ledger=send_ledger,
+        sms_sender=sms,
+        opt_out_registry=registry,
+        ses_client=ses_client,
+        email_configuration_set=settings.email_configuration_set,
+        default_from_address=settings.default_from_address,
+        email_messages_per_second=settings.email_messages_per_second,
+        event_writer=event_writer,
+        max_workers=max(1, DEFAULT_DELIVERY_WORKERS if settings.workers is None else settings.workers),
+    )
 
 
 def delivery_from_environment(
@@ -61,97 +177,31 @@ def delivery_from_environment(
     event_writer: Any = None,
     environ: Mapping[str, str] | None = None,
 ) -> CampaignDelivery:
-    """A :class:`CampaignDelivery` configured from the environment variables of the module docstring.
-
-    Clients default to boto3 clients created here (``sesv2``, ``pinpoint-sms-voice-v2``, ``dynamodb``); SMS and
-    email are always configured (a campaign without one simply has no such endpoints). Raises ``ValueError`` naming
-    the variable when a value is malformed."""
-    env = os.environ if environ is None else environ
-    table = env.get(ENV_LEDGER_TABLE)
-    if not table:
-        raise ValueError(f"{ENV_LEDGER_TABLE} is required (the send ledger's table name)")
-    ttl_days = _number(env, ENV_LEDGER_TTL_DAYS, DEFAULT_LEDGER_TTL_SECONDS / 86400)
-    if dynamodb_client is None:
-        from pinpoint_runtime.core.aws_clients import client  # noqa: PLC0415
-
-        dynamodb_client = client("dynamodb")
-    ledger = SendLedger(table, client=dynamodb_client, ttl_seconds=max(1, int(ttl_days * 86400)))
-
-    if sms_client is None:
-        from pinpoint_runtime.core.aws_clients import client  # noqa: PLC0415
-
-        sms_client = client("pinpoint-sms-voice-v2")
-    sms_rate = _number(env, ENV_SMS_MPS, 1.0)
-    identity_rates = _json_rates(env, ENV_SMS_IDENTITY_RATES)
-    sender = SmsSender(
-        origination_identity=env.get(ENV_SMS_ORIGINATION_IDENTITY) or env.get("SMS_ORIGINATION_IDENTITY") or None,
-        configuration_set_name=env.get(ENV_SMS_CONFIGURATION_SET) or env.get("SMS_CONFIGURATION_SET") or None,
-        client=sms_client,
-    )
-    sms = RateLimitedSmsSender(sender, parts_per_second=sms_rate, identity_rates=identity_rates)
-
-    registry = None
-    if env.get("OPT_OUT_REGISTRY_TABLE"):
-        from pinpoint_runtime.sms.opt_out import OptOutRegistry  # noqa: PLC0415
-
-        registry = OptOutRegistry(env["OPT_OUT_REGISTRY_TABLE"], client=dynamodb_client)
-
-    if ses_client is None:
-        from pinpoint_runtime.core.aws_clients import client  # noqa: PLC0415
-
-        ses_client = client("sesv2")
-    if event_writer is None and env.get("PINPOINT_EVENT_STREAM_NAME"):
-        from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
-
-        event_writer = EventStreamWriter(env["PINPOINT_EVENT_STREAM_NAME"], application_id=env.get("APPLICATION_ID"))
-    workers = int(_number(env, ENV_DELIVERY_WORKERS, DEFAULT_DELIVERY_WORKERS))
-    return CampaignDelivery(
-        ledger=ledger,
-        sms_sender=sms,
-        opt_out_registry=registry,
+    """:func:`delivery_from_settings` of the settings in ``environ`` (default: the process environment). Raises
+    ``ValueError`` naming the variable when one is missing or malformed."""
+    try:
+        ledger = LedgerSettings.from_environment(environ)
+        settings = DeliverySettings.from_environment(environ)
+        opt_out = OptOutRegistrySettings.from_environment_if_set(environ)
+        event_stream = EventStreamSettings.from_environment_if_set(environ)
+    except SettingsError as error:
+        raise ValueError(str(error)) from None
+    return delivery_from_settings(
+        settings,
+        ledger,
+        opt_out=opt_out,
+        event_stream=event_stream,
+        dynamodb_client=dynamodb_client,
+        sms_client=sms_client,
         ses_client=ses_client,
-        email_configuration_set=env.get(ENV_EMAIL_CONFIGURATION_SET) or None,
-        default_from_address=env.get(ENV_EMAIL_FROM_ADDRESS) or _address_identity(env.get(ENV_EMAIL_IDENTITY)),
-        email_messages_per_second=_number(env, ENV_EMAIL_RATE, 1.0),
         event_writer=event_writer,
-        max_workers=max(1, workers),
     )
 
 
-def _address_identity(identity: str | None) -> str | None:
-    """An SES identity usable as a From address (an email address identity; a domain is not one)."""
-    return identity if identity and is_email_address(identity) else None
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return float(default)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw[:40]!r}") from None
-    if not value > 0 or math.isinf(value):
-        raise ValueError(f"{name} must be a positive number, got {raw[:40]!r}")
-    return value
-
-
-def _json_rates(env: Mapping[str, str], name: str) -> dict[str, float]:
-    raw = env.get(name)
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a JSON object of identity -> parts per second") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{name} must be a JSON object of identity -> parts per second")
-    rates: dict[str, float] = {}
-    for identity, rate in data.items():
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not rate > 0 or math.isinf(rate):
-            raise ValueError(f"{name}[{identity!r}] must be a positive number")
-        rates[str(identity)] = float(rate)
-    return rates
-
-
-__all__ = ["delivery_from_environment"]
+__all__ = [
+    "DEFAULT_DELIVERY_WORKERS",
+    "RATE",
+    "DeliverySettings",
+    "delivery_from_environment",
+    "delivery_from_settings",
+]

@@ -11,22 +11,45 @@ Ledger table (``SendLedger``): partition key ``pk`` (S) = the idempotency key, T
 
 from __future__ import annotations
 
-import os
+import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pinpoint_runtime.campaigns.payloads import SEND_STATUSES
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
+from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE
+from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.timestamps import iso_utc
-
-ENV_LEDGER_TABLE = "CAMPAIGN_LEDGER_TABLE"
-ENV_LEDGER_TTL_DAYS = "CAMPAIGN_LEDGER_TTL_DAYS"
 
 SENDING = "SENDING"
 """Ledger status of a claimed send whose result is not recorded yet."""
 DEFAULT_LEDGER_TTL_SECONDS = 30 * 24 * 3600
+DEFAULT_LEDGER_TTL_DAYS = DEFAULT_LEDGER_TTL_SECONDS / 86400
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerSettings(FunctionSettings):
+    """What the page sender reads about its send ledger (the ``CampaignRunner`` construct writes it;
+    ``ledger_retention`` becomes ``ttl_days``)."""
+
+    construct: ClassVar[str] = "CampaignRunner"
+    table_name: str = variable("CAMPAIGN_LEDGER_TABLE", doc="the send ledger's DynamoDB table")
+    ttl_days: float | None = variable(
+        "CAMPAIGN_LEDGER_TTL_DAYS", default=None, doc="days a ledger item is kept (unset: 30)"
+    )
+
+    def __post_init__(self) -> None:
+        if self.ttl_days is not None and not (self.ttl_days > 0 and not math.isinf(self.ttl_days)):
+            raise ValueError(f"CAMPAIGN_LEDGER_TTL_DAYS must be a positive number, got {self.ttl_days!r}")
+
+    @property
+    def ttl_seconds(self) -> int:
+        """Seconds a ledger item is kept (at least 1)."""
+        days = DEFAULT_LEDGER_TTL_DAYS if self.ttl_days is None else self.ttl_days
+        return max(1, int(days * 86400))
 
 
 class LedgerError(RuntimeError):
@@ -40,8 +63,9 @@ class LedgerError(RuntimeError):
 class SendLedger:
     """Idempotency ledger of campaign sends in DynamoDB (item layout in the module docstring).
 
-    ``table_name`` defaults to env ``CAMPAIGN_LEDGER_TABLE``; ``client`` is a boto3 DynamoDB client (created
-    on first use when omitted); items expire ``ttl_seconds`` after their claim. Thread-safe.
+    ``table_name`` defaults to the function's :class:`LedgerSettings` (``CAMPAIGN_LEDGER_TABLE``); ``client`` is a
+    boto3 DynamoDB client (created on first use when omitted); items expire ``ttl_seconds`` after their claim
+    (:meth:`from_settings`: the settings' ``ttl_days``). Thread-safe.
     """
 
     def __init__(
@@ -52,9 +76,12 @@ class SendLedger:
         ttl_seconds: int = DEFAULT_LEDGER_TTL_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        name = table_name or os.environ.get(ENV_LEDGER_TABLE)
+        if not table_name:
+            settings = LedgerSettings.from_environment_if_set()
+            table_name = settings.table_name if settings else None
+        name = table_name
         if not name:
-            raise ValueError(f"no send ledger table: pass table_name or set {ENV_LEDGER_TABLE}")
+            raise ValueError("no send ledger table: pass table_name or set CAMPAIGN_LEDGER_TABLE")
         if ttl_seconds < 1:
             raise ValueError("ttl_seconds must be positive")
         self.table_name = name
@@ -63,6 +90,13 @@ class SendLedger:
         self._clock = clock
 
     client = LazyClient("dynamodb")
+
+    @classmethod
+    def from_settings(
+        cls, settings: LedgerSettings, *, client: Any = None, clock: Callable[[], float] = time.time
+    ) -> SendLedger:
+        """The ledger of ``settings`` (its table; items kept ``settings.ttl_seconds``)."""
+        return cls(settings.table_name, client=client, ttl_seconds=settings.ttl_seconds, clock=clock)
 
     def claim(self, key: str, *, channel: str | None = None) -> bool:
         """Record that ``key`` is being sent (status ``SENDING``); ``False`` when it was claimed before."""
@@ -73,7 +107,7 @@ class SendLedger:
             "pk": {"S": key},
             "status": {"S": SENDING},
             "claimed_at": {"S": iso_utc(now)},
-            "expires_at": {"N": str(int(now) + self.ttl_seconds)},
+            TTL_ATTRIBUTE: {"N": str(int(now) + self.ttl_seconds)},
         }
         if channel:
             item["channel"] = {"S": channel}
@@ -182,4 +216,11 @@ class InMemoryLedger:
             return dict(item) if item is not None else None
 
 
-__all__ = ["DEFAULT_LEDGER_TTL_SECONDS", "SENDING", "InMemoryLedger", "LedgerError", "SendLedger"]
+__all__ = [
+    "DEFAULT_LEDGER_TTL_SECONDS",
+    "SENDING",
+    "InMemoryLedger",
+    "LedgerError",
+    "LedgerSettings",
+    "SendLedger",
+]

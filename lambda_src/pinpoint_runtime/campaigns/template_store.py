@@ -10,19 +10,31 @@ in the shape of Pinpoint's ``GetSmsTemplate`` / ``GetEmailTemplate`` responses (
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pinpoint_runtime.campaigns.template_engine import MAX_TEMPLATE_CHARACTERS, TemplateError
 from pinpoint_runtime.core.aws_clients import error_code
+from pinpoint_runtime.core.environment import FunctionSettings, SettingsError, variable
 
-ENV_TEMPLATE_BUCKET = "CAMPAIGN_TEMPLATE_BUCKET"
-"""Bucket of the template objects (:func:`load_template`)."""
-ENV_TEMPLATE_PREFIX = "CAMPAIGN_TEMPLATE_PREFIX"
-"""Key prefix of the template objects, e.g. ``templates/`` (default ``""``)."""
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateSettings(FunctionSettings):
+    """Where the page sender reads templates (the ``CampaignRunner`` construct's ``template_bucket`` and
+    ``template_prefix``)."""
+
+    construct: ClassVar[str] = "CampaignRunner"
+    bucket: str = variable("CAMPAIGN_TEMPLATE_BUCKET", doc="bucket of the template objects")
+    prefix: str = variable(
+        "CAMPAIGN_TEMPLATE_PREFIX",
+        default="",
+        empty_is_unset=False,
+        doc="key prefix of the template objects, e.g. ``templates/``",
+    )
+
 
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _TEMPLATE_CACHE: dict[tuple[str, str, str, str | None], dict[str, Any]] = {}
@@ -48,8 +60,9 @@ def load_template(
     ``"EMAIL"``) to the template response object: SMS ``{"Body", "DefaultSubstitutions"?, "TemplateName",
     "Version"?...}``, email ``{"Subject", "HtmlPart"?, "TextPart"?, "DefaultSubstitutions"?...}``.
 
-    Reads ``s3://<bucket>/<prefix><Name>.json`` (``bucket``/``prefix`` default to env ``CAMPAIGN_TEMPLATE_BUCKET``
-    / ``CAMPAIGN_TEMPLATE_PREFIX``) whose JSON is the ``GetSmsTemplate``/``GetEmailTemplate`` response
+    Reads ``s3://<bucket>/<prefix><Name>.json`` (``bucket``/``prefix`` default to the function's
+    :class:`TemplateSettings`, ``CAMPAIGN_TEMPLATE_BUCKET`` / ``CAMPAIGN_TEMPLATE_PREFIX``) whose JSON is the
+    ``GetSmsTemplate``/``GetEmailTemplate`` response
     (``{"SMSTemplateResponse": {...}}``) or the inner object. A ``Version`` in the reference must equal the object's
     ``Version`` (a template store that keeps versions writes the object of the version a campaign needs).
     Results are cached per process (per bucket, key and version) unless ``cache=False``. ``read(bucket, key)`` may
@@ -64,10 +77,12 @@ def load_template(
     if not isinstance(name, str) or not _TEMPLATE_NAME.fullmatch(name):
         raise TemplateError("a template Name is 1-128 letters, digits, '_' or '-'")
     version = None if version in (None, "") else str(version)
-    bucket = bucket or os.environ.get(ENV_TEMPLATE_BUCKET)
-    prefix = prefix if prefix is not None else os.environ.get(ENV_TEMPLATE_PREFIX, "")
+    if not bucket or prefix is None:
+        settings = _settings_from_environment()
+        bucket = bucket or (settings.bucket if settings else None)
+        prefix = prefix if prefix is not None else (settings.prefix if settings else "")
     if not bucket:
-        raise TemplateError(f"template {name} referenced but no template bucket (set {ENV_TEMPLATE_BUCKET})")
+        raise TemplateError(f"template {name} referenced but no template bucket (set CAMPAIGN_TEMPLATE_BUCKET)")
     key = f"{prefix}{name}.json"
     cache_key = (channel, bucket, key, version)
     if cache:
@@ -88,6 +103,14 @@ def load_template(
         with _TEMPLATE_LOCK:
             _TEMPLATE_CACHE[cache_key] = dict(template)
     return template
+
+
+def _settings_from_environment() -> TemplateSettings | None:
+    """The function's :class:`TemplateSettings`; ``None`` when no template bucket is set."""
+    try:
+        return TemplateSettings.from_environment_if_set()
+    except SettingsError:  # a prefix without a bucket: no template store, as before the settings contract
+        return None
 
 
 def clear_template_cache() -> None:
@@ -140,4 +163,4 @@ def casefold_get(mapping: Mapping[str, Any], key: str) -> Any:
     return next((value for name, value in mapping.items() if str(name).lower() == wanted), None)
 
 
-__all__ = ["ENV_TEMPLATE_BUCKET", "ENV_TEMPLATE_PREFIX", "casefold_get", "clear_template_cache", "load_template"]
+__all__ = ["TemplateSettings", "casefold_get", "clear_template_cache", "load_template"]

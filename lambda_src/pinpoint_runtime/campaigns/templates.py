@@ -219,7 +219,7 @@ def renderer_for_request(
 ) -> MessageRenderer:
     """The renderer of one campaign run: ``request`` is a ``campaign_runner.CampaignRequest`` (or anything with
     ``context.message_configuration``, ``template_configuration`` and ``substitutions``). Templates are read with
-    ``s3`` from ``bucket``/``prefix`` (default: env ``CAMPAIGN_TEMPLATE_BUCKET`` / ``CAMPAIGN_TEMPLATE_PREFIX``).
+    ``s3`` from ``bucket``/``prefix`` (default: the function's ``TemplateSettings``).
     Raises :class:`TemplateError` (a campaign-level error)."""
     message_configuration = getattr(getattr(request, "context", None), "message_configuration", None) or {}
     template_configuration = getattr(request, "template_configuration", None)

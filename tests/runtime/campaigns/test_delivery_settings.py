@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pinpoint_runtime.campaigns.delivery_settings import delivery_from_environment
+from pinpoint_runtime.campaigns.delivery_settings import DeliverySettings, delivery_from_environment
 from tests.support.campaigns import FROM, LEDGER, REGISTRY
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
@@ -60,3 +60,14 @@ def test_delivery_from_environment(aws: dict[str, Any]) -> None:
             ses_client=aws["sesv2"],
             environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_SMS_IDENTITY_RATES": "[1]"},
         )
+
+
+def test_rates_are_written_as_the_construct_always_wrote_them() -> None:
+    assert DeliverySettings(sms_messages_per_second=1 / 3, email_messages_per_second=1.0).to_environment() == {
+        "CAMPAIGN_SMS_MPS": "0.333333",
+        "CAMPAIGN_EMAIL_RATE": "1",
+    }
+    with pytest.raises(ValueError, match="CAMPAIGN_EMAIL_RATE must be a positive number"):
+        DeliverySettings(email_messages_per_second=0)
+    assert DeliverySettings(email_identity="news@example.com").default_from_address == "news@example.com"
+    assert DeliverySettings(email_identity="example.com").default_from_address is None

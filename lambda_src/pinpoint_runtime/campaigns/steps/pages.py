@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pinpoint_runtime.campaigns.ledger import LedgerSettings
 from pinpoint_runtime.campaigns.payloads import (
     DUPLICATE,
     FAILURE,
@@ -32,7 +33,14 @@ from pinpoint_runtime.campaigns.request import CampaignRequest
 from pinpoint_runtime.campaigns.steps.invoker import FunctionInvoker, HookFailed
 from pinpoint_runtime.campaigns.steps.plan import iter_lines
 from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
+from pinpoint_runtime.campaigns.template_store import TemplateSettings
+from pinpoint_runtime.core.aws_clients import client
 from pinpoint_runtime.core.timestamps import iso_utc
+
+CHANNEL_TIMEOUT_SECONDS = 300
+"""A custom channel may run longer than a hook (a paced Connect channel takes minutes for 50 calls)."""
+DEADLINE_MARGIN_SECONDS = 30
+"""A page stops starting sends this long before the function's timeout (then it is retried)."""
 
 
 class PageNotFinished(RuntimeError):
@@ -69,7 +77,7 @@ class BatchSender:
         renderer: Any,
         delivery: Any,
         invoker: FunctionInvoker,
-        hooks: Iterable[str] = (),
+        hooks: Iterable[str] | None = (),
         channels: Mapping[str, str] | None = None,
         ledger: Any = None,
         event_writer: Any = None,
@@ -84,7 +92,7 @@ class BatchSender:
         self.renderer = renderer
         self.delivery = delivery
         self.invoker = invoker
-        self.hooks = tuple(hooks)
+        self.hooks = tuple(hooks or ())
         self.channels = dict(channels or {})
         self.ledger = ledger
         self.event_writer = event_writer
@@ -302,4 +310,60 @@ def page_step(
     return {"index": index, "endpoints": len(endpoints), "outcomes": len(result.outcomes)}
 
 
-__all__ = ["BatchSender", "PageNotFinished", "PageResult", "page_step"]
+def page_sender_from_environment(
+    request: CampaignRequest, settings: RunnerSettings, lambda_context: Any = None
+) -> BatchSender:
+    """The page sender of one run, configured from the settings the CampaignRunner construct writes on its page
+    sender (:class:`~pinpoint_runtime.campaigns.ledger.LedgerSettings`,
+    :class:`~pinpoint_runtime.campaigns.delivery_settings.DeliverySettings`, :class:`TemplateSettings`, the opt-out
+    registry's and the event lake's when set): hooks get Pinpoint's 15 s budget and at most 3 attempts, custom
+    channels :data:`CHANNEL_TIMEOUT_SECONDS`; sends stop :data:`DEADLINE_MARGIN_SECONDS` before the function's
+    deadline."""
+    # imported per run, not with the handler: the delivery and template code are only needed once a page arrives
+    from pinpoint_runtime.campaigns.delivery import deadline_from_lambda_context  # noqa: PLC0415
+    from pinpoint_runtime.campaigns.delivery_settings import (  # noqa: PLC0415
+        DeliverySettings,
+        EventStreamSettings,
+        OptOutRegistrySettings,
+        delivery_from_settings,
+    )
+    from pinpoint_runtime.campaigns.templates import renderer_for_request  # noqa: PLC0415
+
+    delivery = delivery_from_settings(
+        DeliverySettings.from_environment(),
+        LedgerSettings.from_environment(),
+        opt_out=OptOutRegistrySettings.from_environment_if_set(),
+        event_stream=EventStreamSettings.from_environment_if_set(),
+    )
+    templates = TemplateSettings.from_environment_if_set()
+    return BatchSender(
+        request,
+        renderer=renderer_for_request(
+            request,
+            s3=client("s3"),
+            bucket=templates.bucket if templates else None,
+            prefix=templates.prefix if templates else None,
+        ),
+        delivery=delivery,
+        invoker=FunctionInvoker(),
+        channel_invoker=FunctionInvoker(timeout=CHANNEL_TIMEOUT_SECONDS),
+        hooks=settings.hooks,
+        channels=settings.channels,
+        ledger=delivery.ledger,
+        event_writer=delivery.event_writer,
+        deadline=(
+            deadline_from_lambda_context(lambda_context, margin_seconds=DEADLINE_MARGIN_SECONDS)
+            if lambda_context
+            else None
+        ),
+    )
+
+
+__all__ = [
+    "CHANNEL_TIMEOUT_SECONDS",
+    "BatchSender",
+    "PageNotFinished",
+    "PageResult",
+    "page_sender_from_environment",
+    "page_step",
+]
