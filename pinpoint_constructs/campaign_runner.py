@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -37,6 +37,7 @@ from constructs import Construct
 from pinpoint_runtime.campaigns.delivery_settings import DeliverySettings
 from pinpoint_runtime.campaigns.ledger import LedgerSettings
 from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
+from pinpoint_runtime.campaigns.steps.summary import ReportOutcome
 from pinpoint_runtime.campaigns.template_store import TemplateSettings
 from pinpoint_runtime.core.environment import FunctionSettings
 
@@ -47,9 +48,26 @@ from .event_stream_to_s3 import EventStreamToS3
 from .self_managed_opt_out import SelfManagedOptOut
 from .two_way_sms import TwoWaySms
 
+
+class _RetryArguments(TypedDict):
+    errors: list[str]
+    max_attempts: int
+    interval: cdk.Duration
+    backoff_rate: float
+    jitter_strategy: sfn.JitterType
+
+
 _RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 MAP_LABEL = "SendPages"
 WORK_PREFIX = "campaign-work/"
+_RETRY = _RetryArguments(
+    errors=["ClientError", "ThrottlingException"],
+    max_attempts=3,
+    interval=cdk.Duration.seconds(5),
+    backoff_rate=2,
+    jitter_strategy=sfn.JitterType.FULL,
+)
+"""How the planner and reporter tasks retry AWS errors."""
 RESULTS_PREFIX = "campaign-results/"
 
 
@@ -341,7 +359,7 @@ class CampaignRunner(Construct):
                 )
             ],
         )
-        self.scheduler_role.grant_pass_role(grantee)
+        self.scheduler_role.grant_pass_role(grantee.grant_principal)
         self.work_bucket.grant_read(grantee, "campaign-results/*")
         return grant
 
@@ -381,13 +399,6 @@ class CampaignRunner(Construct):
     # ------------------------------------------------------------------------------------------------ workflow
 
     def _definition(self, planner: Any, sender: Any, reporter: Any, max_concurrency: int) -> sfn.IChainable:
-        retry = {
-            "errors": ["ClientError", "ThrottlingException"],
-            "max_attempts": 3,
-            "interval": cdk.Duration.seconds(5),
-            "backoff_rate": 2,
-            "jitter_strategy": sfn.JitterType.FULL,
-        }
         report_failure = tasks.LambdaInvoke(
             self,
             "Report failure",
@@ -395,10 +406,14 @@ class CampaignRunner(Construct):
             payload_response_only=True,
             result_path="$.failure",
             payload=sfn.TaskInput.from_object(
-                {"outcome": "failed", "run_id": sfn.JsonPath.execution_name, "error": sfn.JsonPath.object_at("$.error")}
+                {
+                    "outcome": ReportOutcome.FAILED.value,
+                    "run_id": sfn.JsonPath.execution_name,
+                    "error": sfn.JsonPath.object_at("$.error"),
+                }
             ),
         )
-        report_failure.add_retry(**retry)
+        report_failure.add_retry(**_RETRY)
         report_failure.next(sfn.Fail(self, "Run failed", error_path="$.failure.error", cause_path="$.failure.reason"))
 
         plan = tasks.LambdaInvoke(
@@ -415,7 +430,7 @@ class CampaignRunner(Construct):
                 }
             ),
         )
-        plan.add_retry(**retry)
+        plan.add_retry(**_RETRY)
         plan.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
 
         send_page = tasks.LambdaInvoke(self, "Send page", lambda_function=sender, payload_response_only=True)
@@ -447,9 +462,11 @@ class CampaignRunner(Construct):
             lambda_function=reporter,
             payload_response_only=True,
             result_path="$.summary",
-            payload=sfn.TaskInput.from_object({"outcome": "succeeded", "run": sfn.JsonPath.object_at("$.run")}),
+            payload=sfn.TaskInput.from_object(
+                {"outcome": ReportOutcome.SUCCEEDED.value, "run": sfn.JsonPath.object_at("$.run")}
+            ),
         )
-        summarize.add_retry(**retry)
+        summarize.add_retry(**_RETRY)
         summarize.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
         done = sfn.Pass(self, "Done", parameters={"summary": sfn.JsonPath.object_at("$.summary")})
         return plan.next(pages).next(summarize).next(done)

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
-from pinpoint_runtime.campaigns.steps.summary import failure_step, summary_step
+from pinpoint_runtime.campaigns.steps.summary import ReportOutcome, failure_step, summary_step
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-reporter"
@@ -21,9 +21,9 @@ logger = Logger(service=SERVICE_NAME)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = RunnerSettings.from_environment()
     outcome = event.get("outcome")
-    if outcome == "succeeded":
+    if outcome == ReportOutcome.SUCCEEDED:
         summary = summary_step(event, s3=client("s3"), settings=settings)
-    elif outcome == "failed":
+    elif outcome == ReportOutcome.FAILED:
         summary = failure_step(event, s3=client("s3"), settings=settings)
     else:
         raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")

@@ -53,7 +53,14 @@ from typing import Any
 from pinpoint_runtime.campaigns.delivery_checks import DeliveryItem, channel_of, local_check
 from pinpoint_runtime.campaigns.email_delivery import EmailDelivery
 from pinpoint_runtime.campaigns.ledger import SENDING, LedgerError
-from pinpoint_runtime.campaigns.payloads import DUPLICATE, FAILURE, CampaignContext, Outcome, campaign_send_event
+from pinpoint_runtime.campaigns.payloads import (
+    DUPLICATE,
+    FAILURE,
+    CampaignContext,
+    Channel,
+    Outcome,
+    campaign_send_event,
+)
 from pinpoint_runtime.campaigns.sms_delivery import SmsDelivery
 from pinpoint_runtime.core.timestamps import iso_utc
 from pinpoint_runtime.sms.rate_limiter import PartsRateLimiter, RateLimitedSmsSender
@@ -179,11 +186,11 @@ class CampaignDelivery(SmsDelivery, EmailDelivery):
         rejected = local_check(item, channel)
         if rejected is not None:
             return rejected
-        if channel == "SMS" and self.sms_sender is None:
+        if channel == Channel.SMS and self.sms_sender is None:
             return Outcome(item.endpoint_id, channel, FAILURE, "SMS is not configured for this campaign runner")
-        if channel == "EMAIL" and self.ses_client is None:
+        if channel == Channel.EMAIL and self.ses_client is None:
             return Outcome(item.endpoint_id, channel, FAILURE, "email is not configured for this campaign runner")
-        if channel == "EMAIL" and not (item.rendered.get("FromAddress") or self.default_from_address):
+        if channel == Channel.EMAIL and not (item.rendered.get("FromAddress") or self.default_from_address):
             return Outcome(item.endpoint_id, channel, FAILURE, "the email has no FromAddress and no default is set")
 
         key = context.idempotency_key(item.endpoint_id)
@@ -194,7 +201,7 @@ class CampaignDelivery(SmsDelivery, EmailDelivery):
         if not claimed:
             return self._already_claimed(item, channel, key)
 
-        if channel == "SMS":
+        if channel == Channel.SMS:
             outcome, release = self._send_sms(context, item, deadline)
         else:
             outcome, release = self._send_email(context, item, deadline)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pinpoint_runtime.campaigns.payloads import FAILURE, OPT_OUT, UNSUPPORTED_CHANNEL, Outcome
+from pinpoint_runtime.campaigns.payloads import FAILURE, OPT_OUT, UNSUPPORTED_CHANNEL, Channel, Outcome
 from pinpoint_runtime.phone import is_e164, mask_phone_number
 
 MAX_EMAIL_ADDRESS_CHARACTERS = 320
@@ -39,7 +39,7 @@ def local_check(item: DeliveryItem, channel: str) -> Outcome | None:
         return Outcome(item.endpoint_id, channel, OPT_OUT, "the endpoint's OptOut is ALL")
     if str(endpoint.get("EndpointStatus") or "ACTIVE").upper() == "INACTIVE":
         return Outcome(item.endpoint_id, channel, FAILURE, "the endpoint is INACTIVE")
-    if channel not in ("SMS", "EMAIL"):
+    if channel not in (Channel.SMS, Channel.EMAIL):
         return Outcome(
             item.endpoint_id,
             channel,
@@ -47,7 +47,7 @@ def local_check(item: DeliveryItem, channel: str) -> Outcome | None:
             f"channel {channel[:20]} is not delivered by SMS/email delivery",
         )
     address = endpoint.get("Address")
-    if channel == "SMS":
+    if channel == Channel.SMS:
         if not is_e164(address):
             return Outcome(
                 item.endpoint_id, channel, FAILURE, f"the endpoint's Address is not an E.164 number ({_mask(address)})"

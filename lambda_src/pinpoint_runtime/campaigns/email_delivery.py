@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pinpoint_runtime.campaigns.delivery_checks import DeliveryItem
-from pinpoint_runtime.campaigns.payloads import FAILURE, SUCCESS, THROTTLED, CampaignContext, Outcome
+from pinpoint_runtime.campaigns.payloads import FAILURE, SUCCESS, THROTTLED, CampaignContext, Channel, Outcome
 from pinpoint_runtime.core.aws_clients import error_code
 from pinpoint_runtime.core.retries import full_jitter_backoff
 from pinpoint_runtime.events.records import encode_ses_tag_value
@@ -76,7 +76,7 @@ class EmailDelivery:
             try:
                 limiter.acquire(1, deadline=deadline)
             except RateLimitDeadlineExceeded as error:
-                return Outcome(endpoint_id, "EMAIL", THROTTLED, f"not attempted: {error}"), True
+                return Outcome(endpoint_id, Channel.EMAIL, THROTTLED, f"not attempted: {error}"), True
             try:
                 response = self.ses_client.send_email(**request)
             except botocore_errors.ClientError as error:
@@ -84,27 +84,33 @@ class EmailDelivery:
                 if code in EMAIL_THROTTLING_CODES:
                     if attempt >= self.max_attempts:
                         return Outcome(
-                            endpoint_id, "EMAIL", THROTTLED, f"not sent: still throttled ({code}) after every attempt"
+                            endpoint_id,
+                            Channel.EMAIL,
+                            THROTTLED,
+                            f"not sent: still throttled ({code}) after every attempt",
                         ), True
                     pause = full_jitter_backoff(attempt, base=self.backoff_base, cap=self.backoff_cap)
                     if deadline is not None and self._clock() + pause > deadline:
                         return Outcome(
-                            endpoint_id, "EMAIL", THROTTLED, f"not sent: throttled ({code}) and no time left to retry"
+                            endpoint_id,
+                            Channel.EMAIL,
+                            THROTTLED,
+                            f"not sent: throttled ({code}) and no time left to retry",
                         ), True
                     self._sleep(pause)
                     continue
-                return Outcome(endpoint_id, "EMAIL", FAILURE, f"SendEmail failed: {code}"), False
+                return Outcome(endpoint_id, Channel.EMAIL, FAILURE, f"SendEmail failed: {code}"), False
             except (botocore_errors.ConnectionError, botocore_errors.HTTPClientError) as error:
                 # the request may have reached SES: at most once, so this is a failure, not a retry
                 return Outcome(
                     endpoint_id,
-                    "EMAIL",
+                    Channel.EMAIL,
                     FAILURE,
                     f"SendEmail failed: {type(error).__name__} (may or may not have been sent)",
                 ), False
             except botocore_errors.BotoCoreError as error:
-                return Outcome(endpoint_id, "EMAIL", FAILURE, f"SendEmail failed: {type(error).__name__}"), False
-            return Outcome(endpoint_id, "EMAIL", SUCCESS, None, response.get("MessageId")), False
+                return Outcome(endpoint_id, Channel.EMAIL, FAILURE, f"SendEmail failed: {type(error).__name__}"), False
+            return Outcome(endpoint_id, Channel.EMAIL, SUCCESS, None, response.get("MessageId")), False
 
 
 def _simple_content(rendered: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from pinpoint_runtime.campaigns.payloads import CampaignContext
+from pinpoint_runtime.campaigns.payloads import CampaignContext, Channel
 
-CHANNEL_MESSAGES = {"SMS": "SMSMessage", "EMAIL": "EmailMessage", "CUSTOM": "CustomMessage"}
+CHANNEL_MESSAGES = {channel: channel.message_key for channel in Channel}
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
@@ -29,7 +29,7 @@ class CampaignRequest:
     template_configuration: Mapping[str, Any] | None = None
     substitutions: Mapping[str, list[str]] | None = None
     custom_channel: str | None = None
-    custom_endpoint_types: tuple[str, ...] = ("CUSTOM",)
+    custom_endpoint_types: tuple[str, ...] = (Channel.CUSTOM,)
 
     @classmethod
     def parse(cls, data: Any) -> CampaignRequest:
@@ -61,7 +61,7 @@ class CampaignRequest:
             and all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in substitutions.values())
         ):
             raise CampaignRequestError("substitutions must map names to lists of strings (Pinpoint's shape)")
-        types = data.get("custom_endpoint_types", ["CUSTOM"])
+        types = data.get("custom_endpoint_types", [Channel.CUSTOM])
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise CampaignRequestError("custom_endpoint_types must be a list of channel types")
         context = CampaignContext(

@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from pinpoint_runtime.campaigns.delivery_checks import DeliveryItem
-from pinpoint_runtime.campaigns.payloads import FAILURE, OPT_OUT, SUCCESS, THROTTLED, CampaignContext, Outcome
+from pinpoint_runtime.campaigns.payloads import (
+    DEFAULT_SMS_MESSAGE_TYPE,
+    FAILURE,
+    OPT_OUT,
+    SUCCESS,
+    THROTTLED,
+    CampaignContext,
+    Channel,
+    Outcome,
+)
 from pinpoint_runtime.sms.rate_limiter import THROTTLING_CODE, RateLimitDeadlineExceeded, RateLimitedSmsSender
 from pinpoint_runtime.sms.sender import RecipientOptedOut, SmsSendError
 
@@ -28,7 +37,7 @@ class SmsDelivery:
         endpoint_id = item.endpoint_id
         number = item.endpoint["Address"]
         rendered = item.rendered
-        message_type = str(rendered.get("MessageType") or "PROMOTIONAL")
+        message_type = str(rendered.get("MessageType") or DEFAULT_SMS_MESSAGE_TYPE)
         if self.opt_out_registry is not None:
             try:
                 allowed = self.opt_out_registry.may_send(number, message_type)
@@ -36,12 +45,12 @@ class SmsDelivery:
                 code = getattr(error, "code", type(error).__name__)
                 return Outcome(
                     endpoint_id,
-                    "SMS",
+                    Channel.SMS,
                     FAILURE,
                     f"opt-out registry unavailable ({code}); not sent, a retry of the batch may send it",
                 ), True
             if not allowed:
-                return Outcome(endpoint_id, "SMS", OPT_OUT, f"opted out in the registry ({message_type})"), False
+                return Outcome(endpoint_id, Channel.SMS, OPT_OUT, f"opted out in the registry ({message_type})"), False
         identity = rendered.get("OriginationNumber") or rendered.get("SenderId") or None
         extra = {"keyword": rendered["Keyword"]} if rendered.get("Keyword") else {}
         try:
@@ -55,19 +64,22 @@ class SmsDelivery:
                 **extra,
             )
         except RecipientOptedOut as error:
-            return Outcome(endpoint_id, "SMS", OPT_OUT, f"recipient opted out ({error.source})"), False
+            return Outcome(endpoint_id, Channel.SMS, OPT_OUT, f"recipient opted out ({error.source})"), False
         except RateLimitDeadlineExceeded as error:
-            return Outcome(endpoint_id, "SMS", THROTTLED, f"not attempted: {error}"), True
+            return Outcome(endpoint_id, Channel.SMS, THROTTLED, f"not attempted: {error}"), True
         except SmsSendError as error:
             if error.code == THROTTLING_CODE:
                 return Outcome(
-                    endpoint_id, "SMS", THROTTLED, "not sent: still throttled (ThrottlingException) after every attempt"
+                    endpoint_id,
+                    Channel.SMS,
+                    THROTTLED,
+                    "not sent: still throttled (ThrottlingException) after every attempt",
                 ), True
             label = f"{error.code} ({error.reason})" if error.reason else error.code
-            return Outcome(endpoint_id, "SMS", FAILURE, f"SendTextMessage failed: {label}"), False
+            return Outcome(endpoint_id, Channel.SMS, FAILURE, f"SendTextMessage failed: {label}"), False
         except ValueError as error:  # the sender's local validation; its messages mask the number
-            return Outcome(endpoint_id, "SMS", FAILURE, f"not sent: {error}"), False
-        return Outcome(endpoint_id, "SMS", SUCCESS, None, result.message_id), False
+            return Outcome(endpoint_id, Channel.SMS, FAILURE, f"not sent: {error}"), False
+        return Outcome(endpoint_id, Channel.SMS, SUCCESS, None, result.message_id), False
 
 
 def _sms_context(context: CampaignContext, endpoint_id: str) -> dict[str, str]:

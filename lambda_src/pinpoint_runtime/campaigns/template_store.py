@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pinpoint_runtime.campaigns.payloads import Channel
 from pinpoint_runtime.campaigns.template_engine import MAX_TEMPLATE_CHARACTERS, TemplateError
 from pinpoint_runtime.core.aws_clients import error_code
 from pinpoint_runtime.core.environment import FunctionSettings, SettingsError, variable
@@ -39,10 +40,10 @@ class TemplateSettings(FunctionSettings):
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _TEMPLATE_CACHE: dict[tuple[str, str, str, str | None], dict[str, Any]] = {}
 _TEMPLATE_LOCK = threading.Lock()
-_RESPONSE_KEYS = {"SMS": "SMSTemplateResponse", "EMAIL": "EmailTemplateResponse"}
-_TEMPLATE_FIELDS = {
-    "SMS": ("Body", "DefaultSubstitutions"),
-    "EMAIL": ("Subject", "HtmlPart", "TextPart", "DefaultSubstitutions"),
+_RESPONSE_KEYS: dict[str, str] = {Channel.SMS: "SMSTemplateResponse", Channel.EMAIL: "EmailTemplateResponse"}
+_TEMPLATE_FIELDS: dict[str, tuple[str, ...]] = {
+    Channel.SMS: ("Body", "DefaultSubstitutions"),
+    Channel.EMAIL: ("Subject", "HtmlPart", "TextPart", "DefaultSubstitutions"),
 }
 
 
@@ -128,9 +129,9 @@ def _template_object(channel: str, document: Any, key: str) -> dict[str, Any]:
     for field in _TEMPLATE_FIELDS[channel]:
         if template.get(field) is not None and not isinstance(template[field], str):
             raise TemplateError(f"template object {key}: {field} must be a string")
-    if channel == "SMS" and not template.get("Body"):
+    if channel == Channel.SMS and not template.get("Body"):
         raise TemplateError(f"template object {key} has no Body")
-    if channel == "EMAIL" and not template.get("Subject"):
+    if channel == Channel.EMAIL and not template.get("Subject"):
         raise TemplateError(f"template object {key} has no Subject")
     return template
 

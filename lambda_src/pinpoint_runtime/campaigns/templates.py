@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pinpoint_runtime.campaigns.payloads import CHANNELS, DEFAULT_SMS_MESSAGE_TYPE, Channel, SmsMessageType
 from pinpoint_runtime.campaigns.template_engine import (
     CompiledTemplate,
     RenderError,
@@ -31,10 +32,7 @@ from pinpoint_runtime.campaigns.template_engine import (
 )
 from pinpoint_runtime.campaigns.template_store import casefold_get, load_template
 
-CHANNELS = ("SMS", "EMAIL", "CUSTOM")
-SMS_MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
-DEFAULT_SMS_MESSAGE_TYPE = "PROMOTIONAL"
-"""A campaign is marketing unless it says otherwise: PROMOTIONAL, which the opt-out policy treats strictly."""
+SMS_MESSAGE_TYPES = tuple(SmsMessageType)
 MAX_SMS_BODY_CHARACTERS = 1600
 """SendTextMessage's ``MessageBody`` limit."""
 
@@ -69,7 +67,11 @@ class MessageRenderer:
         self._static: dict[str, dict[str, str]] = {}
         self._substitutions: dict[str, dict[str, list[str]]] = {}
         self._defaults: dict[str, dict[str, str]] = {}
-        for channel, key in (("SMS", "smsmessage"), ("EMAIL", "emailmessage"), ("CUSTOM", "custommessage")):
+        for channel, key in (
+            (Channel.SMS, "smsmessage"),
+            (Channel.EMAIL, "emailmessage"),
+            (Channel.CUSTOM, "custommessage"),
+        ):
             message = config.get(key)
             if message is None:
                 continue
@@ -109,15 +111,15 @@ class MessageRenderer:
         merged_cf = {key.lower(): key for key in merged}
         channel_defaults: dict[str, str | Mapping[str, Any]] = {}
         for reference_key, message_key, channel in (
-            ("SMSTemplate", "SMSMessage", "SMS"),
-            ("EmailTemplate", "EmailMessage", "EMAIL"),
+            ("SMSTemplate", "SMSMessage", Channel.SMS),
+            ("EmailTemplate", "EmailMessage", Channel.EMAIL),
         ):
             reference = casefold_get(template_configuration or {}, reference_key)
             if reference is None:
                 continue
             template = load_template(channel, reference, bucket=bucket, prefix=prefix, client=client)
             target = merged.setdefault(merged_cf.get(message_key.lower(), message_key), {})
-            if channel == "SMS":
+            if channel == Channel.SMS:
                 target["Body"] = template.get("Body", "")
             else:
                 target["Title"] = template.get("Subject", "")
@@ -157,7 +159,7 @@ class MessageRenderer:
         return _check_rendered(channel, rendered)
 
 
-_PINPOINT_NAMES = {"SMS": "SMSMessage", "EMAIL": "EmailMessage", "CUSTOM": "CustomMessage"}
+_PINPOINT_NAMES: dict[str, str] = {channel: channel.message_key for channel in Channel}
 
 
 def _casefold_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,7 +169,7 @@ def _casefold_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:
 def _compile_channel(channel: str, message: Mapping[str, Any]) -> tuple[dict[str, CompiledTemplate], dict[str, str]]:
     """(template fields, static fields) of one channel's message (keys already lower-cased)."""
     name = _PINPOINT_NAMES[channel]
-    if channel == "SMS":
+    if channel == Channel.SMS:
         message_type = str(message.get("messagetype") or DEFAULT_SMS_MESSAGE_TYPE).upper()
         if message_type not in SMS_MESSAGE_TYPES:
             raise TemplateError(f"{name}.MessageType must be TRANSACTIONAL or PROMOTIONAL")
@@ -176,7 +178,7 @@ def _compile_channel(channel: str, message: Mapping[str, Any]) -> tuple[dict[str
             if message.get(key):
                 static[out] = str(message[key])
         return {"Body": CompiledTemplate(f"{name}.Body", message.get("body"))}, static
-    if channel == "EMAIL":
+    if channel == Channel.EMAIL:
         fields = {
             "Subject": CompiledTemplate(f"{name}.Title", message.get("title")),
             "HtmlBody": CompiledTemplate(f"{name}.HtmlBody", message.get("htmlbody")),
@@ -192,7 +194,7 @@ def _compile_channel(channel: str, message: Mapping[str, Any]) -> tuple[dict[str
 
 
 def _check_rendered(channel: str, rendered: dict[str, Any]) -> dict[str, Any]:
-    if channel == "SMS":
+    if channel == Channel.SMS:
         body = rendered["Body"]
         if not body.strip():
             raise RenderError("the rendered SMS body is empty")
@@ -200,7 +202,7 @@ def _check_rendered(channel: str, rendered: dict[str, Any]) -> dict[str, Any]:
             raise RenderError(
                 f"the rendered SMS body is {len(body):,} characters; the limit is {MAX_SMS_BODY_CHARACTERS:,}"
             )
-    elif channel == "EMAIL":
+    elif channel == Channel.EMAIL:
         if not rendered["Subject"].strip():
             raise RenderError("the rendered email subject is empty")
         if "\n" in rendered["Subject"] or "\r" in rendered["Subject"]:

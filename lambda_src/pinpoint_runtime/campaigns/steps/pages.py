@@ -21,6 +21,7 @@ from pinpoint_runtime.campaigns.payloads import (
     RENDER_FAILURE,
     THROTTLED,
     UNSUPPORTED_CHANNEL,
+    Channel,
     Outcome,
     PayloadError,
     campaign_send_event,
@@ -147,7 +148,7 @@ class BatchSender:
             except Exception as error:  # noqa: BLE001 - RenderError (or any renderer failure) rejects one endpoint
                 recorded.append(Outcome(endpoint_id, channel, RENDER_FAILURE, str(error)[:500] or type(error).__name__))
                 continue
-            (custom if channel == "CUSTOM" else deliverable).append((endpoint_id, endpoint, rendered))
+            (custom if channel == Channel.CUSTOM else deliverable).append((endpoint_id, endpoint, rendered))
 
         delivered = (
             list(self.delivery.deliver(self.context, deliverable, deadline=self.deadline)) if deliverable else []
@@ -162,11 +163,11 @@ class BatchSender:
         message = self.context.message_configuration
         channel_type = str(endpoint.get("ChannelType") or "")
         if channel_type in self.request.custom_endpoint_types and "CustomMessage" in message:
-            return "CUSTOM"
-        if channel_type == "SMS" and "SMSMessage" in message:
-            return "SMS"
-        if channel_type == "EMAIL" and "EmailMessage" in message:
-            return "EMAIL"
+            return Channel.CUSTOM
+        if channel_type == Channel.SMS and "SMSMessage" in message:
+            return Channel.SMS
+        if channel_type == Channel.EMAIL and "EmailMessage" in message:
+            return Channel.EMAIL
         return None
 
     def _custom_function(self) -> str | None:
@@ -184,7 +185,7 @@ class BatchSender:
                 if self.request.custom_channel
                 else "no custom channel chosen (configure one, or name it in custom_channel)"
             )
-            return [Outcome(i, "CUSTOM", FAILURE, reason) for i, _, _ in items]
+            return [Outcome(i, Channel.CUSTOM, FAILURE, reason) for i, _, _ in items]
         outcomes: list[Outcome] = []
         claimed: list[tuple[str, dict, dict]] = []
         for endpoint_id, endpoint, rendered in items:
@@ -201,32 +202,33 @@ class BatchSender:
         for data, group in by_data.items():
             for start in range(0, len(group), MAX_ENDPOINTS_PER_CALL):
                 part = dict(group[start : start + MAX_ENDPOINTS_PER_CALL])
+                results: dict[str, tuple[str, str | None]]
                 try:
                     answer = self.channel_invoker.invoke(function, custom_channel_event(self.context, data, part))
                     results = parse_channel_response(answer, list(part))
                 except (HookFailed, PayloadError) as error:
                     results = dict.fromkeys(part, (FAILURE, f"custom channel failed: {error}"))
-                for endpoint_id, (status, reason) in results.items():
-                    outcomes.append(Outcome(endpoint_id, "CUSTOM", status, reason))
+                for endpoint_id, (status, detail) in results.items():
+                    outcomes.append(Outcome(endpoint_id, Channel.CUSTOM, status, detail))
                     if self.ledger is not None:
-                        self.ledger.complete(self.context.idempotency_key(endpoint_id), status, None, reason=reason)
+                        self.ledger.complete(self.context.idempotency_key(endpoint_id), status, None, reason=detail)
         return outcomes
 
     def ledger_outcome(self, key: str, endpoint_id: str) -> Outcome | None:
         """Claim the send; None when this attempt may send, else the DUPLICATE/FAILURE outcome."""
-        if self.ledger.claim(key, channel="CUSTOM"):
+        if self.ledger.claim(key, channel=Channel.CUSTOM):
             return None
         state = (self.ledger.get(key) or {}).get("status")
         if state in (None, "SENDING"):
             return Outcome(
                 endpoint_id,
-                "CUSTOM",
+                Channel.CUSTOM,
                 FAILURE,
                 "an earlier attempt was interrupted while sending; not resent to avoid a duplicate",
             )
         return Outcome(
             endpoint_id,
-            "CUSTOM",
+            Channel.CUSTOM,
             DUPLICATE,
             f"already processed by an earlier attempt (status {state}); not resent",
             earlier_status=state,

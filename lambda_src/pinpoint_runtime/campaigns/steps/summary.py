@@ -6,11 +6,26 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from pinpoint_runtime.campaigns.payloads import SUCCESS
 from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
 from pinpoint_runtime.core.timestamps import iso_utc
+
+
+class RunStatus(StrEnum):
+    """``status`` of a run's ``summary.json``."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+class ReportOutcome(StrEnum):
+    """What the workflow asks the reporter for (``{"outcome": ...}``): the summary, or the failure report."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings) -> dict[str, Any]:
@@ -37,7 +52,7 @@ def summary_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
     request = run["request"]
     summary = {
         "run_id": run_id,
-        "status": "SUCCEEDED",
+        "status": RunStatus.SUCCEEDED,
         "application_id": request["application_id"],
         "campaign_id": request["campaign_id"],
         "treatment_id": request["treatment_id"],
@@ -70,7 +85,7 @@ def failure_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
     error = event.get("error") or {}
     summary = {
         "run_id": run_id,
-        "status": "FAILED",
+        "status": RunStatus.FAILED,
         "error": str(error.get("Error") or "Unknown"),
         "reason": failure_reason(error),
     }
@@ -83,4 +98,4 @@ def failure_step(event: Mapping[str, Any], *, s3: Any, settings: RunnerSettings)
     return summary
 
 
-__all__ = ["failure_step", "summary_step"]
+__all__ = ["ReportOutcome", "RunStatus", "failure_step", "summary_step"]
