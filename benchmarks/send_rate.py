@@ -47,7 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambda_src"))
 
 from botocore.exceptions import ClientError
 
-from pinpoint_runtime.campaigns.delivery import CampaignDelivery, InMemoryLedger
+from pinpoint_runtime.campaigns.delivery import CampaignDelivery
+from pinpoint_runtime.campaigns.ledger import InMemoryLedger
 from pinpoint_runtime.campaigns.payloads import DUPLICATE, SUCCESS, CampaignContext
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender, count_message_parts
 from pinpoint_runtime.sms.sender import SmsSender

@@ -15,12 +15,16 @@ with exactly one outcome, recorded as a Pinpoint ``_campaign.send`` event in the
 
 Start a run with ``pinpoint_runtime.campaigns.runner.CampaignRunnerClient`` (now, or at a time through a one-time
 EventBridge Scheduler schedule) or ``pinpoint-constructs campaign start``.
+
+(Over 400 lines: the construct's props, its grants, the workflow definition and the cdk-nag acknowledgments of
+those grants are one unit; the settings its functions read are in ``pinpoint_runtime.campaigns``.)
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -33,15 +37,41 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .core import PropsValidation, PythonFunction, SecureBucket, TableData, acknowledge, secure_table
+from pinpoint_runtime.campaigns.delivery_settings import DeliverySettings
+from pinpoint_runtime.campaigns.ledger import LedgerSettings
+from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
+from pinpoint_runtime.campaigns.steps.summary import ReportOutcome
+from pinpoint_runtime.campaigns.template_store import TemplateSettings
+from pinpoint_runtime.core.environment import FunctionSettings
+
+from .core import PropsValidation, PythonFunction, SecureBucket, TableData, acknowledge, add_settings, secure_table
 from .core.acknowledgments import nag_resource
 from .endpoint_store import EndpointStore
 from .event_stream_to_s3 import EventStreamToS3
 from .self_managed_opt_out import SelfManagedOptOut
 from .two_way_sms import TwoWaySms
 
+
+class _RetryArguments(TypedDict):
+    errors: list[str]
+    max_attempts: int
+    interval: cdk.Duration
+    backoff_rate: float
+    jitter_strategy: sfn.JitterType
+
+
 _RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 MAP_LABEL = "SendPages"
+WORK_PREFIX = "campaign-work/"
+_RETRY = _RetryArguments(
+    errors=["ClientError", "ThrottlingException"],
+    max_attempts=3,
+    interval=cdk.Duration.seconds(5),
+    backoff_rate=2,
+    jitter_strategy=sfn.JitterType.FULL,
+)
+"""How the planner and reporter tasks retry AWS errors."""
+RESULTS_PREFIX = "campaign-results/"
 
 
 class CampaignRunner(Construct):
@@ -165,19 +195,38 @@ class CampaignRunner(Construct):
         )
 
         # --- functions ----------------------------------------------------------------------------------
-        common = {
-            "CAMPAIGN_WORK_BUCKET": self.work_bucket.bucket_name,
-            "CAMPAIGN_WORK_PREFIX": "campaign-work/",
-            "CAMPAIGN_RESULTS_PREFIX": "campaign-results/",
-            "CAMPAIGN_PAGE_SIZE": str(page_size),
-        }
+        self._runner_settings = RunnerSettings(
+            work_bucket=self.work_bucket.bucket_name,
+            work_prefix=WORK_PREFIX,
+            results_prefix=RESULTS_PREFIX,
+            page_size=page_size,
+        )
+        identity = two_way.origination_identity_arn if two_way is not None else sms_origination_identity_arn
+        sms_configuration_set = sms_configuration_set_name or (two_way.configuration_set_name if two_way else None)
+        sender_settings: list[FunctionSettings] = [
+            self._runner_settings,
+            LedgerSettings(
+                table_name=self.ledger_table.table_name,
+                ttl_days=ledger_retention.to_seconds() / 86400 if ledger_retention is not None else None,
+            ),
+            DeliverySettings(
+                sms_messages_per_second=sms_messages_per_second / max_concurrency,
+                sms_origination_identity=identity,
+                sms_configuration_set=sms_configuration_set,
+                email_messages_per_second=email_messages_per_second / max_concurrency,
+                email_identity=email_identity,
+                email_configuration_set=email_configuration_set_name if email_identity is not None else None,
+            ),
+        ]
+        if template_bucket is not None:
+            sender_settings.append(TemplateSettings(bucket=template_bucket.bucket_name, prefix=template_prefix))
         self.planner_function = PythonFunction(
             self,
             "Planner",
             function_folder="campaign_planner",
             service_name="campaign-planner",
             description="Campaign run: validate the request, read the segment into pages of endpoints",
-            environment=common,
+            settings=[self._runner_settings],
             memory_size=512,
             timeout=cdk.Duration.minutes(15),
             deploy_async_dead_letter_queue=False,
@@ -188,7 +237,7 @@ class CampaignRunner(Construct):
             function_folder="campaign_batch_sender",
             service_name="campaign-batch-sender",
             description="Campaign run: hooks, rendering and delivery for one page of endpoints",
-            environment=common,
+            settings=sender_settings,
             memory_size=512,
             timeout=cdk.Duration.minutes(15),
             deploy_async_dead_letter_queue=False,
@@ -199,7 +248,7 @@ class CampaignRunner(Construct):
             function_folder="campaign_reporter",
             service_name="campaign-reporter",
             description="Campaign run: counts per status and summary.json, or the failure reason",
-            environment=common,
+            settings=[self._runner_settings],
             memory_size=256,
             timeout=cdk.Duration.minutes(5),
             deploy_async_dead_letter_queue=False,
@@ -212,27 +261,20 @@ class CampaignRunner(Construct):
         self.work_bucket.grant_read(reporter, "campaign-work/*")
         self.work_bucket.grant_put(reporter, "campaign-results/*")
         self.ledger_table.grant_read_write_data(sender)
-        sender.add_environment("CAMPAIGN_LEDGER_TABLE", self.ledger_table.table_name)
         if endpoint_store is not None:
             endpoint_store.bind(planner, by_key_only=True)  # segment members and endpoints by key
         if event_stream is not None:
             event_stream.add_producer(sender)
         if template_bucket is not None:
             template_bucket.grant_read(sender, f"{template_prefix}*")
-            sender.add_environment("CAMPAIGN_TEMPLATE_BUCKET", template_bucket.bucket_name)
-            sender.add_environment("CAMPAIGN_TEMPLATE_PREFIX", template_prefix)
-        self._configure_sms(
-            sender,
-            stack,
-            two_way,
-            sms_origination_identity_arn,
-            sms_configuration_set_name,
-            sms_messages_per_second / max_concurrency,
-            opt_out,
-        )
-        self._configure_email(
-            sender, stack, email_identity, email_configuration_set_name, email_messages_per_second / max_concurrency
-        )
+            acknowledge(
+                self.page_sender_function,
+                "AwsSolutions-IAM5",
+                "aws-cdk-lib's bucket read grant: the template objects under the template prefix.",
+                applies_to=f"Resource::{nag_resource(self, template_bucket.arn_for_objects(f'{template_prefix}*'))}",
+            )
+        self._grant_sms(sender, stack, two_way, sms_origination_identity_arn, sms_configuration_set, opt_out)
+        self._grant_email(sender, stack, email_identity, email_configuration_set_name)
         for hook in hooks:
             self.add_hook(hook)
         for name, channel in (custom_channels or {}).items():
@@ -278,19 +320,23 @@ class CampaignRunner(Construct):
         function = getattr(hook, "function", hook)
         self._grant_invoke(function, "campaign hook")
         self._hooks.append(function)
-        self.page_sender_function.lambda_function.add_environment(
-            "CAMPAIGN_HOOK_FUNCTIONS", cdk.Stack.of(self).to_json_string([f.function_arn for f in self._hooks])
-        )
+        self._write_invoked_functions()
 
     def add_custom_channel(self, name: str, channel: Any) -> None:
         """Deliver CUSTOM endpoints of runs that pick ``name`` (or of every run, when it is the only channel)."""
         function = getattr(channel, "function", channel)
         self._grant_invoke(function, "custom channel")
         self._channels[name] = function
-        self.page_sender_function.lambda_function.add_environment(
-            "CAMPAIGN_CUSTOM_CHANNELS",
-            cdk.Stack.of(self).to_json_string({n: f.function_arn for n, f in self._channels.items()}),
+        self._write_invoked_functions()
+
+    def _write_invoked_functions(self) -> None:
+        """The page sender's hooks and custom channels (``RunnerSettings.hooks`` / ``channels``)."""
+        settings = dataclasses.replace(
+            self._runner_settings,
+            hooks=tuple(f.function_arn for f in self._hooks) if self._hooks else None,
+            channels={n: f.function_arn for n, f in self._channels.items()} if self._channels else None,
         )
+        add_settings(self.page_sender_function.lambda_function, settings)
 
     def _grant_invoke(self, function: lambda_.IFunction, role: str) -> None:
         function.grant_invoke(self.page_sender_function.lambda_function)
@@ -316,22 +362,19 @@ class CampaignRunner(Construct):
                 )
             ],
         )
-        self.scheduler_role.grant_pass_role(grantee)
+        self.scheduler_role.grant_pass_role(grantee.grant_principal)
         self.work_bucket.grant_read(grantee, "campaign-results/*")
         return grant
 
-    def _configure_sms(
+    def _grant_sms(
         self,
         sender: lambda_.Function,
         stack: cdk.Stack,
         two_way: TwoWaySms | None,
         identity_arn: str | None,
         configuration_set: str | None,
-        rate: float,
         opt_out: SelfManagedOptOut | None,
     ) -> None:
-        identity = two_way.origination_identity_arn if two_way is not None else identity_arn
-        configuration_set = configuration_set or (two_way.configuration_set_name if two_way else None)
         if two_way is not None:
             two_way.grant_send(sender)
         elif identity_arn is not None:
@@ -341,44 +384,24 @@ class CampaignRunner(Construct):
                     stack.format_arn(service="sms-voice", resource="configuration-set", resource_name=configuration_set)
                 )
             sender.add_to_role_policy(iam.PolicyStatement(actions=["sms-voice:SendTextMessage"], resources=resources))
-        if identity:
-            sender.add_environment("CAMPAIGN_SMS_ORIGINATION_IDENTITY", identity)
-        if configuration_set:
-            sender.add_environment("CAMPAIGN_SMS_CONFIGURATION_SET", configuration_set)
-        sender.add_environment("CAMPAIGN_SMS_MPS", f"{rate:g}")
         if opt_out is not None:
             opt_out.bind_may_send(sender)
 
-    def _configure_email(
-        self,
-        sender: lambda_.Function,
-        stack: cdk.Stack,
-        identity: str | None,
-        configuration_set: str | None,
-        rate: float,
+    def _grant_email(
+        self, sender: lambda_.Function, stack: cdk.Stack, identity: str | None, configuration_set: str | None
     ) -> None:
-        sender.add_environment("CAMPAIGN_EMAIL_RATE", f"{rate:g}")
         if identity is None:
             return
         resources = [stack.format_arn(service="ses", resource="identity", resource_name=identity)]
         if configuration_set:
-            sender.add_environment("CAMPAIGN_EMAIL_CONFIGURATION_SET", configuration_set)
             resources.append(
                 stack.format_arn(service="ses", resource="configuration-set", resource_name=configuration_set)
             )
         sender.add_to_role_policy(iam.PolicyStatement(actions=["ses:SendEmail"], resources=resources))
-        sender.add_environment("CAMPAIGN_EMAIL_IDENTITY", identity)
 
     # ------------------------------------------------------------------------------------------------ workflow
 
     def _definition(self, planner: Any, sender: Any, reporter: Any, max_concurrency: int) -> sfn.IChainable:
-        retry = {
-            "errors": ["ClientError", "ThrottlingException"],
-            "max_attempts": 3,
-            "interval": cdk.Duration.seconds(5),
-            "backoff_rate": 2,
-            "jitter_strategy": sfn.JitterType.FULL,
-        }
         report_failure = tasks.LambdaInvoke(
             self,
             "Report failure",
@@ -386,10 +409,14 @@ class CampaignRunner(Construct):
             payload_response_only=True,
             result_path="$.failure",
             payload=sfn.TaskInput.from_object(
-                {"outcome": "failed", "run_id": sfn.JsonPath.execution_name, "error": sfn.JsonPath.object_at("$.error")}
+                {
+                    "outcome": ReportOutcome.FAILED.value,
+                    "run_id": sfn.JsonPath.execution_name,
+                    "error": sfn.JsonPath.object_at("$.error"),
+                }
             ),
         )
-        report_failure.add_retry(**retry)
+        report_failure.add_retry(**_RETRY)
         report_failure.next(sfn.Fail(self, "Run failed", error_path="$.failure.error", cause_path="$.failure.reason"))
 
         plan = tasks.LambdaInvoke(
@@ -406,7 +433,7 @@ class CampaignRunner(Construct):
                 }
             ),
         )
-        plan.add_retry(**retry)
+        plan.add_retry(**_RETRY)
         plan.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
 
         send_page = tasks.LambdaInvoke(self, "Send page", lambda_function=sender, payload_response_only=True)
@@ -438,9 +465,11 @@ class CampaignRunner(Construct):
             lambda_function=reporter,
             payload_response_only=True,
             result_path="$.summary",
-            payload=sfn.TaskInput.from_object({"outcome": "succeeded", "run": sfn.JsonPath.object_at("$.run")}),
+            payload=sfn.TaskInput.from_object(
+                {"outcome": ReportOutcome.SUCCEEDED.value, "run": sfn.JsonPath.object_at("$.run")}
+            ),
         )
-        summarize.add_retry(**retry)
+        summarize.add_retry(**_RETRY)
         summarize.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
         done = sfn.Pass(self, "Done", parameters={"summary": sfn.JsonPath.object_at("$.summary")})
         return plan.next(pages).next(summarize).next(done)

@@ -1,6 +1,6 @@
 """Step "Plan" of a campaign run: validate the request, read the segment (EndpointStore static segment, S3
 endpoint list or Pinpoint import CSV) as a stream into pages of endpoints in S3, and the manifest the
-Distributed Map reads. See ``pinpoint_runtime.campaigns.runner.plan_step``."""
+Distributed Map reads. See ``pinpoint_runtime.campaigns.steps.plan.plan_step``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from pinpoint_runtime.audience.store import EndpointStore, EndpointStoreSettings
-from pinpoint_runtime.campaigns.runner import RunnerSettings, plan_step
+from pinpoint_runtime.campaigns.steps.plan import plan_step
+from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-planner"
+SETTINGS = (RunnerSettings, EndpointStoreSettings)
 logger = Logger(service=SERVICE_NAME)
 
 

@@ -1,6 +1,6 @@
 """Steps "Summarize" and "Report failure" of a campaign run (``{"outcome": "succeeded" | "failed", ...}``):
 counts per status checked against the planned endpoints, or the failure reason; ``summary.json`` either way.
-See ``pinpoint_runtime.campaigns.runner.summary_step`` / ``failure_step``."""
+See ``pinpoint_runtime.campaigns.steps.summary.summary_step`` / ``failure_step``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from pinpoint_runtime.campaigns.runner import RunnerSettings, failure_step, summary_step
+from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
+from pinpoint_runtime.campaigns.steps.summary import ReportOutcome, failure_step, summary_step
 from pinpoint_runtime.core.aws_clients import client
 
 SERVICE_NAME = "campaign-reporter"
+SETTINGS = (RunnerSettings,)
 logger = Logger(service=SERVICE_NAME)
 
 
@@ -19,9 +21,9 @@ logger = Logger(service=SERVICE_NAME)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = RunnerSettings.from_environment()
     outcome = event.get("outcome")
-    if outcome == "succeeded":
+    if outcome == ReportOutcome.SUCCEEDED:
         summary = summary_step(event, s3=client("s3"), settings=settings)
-    elif outcome == "failed":
+    elif outcome == ReportOutcome.FAILED:
         summary = failure_step(event, s3=client("s3"), settings=settings)
     else:
         raise ValueError(f"outcome must be 'succeeded' or 'failed', not {outcome!r}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import re
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -28,10 +27,6 @@ from tests.conftest import REPO
 LAMBDA_SRC = REPO / "lambda_src"
 #: Written by every library function's construct for Powertools, read by Powertools itself.
 POWERTOOLS = frozenset({"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"})
-#: Function folders whose handlers do not declare SETTINGS yet (being moved to the contract; must end empty).
-PENDING: frozenset[str] = frozenset({
-    "campaign_batch_sender", "campaign_planner", "campaign_reporter",
-})  # fmt: skip
 #: Where reading the process environment is allowed.
 ENVIRONMENT_READERS = {"pinpoint_runtime/core/environment.py", "pinpoint_runtime/core/process_state.py"}
 
@@ -65,12 +60,10 @@ def _library_functions(app: cdk.App) -> list[tuple[str, str, dict[str, Any]]]:
     return found
 
 
-def test_pending_is_only_what_is_pending() -> None:
+def test_every_function_declares_its_settings() -> None:
     folders = set(_function_folders())
-    assert folders >= PENDING, sorted(PENDING - folders)
     declared = {folder for folder in folders if _declared_settings(folder) is not None}
-    assert declared & PENDING == set(), f"declared SETTINGS, remove from PENDING: {sorted(declared & PENDING)}"
-    assert folders - PENDING <= declared, f"no SETTINGS declared: {sorted(folders - PENDING - declared)}"
+    assert folders == declared, f"no SETTINGS declared: {sorted(folders - declared)}"
 
 
 def test_every_declared_settings_class_is_a_function_settings() -> None:
@@ -93,7 +86,7 @@ def test_constructs_write_exactly_what_their_functions_read(which: str, sample_a
     for path, folder, environment in functions:
         declared = _declared_settings(folder)
         if declared is None:
-            assert folder in PENDING, f"{path}: handler of {folder} declares no SETTINGS"
+            problems.append(f"{path}: handler of {folder} declares no SETTINGS")
             continue
         checked += 1
         written = set(environment) - POWERTOOLS
@@ -111,7 +104,7 @@ def test_constructs_write_exactly_what_their_functions_read(which: str, sample_a
                     f"{sorted(attachment.required_variables() - written)}"
                 )
     assert problems == []
-    assert checked or len(PENDING) == len(_function_folders())
+    assert checked == len(functions)
 
 
 _ENVIRONMENT_READ = re.compile(r"\bos\.environ\b|\bos\.getenv\b|\bgetenv\(")
@@ -121,24 +114,9 @@ def test_only_the_settings_module_reads_the_environment() -> None:
     offenders = []
     for path in sorted(LAMBDA_SRC.rglob("*.py")):
         relative = path.relative_to(LAMBDA_SRC).as_posix()
-        folder = relative.split("/", 1)[0]
-        if (
-            relative in ENVIRONMENT_READERS
-            or folder in PENDING
-            or (folder == "pinpoint_runtime" and _pending_runtime(path))
-        ):
+        if relative in ENVIRONMENT_READERS:
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if _ENVIRONMENT_READ.search(line):
                 offenders.append(f"{relative}:{number}: {line.strip()}")
     assert offenders == []
-
-
-#: Runtime packages still reading the environment directly (moved to the contract with their functions); a module
-#: belongs to the package of its own folder (``campaigns`` is not ``campaigns/hooks``).
-PENDING_RUNTIME = frozenset({"campaigns"})
-
-
-def _pending_runtime(path: Path) -> bool:
-    package = path.parent.relative_to(LAMBDA_SRC / "pinpoint_runtime").as_posix()
-    return package in PENDING_RUNTIME

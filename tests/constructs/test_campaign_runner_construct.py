@@ -20,6 +20,7 @@ from pinpoint_constructs import (
     SelfManagedOptOut,
     TwoWaySms,
 )
+from pinpoint_constructs.core import SecureBucket
 from tests.conftest import new_stack, only, synth_variants_with_nag
 
 PARTNER_HOOK = "arn:aws:lambda:us-east-1:123456789012:function:partner-hook"
@@ -58,6 +59,9 @@ def _minimal(stack: cdk.Stack) -> dict[str, Any]:
         "Runner",
         hooks=[partner],
         sms_origination_identity_arn="arn:aws:sms-voice:us-east-1:123456789012:pool/pool-1",
+        ledger_retention=cdk.Duration.days(7),
+        template_bucket=SecureBucket(stack, "Templates").bucket,
+        template_prefix="pinpoint/",
     )
     return {"runner": runner}
 
@@ -154,6 +158,41 @@ def test_the_ledger_remembers_sends_and_scheduled_runs_have_a_role_and_group(tem
     statement = scheduler_role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert statement["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_ledger_retention_reaches_the_ledger_writes(templates, fake_aws_credentials):
+    """ledger_retention (once written nowhere) is the TTL the page sender's ledger puts on every claim."""
+    import boto3
+    from moto import mock_aws
+
+    from pinpoint_runtime.campaigns.ledger import LedgerSettings, SendLedger
+    from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE
+
+    minimal = _sender(templates["Minimal"])["Environment"]["Variables"]
+    full = _sender(templates["Full"])["Environment"]["Variables"]
+    assert minimal["CAMPAIGN_LEDGER_TTL_DAYS"] == "7" and "CAMPAIGN_LEDGER_TTL_DAYS" not in full  # default: 30
+    environment = {"CAMPAIGN_LEDGER_TABLE": "ledger", "CAMPAIGN_LEDGER_TTL_DAYS": minimal["CAMPAIGN_LEDGER_TTL_DAYS"]}
+    settings = LedgerSettings.from_environment(environment)
+    assert settings.ttl_seconds == 7 * 86400
+    assert LedgerSettings.from_environment({"CAMPAIGN_LEDGER_TABLE": "ledger"}).ttl_seconds == 30 * 86400
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="ledger",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ledger = SendLedger.from_settings(settings, client=dynamodb, clock=lambda: 1_700_000_000.0)
+        assert ledger.claim("app#camp#0#ep-1", channel="SMS")
+        item = dynamodb.get_item(TableName="ledger", Key={"pk": {"S": "app#camp#0#ep-1"}})["Item"]
+    assert item[TTL_ATTRIBUTE] == {"N": str(1_700_000_000 + 7 * 86400)}
+
+
+def test_templates_are_read_from_the_template_bucket_and_prefix(templates):
+    env = _sender(templates["Minimal"])["Environment"]["Variables"]
+    assert env["CAMPAIGN_TEMPLATE_PREFIX"] == "pinpoint/" and "Ref" in env["CAMPAIGN_TEMPLATE_BUCKET"]
+    assert "CAMPAIGN_TEMPLATE_BUCKET" not in _sender(templates["Full"])["Environment"]["Variables"]
 
 
 def test_the_ledger_takes_a_customer_managed_key_and_keeps_its_key_schema():

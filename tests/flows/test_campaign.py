@@ -113,9 +113,9 @@ def engine():
         monkeypatch.setattr(aws_clients, "client", client)
         functions = {"hook": "hook_attribute_lookup", "inbox": "channel_inapp_inbox"}
         lambdas = InProcessLambda(functions)
-        import pinpoint_runtime.campaigns.runner as runner
+        from pinpoint_runtime.campaigns.steps.invoker import FunctionInvoker
 
-        monkeypatch.setattr(runner.FunctionInvoker, "client", property(lambda self: lambdas))
+        monkeypatch.setattr(FunctionInvoker, "client", property(lambda self: lambdas))
         for name, value in {
             "CAMPAIGN_WORK_BUCKET": BUCKET,
             "CAMPAIGN_PAGE_SIZE": "300",

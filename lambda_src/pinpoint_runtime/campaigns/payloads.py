@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 MAX_ENDPOINTS_PER_CALL = 50
@@ -32,18 +33,58 @@ HOOK_TIMEOUT_SECONDS = 15
 HOOK_MAX_ATTEMPTS = 3
 """Pinpoint gave up after 3 invocation attempts."""
 
-# campaign_send_status values (Pinpoint's event stream uses SUCCESS; the others name why nothing was sent)
-SUCCESS = "SUCCESS"
-FAILURE = "FAILURE"
-OPT_OUT = "OPT_OUT"
-FILTERED = "FILTERED_BY_HOOK"
-RENDER_FAILURE = "RENDER_FAILURE"
-UNSUPPORTED_CHANNEL = "UNSUPPORTED_CHANNEL"
-THROTTLED = "THROTTLED"
-DUPLICATE = "DUPLICATE"
-SEND_STATUSES = (SUCCESS, FAILURE, OPT_OUT, FILTERED, RENDER_FAILURE, UNSUPPORTED_CHANNEL, THROTTLED, DUPLICATE)
 
-CHANNELS = ("SMS", "EMAIL", "CUSTOM")
+class SendStatus(StrEnum):
+    """``campaign_send_status`` values (Pinpoint's event stream uses SUCCESS; the others name why nothing was
+    sent). Members are ``str``: they are written as their values everywhere."""
+
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    OPT_OUT = "OPT_OUT"
+    FILTERED = "FILTERED_BY_HOOK"
+    RENDER_FAILURE = "RENDER_FAILURE"
+    UNSUPPORTED_CHANNEL = "UNSUPPORTED_CHANNEL"
+    THROTTLED = "THROTTLED"
+    DUPLICATE = "DUPLICATE"
+
+
+SUCCESS = SendStatus.SUCCESS
+FAILURE = SendStatus.FAILURE
+OPT_OUT = SendStatus.OPT_OUT
+FILTERED = SendStatus.FILTERED
+RENDER_FAILURE = SendStatus.RENDER_FAILURE
+UNSUPPORTED_CHANNEL = SendStatus.UNSUPPORTED_CHANNEL
+THROTTLED = SendStatus.THROTTLED
+DUPLICATE = SendStatus.DUPLICATE
+SEND_STATUSES = tuple(SendStatus)
+
+
+class Channel(StrEnum):
+    """The channels a campaign message configuration has a message for (``SMSMessage``, ``EmailMessage``,
+    ``CustomMessage``); an endpoint's ``ChannelType`` may name others (``PUSH``...), which are not delivered."""
+
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+    CUSTOM = "CUSTOM"
+
+    @property
+    def message_key(self) -> str:
+        """The key of this channel's message in Pinpoint's ``MessageConfiguration``."""
+        return {"SMS": "SMSMessage", "EMAIL": "EmailMessage", "CUSTOM": "CustomMessage"}[self.value]
+
+
+CHANNELS = tuple(Channel)
+
+
+class SmsMessageType(StrEnum):
+    """``SMSMessage.MessageType``: what the opt-out policy and the carriers treat a text as."""
+
+    TRANSACTIONAL = "TRANSACTIONAL"
+    PROMOTIONAL = "PROMOTIONAL"
+
+
+DEFAULT_SMS_MESSAGE_TYPE = SmsMessageType.PROMOTIONAL
+"""A campaign is marketing unless it says otherwise: PROMOTIONAL, which the opt-out policy treats strictly."""
 
 
 class PayloadError(ValueError):

@@ -1,4 +1,4 @@
-"""Tests of pinpoint_runtime.campaigns.delivery: the send ledger (moto DynamoDB), SMS delivery through the faked
+"""Tests of pinpoint_runtime.campaigns.delivery (with its checks, SMS and email parts): SMS delivery through the faked
 End User Messaging API (tests/support/sms_voice_fake.py, every request checked against botocore's model) with the
 opt-out
 registry on a moto table, email through SES v2 on moto, idempotency across retried batches, throttling, deadlines,
@@ -9,23 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 
-from pinpoint_runtime.campaigns.delivery import (
-    SENDING,
-    CampaignDelivery,
-    InMemoryLedger,
-    SendLedger,
-    delivery_from_environment,
-)
+from pinpoint_runtime.campaigns.delivery import CampaignDelivery
+from pinpoint_runtime.campaigns.ledger import InMemoryLedger, SendLedger
 from pinpoint_runtime.campaigns.payloads import (
     DUPLICATE,
     FAILURE,
@@ -40,18 +32,9 @@ from pinpoint_runtime.events.stream import EventStreamWriter
 from pinpoint_runtime.sms.opt_out import OptOutError, OptOutRegistry, OptOutState
 from pinpoint_runtime.sms.rate_limiter import RateLimitedSmsSender, count_message_parts
 from pinpoint_runtime.sms.sender import SmsSender
+from tests.support.campaigns import CONTEXT, FROM, LEDGER, REGISTRY
 from tests.support.sms_voice_fake import FakeSmsVoiceV2
 
-LEDGER = "send-ledger"
-REGISTRY = "opt-out-registry"
-FROM = "shop@example.com"
-CONTEXT = CampaignContext(
-    application_id="app1",
-    campaign_id="camp1",
-    treatment_id="0",
-    activity_id="act1",
-    message_configuration={"SMSMessage": {"Body": "x"}},
-)
 ADDRESSES = ("+14255550101", "+14255550102", "+14255550103", "ana@example.net", "bo@example.net")
 
 
@@ -106,38 +89,6 @@ class CountingWriter(EventStreamWriter):
     def put_events(self, request: Any) -> dict[str, Any]:
         self.requests.append(request)
         return super().put_events(request)
-
-
-@pytest.fixture
-def aws(fake_aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name in ("SMS_ORIGINATION_IDENTITY", "SMS_CONFIGURATION_SET", "OPT_OUT_REGISTRY_TABLE"):
-        monkeypatch.delenv(name, raising=False)
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName=LEDGER,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.update_time_to_live(
-            TableName=LEDGER, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
-        dynamodb.create_table(
-            TableName=REGISTRY,
-            KeySchema=[
-                {"AttributeName": "phone_number", "KeyType": "HASH"},
-                {"AttributeName": "record", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "phone_number", "AttributeType": "S"},
-                {"AttributeName": "record", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        sesv2 = boto3.client("sesv2", region_name="us-east-1")
-        sesv2.create_email_identity(EmailIdentity=FROM)
-        yield {"dynamodb": dynamodb, "sesv2": sesv2, "ses": boto3.client("ses", region_name="us-east-1")}
 
 
 class World:
@@ -205,29 +156,6 @@ def email_item(endpoint_id: str, address: str, **endpoint: Any) -> tuple:
 
 def statuses(outcomes: list[Any]) -> dict[str, str]:
     return {outcome.endpoint_id: outcome.status for outcome in outcomes}
-
-
-# --------------------------------------------------------------------------------------------- ledger
-
-
-def test_ledger_claims_once_completes_and_releases(aws: dict[str, Any]) -> None:
-    ledger = SendLedger(LEDGER, client=aws["dynamodb"], ttl_seconds=3600, clock=lambda: 1_700_000_000.0)
-    key = CONTEXT.idempotency_key("ep-1")
-    assert key == "app1#camp1#0#ep-1"
-    assert ledger.claim(key, channel="SMS") is True
-    assert ledger.claim(key, channel="SMS") is False
-    item = ledger.get(key)
-    assert item["status"] == SENDING and item["expires_at"] == str(1_700_000_000 + 3600)
-    ledger.complete(key, SUCCESS, "msg-1")
-    ledger.release(key)  # a completed send is never released
-    ledger.complete(key, FAILURE, "other", reason="late")  # nor overwritten
-    assert ledger.get(key)["status"] == SUCCESS and ledger.get(key)["message_id"] == "msg-1"
-    other = CONTEXT.idempotency_key("ep-2")
-    assert ledger.claim(other)
-    ledger.release(other)
-    assert ledger.get(other) is None and ledger.claim(other)
-    with pytest.raises(ValueError, match="status must be one of"):
-        ledger.complete(other, "SENT")
 
 
 # --------------------------------------------------------------------------------------------- SMS + email
@@ -553,56 +481,3 @@ def test_property_one_outcome_each_and_never_two_sends(plan: list[tuple[str, str
         assert [o.endpoint_id for o in outcomes] == [item[0] for item in items]
     sent = [s["Context"]["endpoint_id"] for s in fake.sent]
     assert len(sent) == len(set(sent))
-
-
-# --------------------------------------------------------------------------------------------- environment
-
-
-def test_delivery_from_environment(aws: dict[str, Any]) -> None:
-    env = {
-        "CAMPAIGN_LEDGER_TABLE": LEDGER,
-        "CAMPAIGN_LEDGER_TTL_DAYS": "7",
-        "CAMPAIGN_SMS_MPS": "2.5",
-        "CAMPAIGN_SMS_IDENTITY_RATES": json.dumps({"+18005550100": 3}),
-        "CAMPAIGN_SMS_ORIGINATION_IDENTITY": "+12065550100",
-        "CAMPAIGN_SMS_CONFIGURATION_SET": "sms-set",
-        "OPT_OUT_REGISTRY_TABLE": REGISTRY,
-        "CAMPAIGN_EMAIL_RATE": "14",
-        "CAMPAIGN_EMAIL_CONFIGURATION_SET": "email-set",
-        "CAMPAIGN_EMAIL_IDENTITY": FROM,
-        "CAMPAIGN_DELIVERY_WORKERS": "2",
-    }
-    fake = FakeSmsVoiceV2()
-    delivery = delivery_from_environment(
-        dynamodb_client=aws["dynamodb"], sms_client=fake, ses_client=aws["sesv2"], environ=env
-    )
-    assert delivery.ledger.table_name == LEDGER and delivery.ledger.ttl_seconds == 7 * 86400
-    assert delivery.sms_sender.parts_per_second == 2.5 and delivery.sms_sender.identity_rates == {"+18005550100": 3.0}
-    assert delivery.sms_sender.sender.origination_identity == "+12065550100"
-    assert delivery.sms_sender.sender.configuration_set_name == "sms-set"
-    assert delivery.opt_out_registry.table_name == REGISTRY
-    assert delivery.email_messages_per_second == 14.0 and delivery.email_configuration_set == "email-set"
-    assert delivery.default_from_address == FROM and delivery.max_workers == 2 and delivery.event_writer is None
-    domain = delivery_from_environment(
-        dynamodb_client=aws["dynamodb"],
-        sms_client=fake,
-        ses_client=aws["sesv2"],
-        environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_EMAIL_IDENTITY": "example.com"},
-    )
-    assert domain.default_from_address is None and domain.opt_out_registry is None
-    with pytest.raises(ValueError, match="CAMPAIGN_LEDGER_TABLE"):
-        delivery_from_environment(environ={})
-    with pytest.raises(ValueError, match="CAMPAIGN_SMS_MPS"):
-        delivery_from_environment(
-            dynamodb_client=aws["dynamodb"],
-            sms_client=fake,
-            ses_client=aws["sesv2"],
-            environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_SMS_MPS": "fast"},
-        )
-    with pytest.raises(ValueError, match="CAMPAIGN_SMS_IDENTITY_RATES"):
-        delivery_from_environment(
-            dynamodb_client=aws["dynamodb"],
-            sms_client=fake,
-            ses_client=aws["sesv2"],
-            environ={"CAMPAIGN_LEDGER_TABLE": LEDGER, "CAMPAIGN_SMS_IDENTITY_RATES": "[1]"},
-        )
