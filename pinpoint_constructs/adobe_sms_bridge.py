@@ -50,7 +50,7 @@ from pinpoint_runtime.bridge.authorizer import AuthorizerSettings
 from pinpoint_runtime.bridge.consumer import BridgeConsumerSettings
 from pinpoint_runtime.bridge.idempotency import IdempotencyStoreSettings
 from pinpoint_runtime.bridge.send import BridgeSendSettings
-from pinpoint_runtime.bridge.senders import BridgeSenderSettings
+from pinpoint_runtime.sms.sender import SmsSenderSettings
 
 from .adobe_sms_bridge_api import (
     ACCESS_LOG_FIELDS,
@@ -268,7 +268,7 @@ class AdobeSmsBridge(Construct):
         store_settings = IdempotencyStoreSettings(
             table_name=self.idempotency_table.table_name, ttl_seconds=int(idempotency.ttl.to_seconds())
         )
-        sender_settings = BridgeSenderSettings(
+        sender_settings = SmsSenderSettings(
             origination_identity=self.origination_identity, configuration_set_name=self.configuration_set_name or None
         )
         send_settings = BridgeSendSettings(

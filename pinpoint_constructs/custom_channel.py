@@ -32,6 +32,10 @@ options of that built-in, :mod:`pinpoint_constructs.custom_channel_options`):
 * ``CDP_WRITEBACK`` (``lambda_src/channel_cdp_writeback``, :class:`CdpWriteBackOptions`): HTTPS POST of
   ``{"records": [...]}`` (one per endpoint: ids, channel type, campaign ids, attributes, data; addresses only with
   ``include_addresses``) to ``url`` with ``auth_header_name: <secret value>``; same retry policy as the webhook.
+
+(Over 400 lines: the validation of the four built-ins' options and the resources only one built-in needs, its secret,
+inbox table and Connect grants, belong to the one construct; the option types are in
+:mod:`pinpoint_constructs.custom_channel_options`.)
 """
 
 from __future__ import annotations

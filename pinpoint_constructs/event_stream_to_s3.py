@@ -17,7 +17,7 @@ Nothing is lost: records that are not JSON objects land under ``errors/processin
 unknown shape or without an event type land in the ``source=unknown/kind=unknown`` partition with the raw
 record kept.
 
-The construct class is this module's one concern, at about 500 lines (its props validation, storage, stream and the
+The construct class is this module's one concern, over 400 lines (its props validation, storage, stream and the
 source methods); the Glue catalogue and Athena resources are built by :mod:`~pinpoint_constructs.event_lake_catalog`
 and the destination on an existing SMS configuration set by :mod:`~pinpoint_constructs.event_lake_sms_destination`.
 """

@@ -23,6 +23,10 @@ JSON; see ``pinpoint_runtime.audience.endpoint_import``) and writes into an :cla
 
 Notifications go to an SNS topic (JSON message, message attribute ``notification_type`` = started / succeeded
 / failed) and, with an :class:`EventStreamToS3`, also into the event lake as ``_import.<type>`` events.
+
+(Over 400 lines: the construct's props, the workflow definition with its retries, and the cdk-nag acknowledgments of
+the grants the workflow's functions need are one unit; the settings its functions read are in
+``pinpoint_runtime.audience.import_settings``.)
 """
 
 from __future__ import annotations

@@ -11,5 +11,6 @@ def build(stack: cdk.Stack) -> AdobeSmsBridge:
     opt_out = SelfManagedOptOut(
         stack, "OptOut", two_way=sms, program_name="Example Co alerts", support_contact="support@example.com"
     )
-    # queue + rate-limited consumer; or e.g. origination_identity="pool-...", send_inline=True, web_acl_arn=...
+    # queue + rate-limited consumer; or e.g. origination_identity="pool-...",
+    # sending=BridgeSendingOptions(delivery=DeliveryMode.INLINE), api=BridgeApiOptions(web_acl_arn=...)
     return AdobeSmsBridge(stack, "Adobe", two_way=sms, opt_out=opt_out, event_stream=lake)

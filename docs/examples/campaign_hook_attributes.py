@@ -2,9 +2,15 @@
 
 import aws_cdk as cdk
 
-from pinpoint_constructs import CampaignHookAttributes
+from pinpoint_constructs import AttributeLookupOptions, BuiltInHook, CampaignHookAttributes, KeyType
 
 
 def build(stack: cdk.Stack) -> CampaignHookAttributes:
-    # other built-ins: "EXTERNAL_TEMPLATES", "FREQUENCY_CAP"; or handler=<your function or lambda_.Code>
-    return CampaignHookAttributes(stack, "Offers", built_in="ATTRIBUTE_LOOKUP", key_type="USER_ID")
+    # other built-ins: BuiltInHook.EXTERNAL_TEMPLATES (external_templates=ExternalTemplatesOptions(...)),
+    # BuiltInHook.FREQUENCY_CAP (frequency_cap=FrequencyCapOptions(...)); or handler=<your function or lambda_.Code>
+    return CampaignHookAttributes(
+        stack,
+        "Offers",
+        built_in=BuiltInHook.ATTRIBUTE_LOOKUP,
+        attribute_lookup=AttributeLookupOptions(key_type=KeyType.USER_ID),
+    )

@@ -3,11 +3,15 @@
 import aws_cdk as cdk
 
 from pinpoint_constructs import (
+    AttributeLookupOptions,
+    BuiltInChannel,
+    BuiltInHook,
     CampaignHookAttributes,
     CampaignRunner,
     CustomChannel,
     EndpointStore,
     EventStreamToS3,
+    KeyType,
     SelfManagedOptOut,
     TwoWaySms,
 )
@@ -20,8 +24,13 @@ def build(stack: cdk.Stack) -> CampaignRunner:
     opt_out = SelfManagedOptOut(
         stack, "OptOut", two_way=two_way, program_name="Example Co alerts", support_contact="support@example.com"
     )
-    lookup = CampaignHookAttributes(stack, "Offers", built_in="ATTRIBUTE_LOOKUP", key_type="USER_ID")
-    inbox = CustomChannel(stack, "Inbox", built_in="INAPP_INBOX")
+    lookup = CampaignHookAttributes(
+        stack,
+        "Offers",
+        built_in=BuiltInHook.ATTRIBUTE_LOOKUP,
+        attribute_lookup=AttributeLookupOptions(key_type=KeyType.USER_ID),
+    )
+    inbox = CustomChannel(stack, "Inbox", built_in=BuiltInChannel.INAPP_INBOX)
     return CampaignRunner(
         stack,
         "Campaigns",

@@ -15,13 +15,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from pinpoint_runtime.bridge.consumer import BridgeConsumer, BridgeConsumerSettings, build_consumer, process_batch
 from pinpoint_runtime.bridge.idempotency import IdempotencyStoreSettings
-from pinpoint_runtime.bridge.senders import BridgeSenderSettings
 from pinpoint_runtime.core.sqs_batch import DeadLetterQueue
-from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
+from pinpoint_runtime.sms.sender import SmsSenderSettings
 
 SERVICE_NAME = "adobe-bridge-consumer"
 METRICS_NAMESPACE = "PinpointConstructs"
-SETTINGS = (BridgeConsumerSettings, IdempotencyStoreSettings, BridgeSenderSettings, OptOutRegistrySettings)
+SETTINGS = (BridgeConsumerSettings, IdempotencyStoreSettings, SmsSenderSettings, OptOutRegistrySettings)
 SAFETY_MARGIN_SECONDS = 5.0
 """Sends that could not start this long before the function's timeout are left to the next delivery."""
 
@@ -38,7 +38,7 @@ def runtime() -> tuple[BridgeConsumer, DeadLetterQueue]:
         consumer = build_consumer(
             settings,
             IdempotencyStoreSettings.from_environment(),
-            BridgeSenderSettings.from_environment(),
+            SmsSenderSettings.from_environment(),
             OptOutRegistrySettings.from_environment_if_set(),
         )
         _runtime = (consumer, DeadLetterQueue(settings.dead_letter_queue_url))

@@ -16,13 +16,13 @@ from aws_lambda_powertools import Logger
 from pinpoint_runtime.bridge.api_events import answer_event
 from pinpoint_runtime.bridge.idempotency import IdempotencyStoreSettings
 from pinpoint_runtime.bridge.send import BridgeSendSettings, BridgeService, build_send_service
-from pinpoint_runtime.bridge.senders import BridgeSenderSettings
 from pinpoint_runtime.core.request_log import RequestLog
-from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
+from pinpoint_runtime.sms.sender import SmsSenderSettings
 
 SERVICE_NAME = "adobe-bridge-send"
 METRICS_NAMESPACE = "PinpointConstructs"
-SETTINGS = (BridgeSendSettings, IdempotencyStoreSettings, BridgeSenderSettings, OptOutRegistrySettings)
+SETTINGS = (BridgeSendSettings, IdempotencyStoreSettings, SmsSenderSettings, OptOutRegistrySettings)
 
 logger = Logger(service=SERVICE_NAME)
 request_log = RequestLog(service=SERVICE_NAME, namespace=METRICS_NAMESPACE, logger=logger)
@@ -37,7 +37,7 @@ def service() -> BridgeService:
         _service = build_send_service(
             BridgeSendSettings.from_environment(),
             IdempotencyStoreSettings.from_environment(),
-            BridgeSenderSettings.from_environment(),
+            SmsSenderSettings.from_environment(),
             OptOutRegistrySettings.from_environment_if_set(),
         )
     return _service

@@ -13,8 +13,8 @@ from pinpoint_runtime.campaigns.steps.pages import page_sender_from_environment,
 from pinpoint_runtime.campaigns.steps.settings import RunnerSettings
 from pinpoint_runtime.campaigns.template_store import TemplateSettings
 from pinpoint_runtime.core.aws_clients import client
-from pinpoint_runtime.events.stream import EventStreamSettings
-from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+from pinpoint_runtime.events.stream_settings import EventStreamSettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
 
 SERVICE_NAME = "campaign-batch-sender"
 SETTINGS = (

@@ -13,7 +13,7 @@ from pinpoint_runtime.audience.import_range_step import PhoneLineTypes, range_st
 from pinpoint_runtime.audience.import_settings import ImportSettings
 from pinpoint_runtime.audience.store import EndpointStore, EndpointStoreSettings
 from pinpoint_runtime.core.aws_clients import client
-from pinpoint_runtime.events.stream import EventStreamSettings
+from pinpoint_runtime.events.stream_settings import EventStreamSettings
 
 SERVICE_NAME = "import-chunk-writer"
 SETTINGS = (ImportSettings, EndpointStoreSettings, EventStreamSettings)

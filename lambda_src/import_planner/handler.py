@@ -12,7 +12,7 @@ from pinpoint_runtime.audience.import_notifications import notifier_from_environ
 from pinpoint_runtime.audience.import_plan_step import plan_step
 from pinpoint_runtime.audience.import_settings import ImportSettings
 from pinpoint_runtime.core.aws_clients import client
-from pinpoint_runtime.events.stream import EventStreamSettings
+from pinpoint_runtime.events.stream_settings import EventStreamSettings
 
 SERVICE_NAME = "import-planner"
 SETTINGS = (ImportSettings, EventStreamSettings)

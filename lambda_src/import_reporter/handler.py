@@ -14,7 +14,7 @@ from pinpoint_runtime.audience.import_notifications import notifier_from_environ
 from pinpoint_runtime.audience.import_settings import ImportSettings
 from pinpoint_runtime.audience.store import EndpointStore, EndpointStoreSettings
 from pinpoint_runtime.core.aws_clients import client
-from pinpoint_runtime.events.stream import EventStreamSettings
+from pinpoint_runtime.events.stream_settings import EventStreamSettings
 
 SERVICE_NAME = "import-reporter"
 SETTINGS = (ImportSettings, EndpointStoreSettings, EventStreamSettings)

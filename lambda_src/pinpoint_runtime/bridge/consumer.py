@@ -34,12 +34,13 @@ from pinpoint_runtime.bridge.idempotency import (
     IdempotencyStoreSettings,
 )
 from pinpoint_runtime.bridge.jobs import parse_job
-from pinpoint_runtime.bridge.senders import BridgeSenderSettings, configuration_set_senders, opt_out_policy
+from pinpoint_runtime.bridge.senders import configuration_set_senders, opt_out_policy
 from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.sqs_batch import DeadLetterQueue, RetryRecord, process_sqs_batch
+from pinpoint_runtime.sms.sender import SmsSenderSettings
 
 if TYPE_CHECKING:
-    from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+    from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class BridgeConsumerSettings(FunctionSettings):
 def build_consumer(
     settings: BridgeConsumerSettings,
     store: IdempotencyStoreSettings,
-    sender: BridgeSenderSettings,
+    sender: SmsSenderSettings,
     opt_out: OptOutRegistrySettings | None = None,
 ) -> BridgeConsumer:
     """The consumer function's :class:`BridgeConsumer` from its settings (keep it for the container's life: the

@@ -17,25 +17,17 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pinpoint_runtime.bridge.errors import BridgeRequestError
 from pinpoint_runtime.core import strict_json
 from pinpoint_runtime.phone import PhoneNumberError, is_e164, mask_phone_number, normalise_phone
+from pinpoint_runtime.sms.message_type import MESSAGE_TYPES, MessageType  # the request's messageType
 
 if TYPE_CHECKING:
     from pinpoint_runtime.bridge.send import BridgeSendSettings
 
 
-class MessageType(StrEnum):
-    """The SMS message types a request may ask for (``messageType``)."""
-
-    TRANSACTIONAL = "TRANSACTIONAL"
-    PROMOTIONAL = "PROMOTIONAL"
-
-
-MESSAGE_TYPES = tuple(member.value for member in MessageType)
 DEFAULT_IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_REQUEST_BYTES = 64 * 1024
 

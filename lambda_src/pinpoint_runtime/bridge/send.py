@@ -43,12 +43,13 @@ from pinpoint_runtime.bridge.responses import (
     send_failure_response,
     unavailable_response,
 )
-from pinpoint_runtime.bridge.senders import BridgeSenderSettings, configuration_set_senders, opt_out_policy
+from pinpoint_runtime.bridge.senders import configuration_set_senders, opt_out_policy
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.environment import Codec, FunctionSettings, variable
+from pinpoint_runtime.sms.sender import SmsSenderSettings
 
 if TYPE_CHECKING:
-    from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+    from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class DeliveryMode(StrEnum):
 @dataclass(frozen=True, kw_only=True)
 class BridgeSendSettings(FunctionSettings):
     """The send function's settings (``AdobeSmsBridge`` writes them). The sender's identity and configuration set
-    (:class:`~pinpoint_runtime.bridge.senders.BridgeSenderSettings`) are always allowed in a request as well: see
+    (:class:`~pinpoint_runtime.sms.sender.SmsSenderSettings`) are always allowed in a request as well: see
     :meth:`allowing`."""
 
     construct: ClassVar[str] = "AdobeSmsBridge"
@@ -111,7 +112,7 @@ class BridgeSendSettings(FunctionSettings):
         if self.delivery_mode == DeliveryMode.QUEUE and not self.queue_url:
             raise ValueError("queue mode needs queue_url")
 
-    def allowing(self, sender: BridgeSenderSettings) -> BridgeSendSettings:
+    def allowing(self, sender: SmsSenderSettings) -> BridgeSendSettings:
         """These settings with the sender's own identity and configuration set allowed too (first, if missing)."""
         identities = list(self.allowed_origination_identities)
         sets = list(self.allowed_configuration_sets)
@@ -259,7 +260,7 @@ class BridgeService:
 def build_send_service(
     settings: BridgeSendSettings,
     store: IdempotencyStoreSettings,
-    sender: BridgeSenderSettings,
+    sender: SmsSenderSettings,
     opt_out: OptOutRegistrySettings | None = None,
 ) -> BridgeService:
     """The send function's service from its settings: the sender's identity and set allowed in requests, the

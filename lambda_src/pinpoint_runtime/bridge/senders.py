@@ -4,29 +4,13 @@ configuration set a request may pick, all sharing one client and opt-out policy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from pinpoint_runtime.core.environment import FunctionSettings, variable
+from pinpoint_runtime.core.environment import SettingsError
+from pinpoint_runtime.sms.sender import SmsSender, SmsSenderSettings
 
 if TYPE_CHECKING:
-    from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
-
-
-@dataclass(frozen=True, kw_only=True)
-class BridgeSenderSettings(FunctionSettings):
-    """The identity and configuration set the send function (inline mode) and the consumer send with.
-
-    The variable names are the ``SmsSender``'s own (``SMS_ORIGINATION_IDENTITY``, ``SMS_CONFIGURATION_SET``).
-    """
-
-    construct: ClassVar[str] = "AdobeSmsBridge"
-    origination_identity: str = variable(
-        "SMS_ORIGINATION_IDENTITY", doc="the phone number / pool / sender id (id or ARN) messages are sent from"
-    )
-    configuration_set_name: str | None = variable(
-        "SMS_CONFIGURATION_SET", default=None, doc="the configuration set of the sends (delivery events)"
-    )
+    from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
 
 
 def opt_out_policy(settings: OptOutRegistrySettings | None) -> Callable[[str, str], bool] | None:
@@ -39,11 +23,12 @@ def opt_out_policy(settings: OptOutRegistrySettings | None) -> Callable[[str, st
 
 
 def configuration_set_senders(
-    settings: BridgeSenderSettings, *, may_send: Callable[[str, str], bool] | None = None, client: Any = None
+    settings: SmsSenderSettings, *, may_send: Callable[[str, str], bool] | None = None, client: Any = None
 ) -> ConfigurationSetSenders:
-    """The senders of a function's :class:`BridgeSenderSettings`, checking ``may_send`` (when given) first."""
-    from pinpoint_runtime.sms.sender import SmsSender  # noqa: PLC0415 - the sender's imports only where it sends
-
+    """The senders of a function's :class:`~pinpoint_runtime.sms.sender.SmsSenderSettings` (the bridge always
+    writes its origination identity), checking ``may_send`` (when given) first."""
+    if not settings.origination_identity:
+        raise SettingsError("SMS_ORIGINATION_IDENTITY is not set (AdobeSmsBridge writes it on its send functions)")
     return ConfigurationSetSenders(
         SmsSender(
             origination_identity=settings.origination_identity,
@@ -82,4 +67,4 @@ class ConfigurationSetSenders:
         return sender
 
 
-__all__ = ["BridgeSenderSettings", "ConfigurationSetSenders", "configuration_set_senders", "opt_out_policy"]
+__all__ = ["ConfigurationSetSenders", "configuration_set_senders", "opt_out_policy"]

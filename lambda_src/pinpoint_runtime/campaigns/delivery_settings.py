@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pinpoint_runtime.campaigns.delivery_checks import is_email_address
 from pinpoint_runtime.campaigns.ledger import LedgerSettings, SendLedger
 from pinpoint_runtime.core.environment import Codec, FunctionSettings, SettingsError, variable
-from pinpoint_runtime.events.stream import EventStreamSettings
-from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+from pinpoint_runtime.events.stream_settings import EventStreamSettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
 
 if TYPE_CHECKING:
     from pinpoint_runtime.campaigns.delivery import CampaignDelivery

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pinpoint_runtime.sms.message_type import MessageType  # SMSMessage.MessageType
+
 MAX_ENDPOINTS_PER_CALL = 50
 """Pinpoint called hooks and custom channels with at most 50 endpoints."""
 HOOK_TIMEOUT_SECONDS = 15
@@ -76,14 +78,7 @@ class Channel(StrEnum):
 CHANNELS = tuple(Channel)
 
 
-class SmsMessageType(StrEnum):
-    """``SMSMessage.MessageType``: what the opt-out policy and the carriers treat a text as."""
-
-    TRANSACTIONAL = "TRANSACTIONAL"
-    PROMOTIONAL = "PROMOTIONAL"
-
-
-DEFAULT_SMS_MESSAGE_TYPE = SmsMessageType.PROMOTIONAL
+DEFAULT_SMS_MESSAGE_TYPE = MessageType.PROMOTIONAL
 """A campaign is marketing unless it says otherwise: PROMOTIONAL, which the opt-out policy treats strictly."""
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pinpoint_runtime.campaigns.payloads import CHANNELS, DEFAULT_SMS_MESSAGE_TYPE, Channel, SmsMessageType
+from pinpoint_runtime.campaigns.payloads import CHANNELS, DEFAULT_SMS_MESSAGE_TYPE, Channel
 from pinpoint_runtime.campaigns.template_engine import (
     CompiledTemplate,
     RenderError,
@@ -31,8 +31,9 @@ from pinpoint_runtime.campaigns.template_engine import (
     shared_engines,
 )
 from pinpoint_runtime.campaigns.template_store import casefold_get, load_template
+from pinpoint_runtime.sms.message_type import MessageType
 
-SMS_MESSAGE_TYPES = tuple(SmsMessageType)
+SMS_MESSAGE_TYPES = tuple(MessageType)
 MAX_SMS_BODY_CHARACTERS = 1600
 """SendTextMessage's ``MessageBody`` limit."""
 

@@ -20,14 +20,13 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
-from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.retries import full_jitter_backoff
 from pinpoint_runtime.events.event_types import LIBRARY_SDK_NAME
 from pinpoint_runtime.events.put_events import ACCEPTED, event_problem, event_record, events_request
+from pinpoint_runtime.events.stream_settings import EventStreamSettings
 
 __all__ = [
     "BACKOFF_BASE_SECONDS",
@@ -40,20 +39,6 @@ __all__ = [
     "EventStreamSettings",
     "EventStreamWriter",
 ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class EventStreamSettings(FunctionSettings):
-    """What a producer of the event lake reads (``EventStreamToS3.add_producer`` writes it on any function)."""
-
-    construct: ClassVar[str] = "EventStreamToS3"
-    delivery_stream_name: str = variable("PINPOINT_EVENT_STREAM_NAME", doc="the lake's Firehose stream")
-    application_id: str | None = variable(
-        "APPLICATION_ID", default=None, doc="default ``application.app_id`` of the events written"
-    )
-    account_id: str | None = variable(
-        "AWS_ACCOUNT_ID", default=None, doc="``awsAccountId`` written when none is passed (else empty)"
-    )
 
 
 MAX_BATCH_RECORDS = 500

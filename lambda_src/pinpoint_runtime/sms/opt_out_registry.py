@@ -26,14 +26,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from pinpoint_runtime.core.aws_clients import LazyClient, error_code
 from pinpoint_runtime.core.dynamodb_items import plain_item
-from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.timestamps import iso_utc, parse_iso_utc, utc_now
 from pinpoint_runtime.phone import is_e164, mask_phone_number
 from pinpoint_runtime.sms.keyword_rules import KeywordAction
+from pinpoint_runtime.sms.opt_out_settings import OptOutRegistrySettings
 from pinpoint_runtime.sms.sender import MESSAGE_TYPES, MessageType
 
 STATE_RECORD = "STATE"
@@ -126,14 +126,6 @@ class OptOutStatus:
             f"OptOutStatus(phone_number={mask_phone_number(self.phone_number)!r}, state={self.state.value}, "
             f"keyword={self.keyword!r}, updated_at={iso_registry_time(self.updated_at)!r}, version={self.version})"
         )
-
-
-@dataclass(frozen=True, kw_only=True)
-class OptOutRegistrySettings(FunctionSettings):
-    """What a send path that checks opt-outs reads (``SelfManagedOptOut.bind_may_send`` writes it)."""
-
-    construct: ClassVar[str] = "SelfManagedOptOut"
-    table_name: str = variable("OPT_OUT_REGISTRY_TABLE", doc="the opt-out registry's DynamoDB table")
 
 
 class OptOutRegistry:

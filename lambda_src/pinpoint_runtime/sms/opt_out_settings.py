@@ -1,7 +1,8 @@
-"""The settings of the keyword flow of self-managed opt-outs (:mod:`pinpoint_runtime.sms.opt_out_processor`).
+"""The settings of self-managed opt-outs: the keyword flow's (:mod:`pinpoint_runtime.sms.opt_out_processor`) and
+the registry's (:mod:`pinpoint_runtime.sms.opt_out_registry`, read by every send path that checks opt-outs).
 
-Their own module, importing nothing heavy, so that the inbound function can tell whether ``SelfManagedOptOut`` is
-attached before it imports the opt-out processor.
+Their own module, importing nothing heavy, so that a handler may declare them in ``SETTINGS`` and the inbound
+function can tell whether ``SelfManagedOptOut`` is attached before it imports the opt-out processor.
 """
 
 from __future__ import annotations
@@ -25,4 +26,12 @@ class OptOutProcessorSettings(FunctionSettings):
     )
 
 
-__all__ = ["OptOutProcessorSettings"]
+@dataclass(frozen=True, kw_only=True)
+class OptOutRegistrySettings(FunctionSettings):
+    """What a send path that checks opt-outs reads (``SelfManagedOptOut.bind_may_send`` writes it)."""
+
+    construct: ClassVar[str] = "SelfManagedOptOut"
+    table_name: str = variable("OPT_OUT_REGISTRY_TABLE", doc="the opt-out registry's DynamoDB table")
+
+
+__all__ = ["OptOutProcessorSettings", "OptOutRegistrySettings"]

@@ -22,13 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pinpoint_runtime.core.aws_clients import error_code, new_client
 from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.phone import is_e164, mask_phone_number
 from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS
+from pinpoint_runtime.sms.message_type import MESSAGE_TYPES, MessageType
 
 if TYPE_CHECKING:
     from pinpoint_runtime.sms.inbound import InboundSms
@@ -37,16 +37,6 @@ ENV_ORIGINATION_IDENTITY = "SMS_ORIGINATION_IDENTITY"
 ENV_CONFIGURATION_SET = "SMS_CONFIGURATION_SET"
 
 
-class MessageType(StrEnum):
-    """``SendTextMessage`` ``MessageType``: what a message is, for the opt-out policy and the carriers."""
-
-    TRANSACTIONAL = "TRANSACTIONAL"
-    """Answers and notifications the recipient asked for (one-time passwords, replies); allowed after STOP."""
-    PROMOTIONAL = "PROMOTIONAL"
-    """Marketing; only to numbers that have not opted out."""
-
-
-MESSAGE_TYPES: tuple[str, ...] = tuple(member.value for member in MessageType)
 MIN_TIME_TO_LIVE = 5
 MAX_TIME_TO_LIVE = 259_200
 """``TimeToLive`` bounds in seconds (5 s to 72 h; the service default is 72 h)."""

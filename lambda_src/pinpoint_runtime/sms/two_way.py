@@ -62,9 +62,10 @@ from pinpoint_runtime.core.aws_clients import new_client
 from pinpoint_runtime.core.dynamodb_items import TTL_ATTRIBUTE
 from pinpoint_runtime.core.environment import FunctionSettings, variable
 from pinpoint_runtime.core.sqs_batch import DeadLetterQueue, describe_error, process_sqs_batch
+from pinpoint_runtime.events.stream_settings import EventStreamSettings
 from pinpoint_runtime.sms.inbound import MAX_BODY_CHARACTERS, InboundSms, MalformedInboundMessage, parse_sqs_record
 from pinpoint_runtime.sms.inbound_lake import inbound_lake_event
-from pinpoint_runtime.sms.opt_out_settings import OptOutProcessorSettings
+from pinpoint_runtime.sms.opt_out_settings import OptOutProcessorSettings, OptOutRegistrySettings
 from pinpoint_runtime.sms.partner_handler import InvalidPartnerResponse, PartnerHandlerError, invoke_partner
 from pinpoint_runtime.sms.sender import MessageType, RecipientOptedOut, SmsSender, SmsSendError, SmsSenderSettings
 
@@ -110,9 +111,7 @@ def inbound_settings() -> tuple[type[FunctionSettings], ...]:
 
     A function, so that the opt-out and lake modules are imported only when asked for (the handler's ``SETTINGS``),
     not on the function's cold start."""
-    from pinpoint_runtime.events.stream import EventStreamSettings  # noqa: PLC0415 - see the docstring
-    from pinpoint_runtime.sms.keywords import KeywordSettings  # noqa: PLC0415
-    from pinpoint_runtime.sms.opt_out_registry import OptOutRegistrySettings  # noqa: PLC0415
+    from pinpoint_runtime.sms.keywords import KeywordSettings  # noqa: PLC0415 - see the docstring
 
     return (
         TwoWaySettings,
@@ -194,7 +193,7 @@ class InboundMessageHandler:
 
             opt_out_processor = OptOutProcessor.from_environment()
             may_send = registry_may_send
-        from pinpoint_runtime.events.stream import EventStreamSettings, EventStreamWriter  # noqa: PLC0415
+        from pinpoint_runtime.events.stream import EventStreamWriter  # noqa: PLC0415
 
         event_writer = EventStreamWriter() if EventStreamSettings.from_environment_if_set() is not None else None
         if settings.idempotency_table is None:

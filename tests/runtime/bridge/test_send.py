@@ -13,9 +13,9 @@ import pytest
 from pinpoint_runtime.bridge.contract import MessageType, parse_send_request
 from pinpoint_runtime.bridge.idempotency import request_id_for
 from pinpoint_runtime.bridge.send import BridgeSendSettings, DeliveryMode
-from pinpoint_runtime.bridge.senders import BridgeSenderSettings
 from pinpoint_runtime.core.environment import SettingsError
 from pinpoint_runtime.sms.opt_out import OptOutState
+from pinpoint_runtime.sms.sender import SmsSenderSettings
 from tests.support.adobe_bridge_env import (
     BODY,
     CONFIGURATION_SET,
@@ -270,10 +270,10 @@ def test_the_send_settings_round_trip_and_allow_the_senders_own_identity_and_set
     )
     again = BridgeSendSettings.from_environment(environment)
     assert again == settings and again.default_message_type is MessageType.PROMOTIONAL
-    allowed = settings.allowing(BridgeSenderSettings(origination_identity="pool-own", configuration_set_name="set"))
+    allowed = settings.allowing(SmsSenderSettings(origination_identity="pool-own", configuration_set_name="set"))
     assert allowed.allowed_origination_identities == ("pool-own", "pool-a", "pool-b")
     assert allowed.allowed_configuration_sets == ("set",)
-    assert settings.allowing(BridgeSenderSettings(origination_identity="pool-b")) == settings
+    assert settings.allowing(SmsSenderSettings(origination_identity="pool-b")) == settings
     with pytest.raises(ValueError, match="queue mode needs queue_url"):
         BridgeSendSettings()
     with pytest.raises(ValueError, match="default_message_type"):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pinpoint_runtime.bridge.senders import BridgeSenderSettings, configuration_set_senders, opt_out_policy
+from pinpoint_runtime.bridge.senders import configuration_set_senders, opt_out_policy
 from pinpoint_runtime.sms.opt_out import OptOutRegistrySettings
+from pinpoint_runtime.sms.sender import SmsSenderSettings
 
 
 def test_one_sender_per_configuration_set_sharing_client_identity_and_policy() -> None:
@@ -11,7 +12,7 @@ def test_one_sender_per_configuration_set_sharing_client_identity_and_policy() -
         return True
 
     client = object()
-    settings = BridgeSenderSettings.from_environment(
+    settings = SmsSenderSettings.from_environment(
         {"SMS_ORIGINATION_IDENTITY": "pool-1", "SMS_CONFIGURATION_SET": "set-a"}
     )
     senders = configuration_set_senders(settings, may_send=policy, client=client)
