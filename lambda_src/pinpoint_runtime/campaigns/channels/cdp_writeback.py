@@ -14,32 +14,22 @@ from typing import Any, ClassVar
 from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError, Results, campaign_id_of
 from pinpoint_runtime.campaigns.channels.https_delivery import (
     IDEMPOTENCY_HEADER,
-    STATUS_CODES,
+    HttpsDeliverySettings,
     HttpsPoster,
     batch_idempotency_key,
 )
 from pinpoint_runtime.campaigns.channels.secret_reader import SecretReader
 from pinpoint_runtime.campaigns.payloads import endpoints_of, user_id_of
-from pinpoint_runtime.core.environment import FunctionSettings, variable
+from pinpoint_runtime.core.environment import variable
 from pinpoint_runtime.core.https_client import HttpsClient
 
 
 @dataclass(frozen=True, kw_only=True)
-class CdpWriteBackSettings(FunctionSettings):
+class CdpWriteBackSettings(HttpsDeliverySettings):
     """What the ``CDP_WRITEBACK`` channel function reads (``CustomChannel`` writes it)."""
 
     construct: ClassVar[str] = "CustomChannel"
     secret_id: str = variable("AUTH_SECRET_ID", doc="the secret holding the auth header value (ARN or name)")
-    secret_cache_ttl_seconds: float = variable(
-        "SECRET_CACHE_TTL_SECONDS",
-        default=300.0,
-        doc="how long the secret is cached (rotations apply within it)",
-    )
-    retry_status_codes: tuple[int, ...] | None = variable(
-        "RETRY_STATUS_CODES", default=None, codec=STATUS_CODES, empty_is_unset=False, doc="statuses retried"
-    )
-    max_attempts: int = variable("MAX_ATTEMPTS", default=4, doc="attempts per call")
-    request_timeout_seconds: float = variable("REQUEST_TIMEOUT_SECONDS", default=5.0, doc="per attempt")
     secret_json_field: str | None = variable(
         "AUTH_SECRET_JSON_FIELD", default=None, doc="the field of a JSON secret that holds the value"
     )

@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from pinpoint_runtime.campaigns.channels.contract import Results, all_endpoints, campaign_id_of
 from pinpoint_runtime.campaigns.payloads import FAILURE, SUCCESS, PayloadError, endpoints_of, parse_channel_response
-from pinpoint_runtime.core.environment import Codec
+from pinpoint_runtime.core.environment import Codec, FunctionSettings, variable
 from pinpoint_runtime.core.https_client import (
     HttpResponse,
     HttpsClient,
@@ -34,6 +35,24 @@ def _decode_statuses(text: str) -> tuple[int, ...]:
 
 STATUS_CODES = Codec(encode=lambda codes: ",".join(str(int(code)) for code in codes), decode=_decode_statuses)
 """``RETRY_STATUS_CODES``: ``429,503``; an empty value is no status at all (unset is the default list)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpsDeliverySettings(FunctionSettings):
+    """What the HTTPS built-in channels (``WEBHOOK``, ``CDP_WRITEBACK``) read alike: the secret cache and the retry
+    policy (``CustomChannel`` writes them from ``HttpsDeliveryOptions``). Each channel adds its URL and secret."""
+
+    construct: ClassVar[str] = "CustomChannel"
+    secret_cache_ttl_seconds: float = variable(
+        "SECRET_CACHE_TTL_SECONDS",
+        default=300.0,
+        doc="how long the secret is cached (rotations apply within it)",
+    )
+    retry_status_codes: tuple[int, ...] | None = variable(
+        "RETRY_STATUS_CODES", default=None, codec=STATUS_CODES, empty_is_unset=False, doc="statuses retried"
+    )
+    max_attempts: int = variable("MAX_ATTEMPTS", default=4, doc="attempts per call")
+    request_timeout_seconds: float = variable("REQUEST_TIMEOUT_SECONDS", default=5.0, doc="per attempt")
 
 
 def batch_idempotency_key(event: Mapping[str, Any]) -> str:
@@ -116,4 +135,11 @@ def results_from(response: HttpResponse | None, event: Mapping[str, Any]) -> Res
     return dict.fromkeys(ids, (SUCCESS, None))
 
 
-__all__ = ["IDEMPOTENCY_HEADER", "STATUS_CODES", "HttpsPoster", "batch_idempotency_key", "results_from"]
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "STATUS_CODES",
+    "HttpsDeliverySettings",
+    "HttpsPoster",
+    "batch_idempotency_key",
+    "results_from",
+]

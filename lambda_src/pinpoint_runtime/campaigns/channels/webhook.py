@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 from pinpoint_runtime.campaigns.channels.contract import Results
 from pinpoint_runtime.campaigns.channels.https_delivery import (
     IDEMPOTENCY_HEADER,
-    STATUS_CODES,
+    HttpsDeliverySettings,
     HttpsPoster,
     batch_idempotency_key,
 )
 from pinpoint_runtime.campaigns.channels.secret_reader import SecretReader
 from pinpoint_runtime.campaigns.payloads import endpoints_of
-from pinpoint_runtime.core.environment import FunctionSettings, variable
+from pinpoint_runtime.core.environment import variable
 from pinpoint_runtime.core.https_client import HttpsClient, sign_body
 
 SIGNATURE_HEADER = "X-Pinpoint-Signature"
@@ -28,21 +28,11 @@ TIMESTAMP_HEADER = "X-Pinpoint-Timestamp"
 
 
 @dataclass(frozen=True, kw_only=True)
-class WebhookSettings(FunctionSettings):
+class WebhookSettings(HttpsDeliverySettings):
     """What the ``WEBHOOK`` channel function reads (``CustomChannel`` writes it)."""
 
     construct: ClassVar[str] = "CustomChannel"
     secret_id: str = variable("SIGNING_SECRET_ID", doc="the signing secret (ARN or name)")
-    secret_cache_ttl_seconds: float = variable(
-        "SECRET_CACHE_TTL_SECONDS",
-        default=300.0,
-        doc="how long the secret is cached (rotations apply within it)",
-    )
-    retry_status_codes: tuple[int, ...] | None = variable(
-        "RETRY_STATUS_CODES", default=None, codec=STATUS_CODES, empty_is_unset=False, doc="statuses retried"
-    )
-    max_attempts: int = variable("MAX_ATTEMPTS", default=4, doc="attempts per call")
-    request_timeout_seconds: float = variable("REQUEST_TIMEOUT_SECONDS", default=5.0, doc="per attempt")
     secret_json_field: str | None = variable(
         "SIGNING_SECRET_JSON_FIELD", default=None, doc="the field of a JSON secret that holds the key"
     )
