@@ -36,3 +36,13 @@ def make_table(name: str = "lookup", key: str = "id") -> Any:
         BillingMode="PAY_PER_REQUEST",
     )
     return boto3.resource("dynamodb", region_name="us-east-1").Table(name)
+
+
+def put_templates(s3: Any, bucket: str, documents: dict[str, Any]) -> None:
+    s3.create_bucket(Bucket=bucket)
+    for key, document in documents.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=document if isinstance(document, bytes) else json.dumps(document))
+
+
+def make_cap_table() -> Any:
+    return make_table("counters")

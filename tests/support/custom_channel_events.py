@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
+
+from pinpoint_runtime.campaigns.channels.connect_voice import client_token
 from pinpoint_runtime.campaigns.channels.secret_reader import SecretReader
 from pinpoint_runtime.campaigns.payloads import CampaignContext, custom_channel_event, parse_channel_response
 from tests.conftest import REPO
@@ -45,3 +48,33 @@ class StaticSecret(SecretReader):
     def __init__(self, value: str) -> None:
         super().__init__("static")
         self._cached = (float("inf"), value)
+
+
+def expected_call(event: dict[str, Any], endpoint_id: str, address: str) -> dict[str, Any]:
+    return {
+        "DestinationPhoneNumber": address,
+        "ContactFlowId": "flow-1",
+        "InstanceId": "inst-1",
+        "ClientToken": client_token(event, endpoint_id),
+        "SourcePhoneNumber": "+12065550199",
+        "Attributes": {
+            "Message": event["Data"],
+            "CampaignId": "camp-1",
+            "TreatmentId": event["TreatmentId"],
+            "EndpointId": endpoint_id,
+        },
+    }
+
+
+def make_inbox() -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="inbox",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import json
 
-import boto3
-import pytest
-
-from channel_cdp_writeback import handler as cdp_handler
 from pinpoint_runtime.campaigns.channels.cdp_writeback import CdpWriteBack, CdpWriteBackSettings
 from pinpoint_runtime.campaigns.payloads import (
-    FAILURE,
     SUCCESS,
 )
 from pinpoint_runtime.core.https_client import (
     HttpsClient,
 )
 from tests.support.custom_channel_events import StaticSecret, payload, results_of
-from tests.support.local_https import Answer, LocalHttpsServer
+from tests.support.local_https import LocalHttpsServer
 
 
 def test_cdp_writeback_posts_records_with_the_auth_header(server: LocalHttpsServer, http: HttpsClient) -> None:
@@ -45,26 +40,6 @@ def test_cdp_writeback_posts_records_with_the_auth_header(server: LocalHttpsServ
     with_addresses.deliver(event)
     assert server.requests[-1].headers["x-api-key"] == "t"
     assert json.loads(server.requests[-1].body)["records"][0]["address"] == "+12065550100"
-
-
-def test_cdp_handler_with_secrets_manager_and_a_failing_cdp(
-    aws: None, server: LocalHttpsServer, certificate, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    server.signing_secret = None
-    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(Name="cdp", SecretString="Bearer abc")[
-        "ARN"
-    ]
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
-    for name, value in {"CDP_URL": server.url("/r"), "AUTH_SECRET_ID": arn, "MAX_ATTEMPTS": "1"}.items():
-        monkeypatch.setenv(name, value)
-    cdp_handler.reset()
-    server.answer(Answer(500))
-    answer = cdp_handler.handler(payload(), None)
-    assert results_of(answer, payload()) == dict.fromkeys(
-        ("ep-sms", "ep-voice", "ep-bare"), (FAILURE, "127.0.0.1: HTTP 500 after 1 attempts")
-    )
-    assert server.requests[0].headers["authorization"] == "Bearer abc"
-    cdp_handler.reset()
 
 
 def test_cdp_settings_round_trip_through_the_environment() -> None:

@@ -8,14 +8,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from channel_connect_voice import handler as connect_handler
 from pinpoint_runtime.campaigns.channels.connect_voice import ConnectVoiceChannel, ConnectVoiceSettings, client_token
 from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError
 from pinpoint_runtime.campaigns.payloads import (
     FAILURE,
     SUCCESS,
 )
-from tests.support.custom_channel_events import payload, results_of
+from tests.support.custom_channel_events import expected_call, payload
 
 
 class FakeClock:
@@ -45,22 +44,6 @@ def connect_channel(clock: FakeClock, **kwargs: Any) -> tuple[ConnectVoiceChanne
         **kwargs,
     }
     return ConnectVoiceChannel(**options), stubber
-
-
-def expected_call(event: dict[str, Any], endpoint_id: str, address: str) -> dict[str, Any]:
-    return {
-        "DestinationPhoneNumber": address,
-        "ContactFlowId": "flow-1",
-        "InstanceId": "inst-1",
-        "ClientToken": client_token(event, endpoint_id),
-        "SourcePhoneNumber": "+12065550199",
-        "Attributes": {
-            "Message": event["Data"],
-            "CampaignId": "camp-1",
-            "TreatmentId": event["TreatmentId"],
-            "EndpointId": endpoint_id,
-        },
-    }
 
 
 def test_connect_calls_each_phone_endpoint_once_with_a_deterministic_client_token() -> None:
@@ -127,7 +110,7 @@ def test_connect_retries_throttles_and_isolates_failures() -> None:
     assert results["ep-voice"] == (SUCCESS, None)
 
 
-def test_connect_stops_at_the_deadline_and_the_handler_answers_every_endpoint(monkeypatch) -> None:
+def test_connect_stops_at_the_deadline_and_answers_every_endpoint() -> None:
     clock = FakeClock()
     channel, stubber = connect_channel(clock, calls_per_second=0.5)  # one call every 2 s
     event = payload()
@@ -138,29 +121,6 @@ def test_connect_stops_at_the_deadline_and_the_handler_answers_every_endpoint(mo
         results = channel.deliver(event, deadline=1.0)
     assert results["ep-sms"] == (SUCCESS, None)
     assert results["ep-voice"] == (FAILURE, "not attempted: the call rate leaves no time in this invocation")
-
-    for name, value in {
-        "CONNECT_INSTANCE_ID": "inst-1",
-        "CONNECT_CONTACT_FLOW_ID": "flow-1",
-        "CONNECT_SOURCE_PHONE_NUMBER": "+12065550199",
-        "CALLS_PER_SECOND": "100",
-    }.items():
-        monkeypatch.setenv(name, value)
-    connect_handler.reset()
-    built = connect_handler.current()
-    assert (built.instance_id, built.contact_flow_id, built.limiter.parts_per_second) == ("inst-1", "flow-1", 100.0)
-    client = boto3.client("connect", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    built._client = client
-    with Stubber(client) as stub:
-        stub.add_response(
-            "start_outbound_voice_contact", {"ContactId": "c"}, {**expected_call(event, "ep-sms", "+12065550100")}
-        )
-        stub.add_response(
-            "start_outbound_voice_contact", {"ContactId": "d"}, {**expected_call(event, "ep-voice", "+12065550101")}
-        )
-        answer = connect_handler.handler(event, None)
-    assert results_of(answer, event)["ep-voice"] == (SUCCESS, None)
-    connect_handler.reset()
     with pytest.raises(ChannelConfigurationError):
         ConnectVoiceChannel(instance_id="i", contact_flow_id="f")  # no caller id at all
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-import boto3
 import pytest
 
-from channel_inapp_inbox import handler as inbox_handler
 from pinpoint_runtime.campaigns.channels.contract import ChannelConfigurationError
 from pinpoint_runtime.campaigns.channels.inapp_inbox import InAppInbox, InAppInboxSettings
 from pinpoint_runtime.campaigns.hooks.contract import KeyType
@@ -16,21 +13,7 @@ from pinpoint_runtime.campaigns.payloads import (
     FAILURE,
     SUCCESS,
 )
-from tests.support.custom_channel_events import CHANNEL_EVENT, payload
-
-
-def make_inbox() -> Any:
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    client.create_table(
-        TableName="inbox",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return client
+from tests.support.custom_channel_events import make_inbox, payload
 
 
 def test_inbox_writes_one_message_per_user_idempotently(aws: None) -> None:
@@ -59,21 +42,6 @@ def test_inbox_writes_one_message_per_user_idempotently(aws: None) -> None:
         ScanIndexForward=False,
     )["Items"]
     assert [i["campaign_id"]["S"] for i in loaded] == ["camp-1"]
-
-
-def test_inbox_by_endpoint_id_through_the_handler(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    client = make_inbox()
-    monkeypatch.setenv("INBOX_TABLE_NAME", "inbox")
-    monkeypatch.setenv("INBOX_KEY_TYPE", "ENDPOINT_ID")
-    monkeypatch.setenv("INBOX_TTL_SECONDS", "600")
-    inbox_handler.reset()
-    event = copy.deepcopy(CHANNEL_EVENT)
-    answer = inbox_handler.handler(event, None)
-    assert answer == {"Results": {"1dbcd396df28ac6cf8c1c2b7fexample": {"Status": "SUCCESS"}}}
-    (item,) = client.scan(TableName="inbox")["Items"]
-    assert item["pk"]["S"] == "1dbcd396df28ac6cf8c1c2b7fexample"
-    assert item["sk"]["S"] == "2020-04-08T19:00:16.843Z#13978104ce5d6017c72552257example#0"
-    inbox_handler.reset()
 
 
 def test_inbox_reports_dynamodb_errors_per_endpoint() -> None:

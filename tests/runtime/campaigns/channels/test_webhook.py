@@ -7,10 +7,8 @@ import copy
 import json
 from typing import Any
 
-import boto3
 import pytest
 
-from channel_webhook import handler as webhook_handler
 from pinpoint_runtime.campaigns.channels.https_delivery import batch_idempotency_key
 from pinpoint_runtime.campaigns.channels.webhook import WebhookChannel, WebhookSettings
 from pinpoint_runtime.campaigns.payloads import (
@@ -146,39 +144,6 @@ def test_webhook_refuses_plain_http_and_a_wrong_secret_fails_verification(
     results = wrong.deliver(payload())
     assert all(r == (FAILURE, "127.0.0.1: HTTP 401") for r in results.values())
     assert server.requests[0].signature_valid is False
-
-
-def test_webhook_handler_reads_the_secret_from_secrets_manager(
-    aws: None, server: LocalHttpsServer, certificate, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="signing", SecretString=json.dumps({"key": SIGNING_KEY})
-    )["ARN"]
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the standard way to trust a private CA
-    for name, value in {
-        "WEBHOOK_URL": server.url("/hook"),
-        "SIGNING_SECRET_ID": arn,
-        "SIGNING_SECRET_JSON_FIELD": "key",
-        "RETRY_STATUS_CODES": "503",
-        "MAX_ATTEMPTS": "2",
-        "REQUEST_TIMEOUT_SECONDS": "2",
-    }.items():
-        monkeypatch.setenv(name, value)
-    webhook_handler.reset()
-    server.answer(Answer(503), Answer(200))
-
-    class Context:
-        @staticmethod
-        def get_remaining_time_in_millis() -> int:
-            return 30_000
-
-    answer = webhook_handler.handler(copy.deepcopy(CHANNEL_EVENT), Context())
-    assert answer == {"Results": {"1dbcd396df28ac6cf8c1c2b7fexample": {"Status": "SUCCESS"}}}
-    assert [r.signature_valid for r in server.requests] == [True, True]
-    channel = webhook_handler.current()
-    webhook_handler.handler(copy.deepcopy(CHANNEL_EVENT), Context())
-    assert channel.secret.reads == 1  # cached across warm invocations
-    webhook_handler.reset()
 
 
 def test_webhook_settings_round_trip_and_retry_status_codes() -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from hook_attribute_lookup import handler as lookup_handler
 from pinpoint_runtime.campaigns.hooks.attribute_lookup import (
     AttributeLookup,
     AttributeLookupSettings,
@@ -78,19 +77,6 @@ def test_lookup_retries_unprocessed_keys_then_gives_up() -> None:
     assert flaky.calls == 3 and len(waits) == 2 and out["ep-2"]["Attributes"] == {"Offer": ["o"]}
     with pytest.raises(RuntimeError, match="unprocessed"):
         AttributeLookup("t", dynamodb_client=Flaky(10), sleep=lambda s: None, max_attempts=3).apply(event())
-
-
-def test_lookup_handler_reads_its_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    table = make_table("partner-table", key="pk")
-    table.put_item(Item={"pk": "ep-1", "Offer": "vip"})
-    monkeypatch.setenv("LOOKUP_TABLE_NAME", "partner-table")
-    monkeypatch.setenv("LOOKUP_PARTITION_KEY", "pk")
-    monkeypatch.setenv("LOOKUP_KEY_TYPE", "ENDPOINT_ID")
-    lookup_handler.reset()
-    answer = lookup_handler.handler(copy.deepcopy(HOOK_EVENT), None)
-    assert answer["ep-1"]["Attributes"]["Offer"] == ["vip"]
-    assert parse_hook_response(answer, HOOK_EVENT["Endpoints"]).keys() == {"ep-1", "ep-2"}
-    lookup_handler.reset()
 
 
 def test_lookup_tolerates_a_payload_without_endpoints(aws: None) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
 
 import boto3
 import pytest
 
-from hook_external_templates import handler as templates_handler
 from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError
 from pinpoint_runtime.campaigns.hooks.external_templates import (
     ExternalTemplates,
@@ -23,14 +21,8 @@ from pinpoint_runtime.campaigns.hooks.external_templates import (
 )
 from pinpoint_runtime.campaigns.payloads import parse_hook_response
 from pinpoint_runtime.core.https_client import HttpsClient, HttpsError, InsecureUrlError
-from tests.support.campaign_hook_events import HOOK_EVENT, bare_endpoints, event
+from tests.support.campaign_hook_events import HOOK_EVENT, bare_endpoints, event, put_templates
 from tests.support.local_https import Answer, LocalHttpsServer, client_context
-
-
-def put_templates(s3: Any, bucket: str, documents: dict[str, Any]) -> None:
-    s3.create_bucket(Bucket=bucket)
-    for key, document in documents.items():
-        s3.put_object(Bucket=bucket, Key=key, Body=document if isinstance(document, bytes) else json.dumps(document))
 
 
 def test_s3_templates_per_locale_with_default_fallback(aws: None) -> None:
@@ -99,22 +91,6 @@ def test_missing_template_fails_or_drops_and_bad_documents_are_errors(aws: None)
         ExternalTemplates(source).apply(event(campaign="../etc"))
     with pytest.raises(HookConfigurationError):
         ExternalTemplates(source, key_pattern="{Campaign}.json")
-
-
-def test_templates_handler_reads_its_environment(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    s3 = boto3.client("s3", region_name="us-east-1")
-    put_templates(s3, "bucket-1", {"pfx/13978104ce5d6017c72552257example.json": {"subject": "S", "body": "B"}})
-    for name, value in {
-        "TEMPLATE_BUCKET": "bucket-1",
-        "TEMPLATE_PREFIX": "pfx/",
-        "TEMPLATE_KEY_PATTERN": "{CampaignId}.json",
-    }.items():
-        monkeypatch.setenv(name, value)
-    templates_handler.reset()
-    answer = templates_handler.handler(copy.deepcopy(HOOK_EVENT), None)
-    assert {k: v["Attributes"]["subject"] for k, v in answer.items()} == {"ep-1": ["S"], "ep-2": ["S"]}
-    assert answer["ep-2"]["Attributes"]["body"] == ["B"]
-    templates_handler.reset()
 
 
 def test_https_templates_over_real_tls_with_redirect_rules(server: LocalHttpsServer, certificate) -> None:

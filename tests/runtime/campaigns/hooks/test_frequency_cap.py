@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import boto3
 import pytest
 
-from hook_frequency_cap import handler as cap_handler
-from pinpoint_runtime.campaigns.hooks.contract import HookConfigurationError, KeyType
+from pinpoint_runtime.campaigns.hooks.contract import KeyType
 from pinpoint_runtime.campaigns.hooks.frequency_cap import FrequencyCap, FrequencyCapSettings
 from pinpoint_runtime.core.environment import SettingsError
-from tests.support.campaign_hook_events import HOOK_EVENT, bare_endpoints, event, make_table
+from tests.support.campaign_hook_events import bare_endpoints, event, make_cap_table
 
 
 class Clock:
@@ -21,10 +19,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def make_cap_table() -> Any:
-    return make_table("counters")
 
 
 def test_frequency_cap_admits_at_most_n_per_window_and_counts_retries_once(aws: None) -> None:
@@ -91,23 +85,6 @@ def test_frequency_cap_concurrent_writer_cannot_take_the_last_slot(aws: None) ->
     assert cap.admit("endpoint#ep-1", "mine#0#ep-1") is False  # re-read after the conflict: the slot is gone
     sends = real.get_item(TableName="counters", Key={"id": {"S": "endpoint#ep-1"}})["Item"]["sends"]["M"]
     assert set(sends) == {"other#0#x"}
-
-
-def test_frequency_cap_handler_and_configuration(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_cap_table()
-    monkeypatch.setenv("CAP_TABLE_NAME", "counters")
-    monkeypatch.setenv("CAP_MAX_MESSAGES", "1")
-    monkeypatch.setenv("CAP_WINDOW_SECONDS", "600")
-    cap_handler.reset()
-    first = cap_handler.handler(copy.deepcopy(HOOK_EVENT), None)
-    assert set(first) == {"ep-1", "ep-2"}
-    other_campaign = {**copy.deepcopy(HOOK_EVENT), "CampaignId": "another"}
-    assert cap_handler.handler(other_campaign, None) == {}
-    cap_handler.reset()
-    monkeypatch.setenv("CAP_MAX_MESSAGES", "0")
-    with pytest.raises(HookConfigurationError):
-        cap_handler.handler(copy.deepcopy(HOOK_EVENT), None)
-    cap_handler.reset()
 
 
 def test_frequency_cap_settings_round_trip_through_the_environment() -> None:
