@@ -23,7 +23,7 @@ from moto import mock_aws
 from event_stream_normalizer import handler as normalizer
 from pinpoint_runtime.events.stream import EventStreamWriter
 from tests.conftest import SAMPLE_EVENTS_DIR
-from tests.constructs.test_event_lake_views import Row, build_db, query
+from tests.support.event_lake_duckdb import Row, build_db, query
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
