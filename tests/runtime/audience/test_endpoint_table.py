@@ -1,5 +1,5 @@
 """The endpoint store's DynamoDB access (pinpoint_runtime.audience.endpoint_table): unprocessed items retried with
-backoff, bounded attempts (botocore Stubber)."""
+backoff, bounded attempts (botocore Stubber); index queries followed page by page (moto DynamoDB)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,24 @@ def test_writes_give_up_after_max_attempts() -> None:
         stubber.add_response("batch_write_item", stuck, {"RequestItems": ANY})
         with pytest.raises(EndpointStoreWriteError, match="1 DynamoDB write"):
             store.update_endpoint(ApplicationId=APP, EndpointId="a", EndpointRequest=sms())
+
+
+# ------------------------------------------------------------------------------------------ queries
+
+
+def test_get_user_endpoints_paginates(dynamodb, store) -> None:
+    store.update_endpoints_batch(
+        ApplicationId=APP,
+        EndpointBatchRequest={"Item": [{"Id": f"ep-{i}", **sms(User={"UserId": "u1"})} for i in range(10)]},
+    )
+    real_query = dynamodb.query
+    pages = []
+
+    def small_pages(**kwargs: Any) -> dict:
+        response = real_query(Limit=3, **kwargs)
+        pages.append(response["Count"])
+        return response
+
+    dynamodb.query = small_pages
+    assert len(store.get_user_endpoints(ApplicationId=APP, UserId="u1")["EndpointsResponse"]["Item"]) == 10
+    assert len(pages) >= 4
