@@ -11,24 +11,9 @@ from botocore.stub import ANY, Stubber
 
 from pinpoint_runtime.audience.endpoint_table import EndpointStoreWriteError
 from pinpoint_runtime.audience.store import EndpointStore
+from tests.support.endpoint_store_table import APP, NOW, TABLE, Sleeps, sms
 
-TABLE = "endpoint-store-test"
-APP = "app0123456789abcdef"
-NOW = 1_700_000_000.123
-
-
-@pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch, fake_aws_credentials: None) -> None:
-    monkeypatch.delenv("ENDPOINT_STORE_TABLE", raising=False)
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def sms(number: str = "+12065550100", **extra: Any) -> dict[str, Any]:
-    return {"ChannelType": "SMS", "Address": number, **extra}
+pytestmark = pytest.mark.usefixtures("endpoint_store_environment")
 
 
 # ------------------------------------------------------------------------------------------ retries
