@@ -211,7 +211,7 @@ class AdobeSmsBridge(Construct):
                 secret,
                 "AwsSolutions-SMG4",
                 "The API key is also configured in Adobe Journey Optimizer, which a rotation Lambda cannot update; "
-                "rotate by putting a new value and updating AJO within rotation_grace_period (the previous key "
+                "rotate by putting a new value and updating AJO within api_key.rotation_grace_period (the previous key "
                 "stays valid until then).",
             )
             self.api_key_secret = secret
@@ -433,8 +433,9 @@ class AdobeSmsBridge(Construct):
             acknowledge(
                 self.stage,
                 "AwsSolutions-APIG3",
-                "No web_acl_arn was given. The stage is protected by the API key authorizer and stage throttling; "
-                "pass web_acl_arn to add AWS WAF (Adobe publishes no fixed source IPs to allow-list).",
+                "No api.web_acl_arn was given. The stage is protected by the API key authorizer and stage throttling; "
+                "pass api=BridgeApiOptions(web_acl_arn=...) to add AWS WAF (Adobe publishes no fixed source IPs to "
+                "allow-list).",
             )
 
     # ----------------------------------------------------------------------------------------------- methods
